@@ -1,0 +1,40 @@
+//! The coordination seam: what several processes must agree on that is not durable state
+//! (who leads, which workers live, which running tasks were asked to stop).
+
+use crate::CommonError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A worker as it announces itself with every heartbeat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    pub id: String,
+    pub hostname: String,
+    pub queues: Vec<String>,
+    pub concurrency: u32,
+    pub running: Vec<Uuid>,
+    pub started_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// Leases, heartbeats and cancellation flags.
+#[async_trait]
+pub trait Coordinator: Send + Sync + 'static {
+    /// Takes or renews the lease `name` for `holder`; true while `holder` holds it.
+    async fn acquire_lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, CommonError>;
+    /// Gives the lease up early (clean shutdown), if `holder` holds it.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), CommonError>;
+    /// Records that a worker is alive; it counts as gone after `ttl` without a beat.
+    async fn heartbeat(&self, worker: &WorkerInfo, ttl: Duration) -> Result<(), CommonError>;
+    /// Workers whose last heartbeat is within their ttl.
+    async fn live_workers(&self) -> Result<Vec<WorkerInfo>, CommonError>;
+    /// Asks whichever worker runs `task_id` to stop it.
+    async fn request_cancel(&self, task_id: Uuid) -> Result<(), CommonError>;
+    /// Whether a stop was asked for `task_id`.
+    async fn is_cancel_requested(&self, task_id: Uuid) -> Result<bool, CommonError>;
+    /// A short name for logs and `/readyz`.
+    fn name(&self) -> &'static str;
+}

@@ -1,0 +1,27 @@
+//! The one error type of this crate, so callers can branch on what went wrong.
+
+use thiserror::Error;
+
+/// Errors raised by the shared model and the in-process seams.
+#[derive(Debug, Error)]
+pub enum CommonError {
+    /// A state change that the state machine forbids, e.g. `succeeded → running`.
+    #[error("illegal {entity} transition from {from} to {to}")]
+    IllegalTransition {
+        entity: &'static str,
+        from: String,
+        to: String,
+    },
+    /// A location string that is not a URL Ferry can serve.
+    #[error("invalid location `{location}`: {reason}")]
+    InvalidLocation { location: String, reason: String },
+    /// The broker is closed (shutting down) and accepts no more work.
+    #[error("broker closed")]
+    BrokerClosed,
+    /// A message could not be encoded or decoded.
+    #[error("message codec: {0}")]
+    Codec(#[from] serde_json::Error),
+    /// A settings value is missing or malformed.
+    #[error("configuration: {0}")]
+    Config(String),
+}

@@ -1,0 +1,85 @@
+//! The executor seam: one implementation per task kind, registered in one place (the
+//! worker's registry), all called the same way.
+
+use crate::messages::Progress;
+use crate::spec::TaskBody;
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// What an executor knows about the attempt it runs, and its two channels back: progress
+/// counters (sampled and published by the worker, so executors never throttle) and a
+/// cancellation token (set on cancel, timeout or shutdown).
+#[derive(Debug, Clone)]
+pub struct ExecContext {
+    pub task_id: Uuid,
+    pub run_id: Uuid,
+    pub tenant_id: Uuid,
+    pub attempt: u32,
+    pub progress: ProgressCounters,
+    pub cancel: CancellationToken,
+}
+
+/// Lock-free progress counters shared between an executor and its publisher.
+#[derive(Debug, Clone, Default)]
+pub struct ProgressCounters(Arc<[AtomicU64; 4]>);
+
+impl ProgressCounters {
+    /// More files/bytes discovered to be done.
+    pub fn add_total(&self, files: u64, bytes: u64) {
+        self.0[0].fetch_add(files, Ordering::Relaxed);
+        self.0[2].fetch_add(bytes, Ordering::Relaxed);
+    }
+    /// Files/bytes finished (copied, verified or deliberately skipped).
+    pub fn add_done(&self, files: u64, bytes: u64) {
+        self.0[1].fetch_add(files, Ordering::Relaxed);
+        self.0[3].fetch_add(bytes, Ordering::Relaxed);
+    }
+    /// Bytes moved within a file still in flight.
+    pub fn add_bytes_done(&self, bytes: u64) {
+        self.0[3].fetch_add(bytes, Ordering::Relaxed);
+    }
+    /// A consistent-enough copy for publishing.
+    pub fn snapshot(&self) -> Progress {
+        Progress {
+            files_total: self.0[0].load(Ordering::Relaxed),
+            files_done: self.0[1].load(Ordering::Relaxed),
+            bytes_total: self.0[2].load(Ordering::Relaxed),
+            bytes_done: self.0[3].load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What a successful attempt leaves behind.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TaskOutput {
+    /// Kind-specific summary, stored on the task.
+    pub result: serde_json::Value,
+    /// Optional detailed report (served at `/tasks/{id}/report`).
+    pub report: Option<serde_json::Value>,
+}
+
+/// Why an attempt failed; the orchestrator retries only `Retryable`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExecError {
+    /// Might succeed next time (I/O error, timeout, unreachable store).
+    #[error("{0}")]
+    Retryable(String),
+    /// Will fail again the same way (bad input, missing source).
+    #[error("{0}")]
+    Fatal(String),
+    /// Stopped on request.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Runs one kind of task.
+#[async_trait]
+pub trait Executor: Send + Sync + 'static {
+    /// The `kind` this executor serves.
+    fn kind(&self) -> &'static str;
+    /// Runs one attempt. Must be idempotent: a redelivered attempt skips finished work.
+    async fn execute(&self, ctx: &ExecContext, body: &TaskBody) -> Result<TaskOutput, ExecError>;
+}

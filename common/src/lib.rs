@@ -1,0 +1,21 @@
+//! Ferry's domain model, shared by every role: the pipeline spec and its validation, the
+//! run and task state machines, locations, settings, and the three seams (`Broker`,
+//! `Coordinator`, `Executor`) that let one orchestrator drive an in-process engine or a
+//! distributed one without knowing which.
+//!
+//! This crate knows no web framework, no database and no message-broker client: those
+//! live behind the seams so the model can be tested without any server.
+
+pub mod broker;
+pub mod coordination;
+pub mod dag;
+pub mod error;
+pub mod executor;
+pub mod inproc;
+pub mod location;
+pub mod messages;
+pub mod settings;
+pub mod spec;
+pub mod state;
+
+pub use error::CommonError;

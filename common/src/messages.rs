@@ -1,0 +1,76 @@
+//! What travels on the broker: task messages to workers, events back to the orchestrator.
+//! Both are JSON so any broker (in-process or RabbitMQ) carries them unchanged.
+
+use crate::spec::TaskBody;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The queue (resource class) tasks go to unless they ask for another.
+pub const DEFAULT_QUEUE: &str = "default";
+
+/// One attempt of one task, as a worker receives it. Self-contained: a worker needs no
+/// database to run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskMessage {
+    pub task_id: Uuid,
+    pub run_id: Uuid,
+    pub tenant_id: Uuid,
+    /// Fences off zombies: events carrying an older attempt are ignored.
+    pub attempt: u32,
+    /// The spec's task id, for logs.
+    pub key: String,
+    pub body: TaskBody,
+    /// Wall-clock budget of this attempt, enforced by the worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
+    pub queue: String,
+}
+
+/// Counters a task reports while it runs; totals may grow as listing proceeds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub files_total: u64,
+    pub files_done: u64,
+    pub bytes_total: u64,
+    pub bytes_done: u64,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded {
+        /// Kind-specific summary (files copied, skipped, …).
+        result: serde_json::Value,
+        /// A detailed report (the `check` kind's missing/extra/differ lists).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        report: Option<serde_json::Value>,
+    },
+    Failed {
+        error: String,
+        /// Whether another attempt may succeed (a network error) or not (a bad spec).
+        retryable: bool,
+    },
+}
+
+/// What happened to an attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Started,
+    Progress { progress: Progress },
+    Finished { outcome: Outcome, progress: Progress },
+}
+
+/// An event from a worker about one attempt of one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskEvent {
+    pub task_id: Uuid,
+    pub run_id: Uuid,
+    pub attempt: u32,
+    pub worker_id: String,
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}

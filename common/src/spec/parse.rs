@@ -1,0 +1,206 @@
+//! First pass: raw document → typed spec, collecting every structural problem.
+
+use super::fields::{self, DEFAULTS_FIELDS, PIPELINE_FIELDS, RETRY_FIELDS, TASK_COMMON_FIELDS};
+use super::{
+    CheckTask, CopyTask, HumanDuration, NoopTask, PipelineSpec, RetryPolicy, SpecProblem, TaskBody, TaskSpec,
+};
+use serde_json::{Map, Value};
+
+/// The text encoding of a spec. Both carry the same schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecFormat {
+    Yaml,
+    Json,
+}
+
+impl SpecFormat {
+    /// Guesses the format from a file name; YAML is the default since JSON is valid YAML.
+    pub fn from_path(path: &std::path::Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => SpecFormat::Json,
+            _ => SpecFormat::Yaml,
+        }
+    }
+}
+
+/// Parses text into a typed spec, or lists every structural problem found.
+pub fn parse_spec(text: &str, format: SpecFormat) -> Result<PipelineSpec, Vec<SpecProblem>> {
+    let value: Value = match format {
+        SpecFormat::Json => serde_json::from_str(text)
+            .map_err(|e| vec![SpecProblem::new("$", format!("not valid JSON: {e}"))])?,
+        SpecFormat::Yaml => yaml_serde::from_str(text)
+            .map_err(|e| vec![SpecProblem::new("$", format!("not valid YAML: {e}"))])?,
+    };
+    parse_value(value)
+}
+
+/// Parses an already-decoded document (the API receives JSON bodies this way).
+pub fn parse_value(value: Value) -> Result<PipelineSpec, Vec<SpecProblem>> {
+    let mut problems = Vec::new();
+    let Value::Object(mut doc) = value else {
+        return Err(vec![SpecProblem::new(
+            "$",
+            "a pipeline spec must be a mapping with `name` and `tasks`",
+        )]);
+    };
+    unknown_fields(&doc, PIPELINE_FIELDS, "", &mut problems);
+    if let Some(Value::Object(defaults)) = doc.get("defaults") {
+        unknown_fields(defaults, DEFAULTS_FIELDS, "defaults.", &mut problems);
+        if let Some(Value::Object(retries)) = defaults.get("retries") {
+            unknown_fields(retries, RETRY_FIELDS, "defaults.retries.", &mut problems);
+        }
+    }
+    for key in ["name", "tasks"] {
+        if !doc.contains_key(key) {
+            problems.push(SpecProblem::new("$", format!("missing required field `{key}`")));
+        }
+    }
+
+    let raw_tasks = doc.remove("tasks");
+    let mut tasks = Vec::new();
+    match raw_tasks {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.into_iter().enumerate() {
+                if let Some(task) = parse_task(item, &format!("tasks[{i}]"), &mut problems) {
+                    tasks.push(task);
+                }
+            }
+        }
+        Some(_) => problems.push(SpecProblem::new("tasks", "must be a list of tasks")),
+    }
+
+    doc.insert("tasks".into(), Value::Array(Vec::new()));
+    let spec = typed::<PipelineSpec>(Value::Object(doc), "", &mut problems);
+    match spec {
+        Some(mut spec) if problems.is_empty() => {
+            spec.tasks = tasks;
+            Ok(spec)
+        }
+        _ => Err(problems),
+    }
+}
+
+fn parse_task(item: Value, path: &str, problems: &mut Vec<SpecProblem>) -> Option<TaskSpec> {
+    let Value::Object(mut task) = item else {
+        problems.push(SpecProblem::new(path, "a task must be a mapping with `id` and `kind`"));
+        return None;
+    };
+    for key in ["id", "kind"] {
+        if !task.contains_key(key) {
+            problems.push(SpecProblem::new(path, format!("missing required field `{key}`")));
+        }
+    }
+    let kind = task.get("kind").cloned();
+    let own_fields = match &kind {
+        Some(Value::String(kind)) => match fields::kind_fields(kind) {
+            Some(f) => f,
+            None => {
+                problems.push(SpecProblem::new(
+                    format!("{path}.kind"),
+                    format!(
+                        "unknown kind `{kind}`; known kinds: {}",
+                        fields::kind_names().join(", ")
+                    ),
+                ));
+                return None;
+            }
+        },
+        Some(_) => {
+            problems.push(SpecProblem::new(format!("{path}.kind"), "must be a string"));
+            return None;
+        }
+        None => return None,
+    };
+    let allowed: Vec<&str> = TASK_COMMON_FIELDS.iter().chain(own_fields).copied().collect();
+    unknown_fields(&task, &allowed, &format!("{path}."), problems);
+    if let Some(Value::Object(retries)) = task.get("retries") {
+        unknown_fields(retries, RETRY_FIELDS, &format!("{path}.retries."), problems);
+    }
+    if let Some(single) = task.remove("destination") {
+        if task.contains_key("destinations") {
+            problems.push(SpecProblem::new(
+                format!("{path}.destination"),
+                "give either `destination` or `destinations`, not both",
+            ));
+        } else {
+            task.insert("destinations".into(), Value::Array(vec![single]));
+        }
+    }
+    // Header and body are deserialized apart so a type error names its exact field
+    // (serde loses the path through a flattened, tagged enum).
+    let mut body = Map::new();
+    for key in own_fields {
+        if let Some(v) = task.remove(*key) {
+            body.insert((*key).to_string(), v);
+        }
+    }
+    task.remove("kind");
+    let header = typed::<TaskHeader>(Value::Object(task), &format!("{path}."), problems);
+    let body = typed_body(kind.as_ref().and_then(Value::as_str)?, body, path, problems);
+    let (header, body) = (header?, body?);
+    Some(TaskSpec {
+        id: header.id,
+        depends_on: header.depends_on,
+        retries: header.retries,
+        timeout: header.timeout,
+        body,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct TaskHeader {
+    id: String,
+    #[serde(default)]
+    depends_on: Vec<String>,
+    #[serde(default)]
+    retries: Option<RetryPolicy>,
+    #[serde(default)]
+    timeout: Option<HumanDuration>,
+}
+
+fn typed_body(kind: &str, body: Map<String, Value>, path: &str, problems: &mut Vec<SpecProblem>) -> Option<TaskBody> {
+    let prefix = format!("{path}.");
+    let value = Value::Object(body);
+    match kind {
+        "copy" => typed::<CopyTask>(value, &prefix, problems).map(TaskBody::Copy),
+        "check" => typed::<CheckTask>(value, &prefix, problems).map(TaskBody::Check),
+        "noop" => typed::<NoopTask>(value, &prefix, problems).map(TaskBody::Noop),
+        _ => None,
+    }
+}
+
+fn unknown_fields(obj: &Map<String, Value>, allowed: &[&str], prefix: &str, out: &mut Vec<SpecProblem>) {
+    for key in obj.keys() {
+        if !allowed.contains(&key.as_str()) {
+            let mut known: Vec<&str> = allowed.iter().copied().filter(|k| *k != "destination").collect();
+            known.sort_unstable();
+            out.push(SpecProblem::new(
+                format!("{prefix}{key}"),
+                format!("unknown field `{key}`; expected one of: {}", known.join(", ")),
+            ));
+        }
+    }
+}
+
+/// Deserializes one part, turning serde's message into a problem at the right path.
+fn typed<T: serde::de::DeserializeOwned>(
+    value: Value,
+    prefix: &str,
+    problems: &mut Vec<SpecProblem>,
+) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(v) => Some(v),
+        Err(err) => {
+            let inner = err.path().to_string();
+            let path = match (prefix.trim_end_matches('.'), inner.as_str()) {
+                ("", ".") => "$".to_string(),
+                ("", p) => p.to_string(),
+                (pre, ".") => pre.to_string(),
+                (pre, p) => format!("{pre}.{p}"),
+            };
+            problems.push(SpecProblem::new(path, err.into_inner().to_string()));
+            None
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The typed spec. Field names here are the names users write; keep them stable.
+
+use super::HumanDuration;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A whole pipeline: a named DAG of tasks with shared defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineSpec {
+    /// Unique per tenant; how people and alerts refer to the pipeline.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub defaults: Defaults,
+    pub tasks: Vec<TaskSpec>,
+}
+
+/// Settings every task inherits unless it sets its own.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Defaults {
+    #[serde(default)]
+    pub retries: RetryPolicy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<HumanDuration>,
+}
+
+/// How often and how patiently a failed attempt is retried. The default is no retry, as
+/// in Airflow and Data Factory: retrying is a choice, not a surprise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0 = run once).
+    #[serde(default)]
+    pub max: u32,
+    #[serde(default)]
+    pub backoff: Backoff,
+    #[serde(default = "RetryPolicy::default_initial")]
+    pub initial: HumanDuration,
+    #[serde(default = "RetryPolicy::default_max_delay")]
+    pub max_delay: HumanDuration,
+}
+
+impl RetryPolicy {
+    fn default_initial() -> HumanDuration {
+        HumanDuration::from_secs(2)
+    }
+    fn default_max_delay() -> HumanDuration {
+        HumanDuration::from_secs(300)
+    }
+
+    /// Delay before retry number `retry` (1-based), capped at `max_delay`.
+    pub fn delay(&self, retry: u32) -> std::time::Duration {
+        let initial = self.initial.0;
+        let delay = match self.backoff {
+            Backoff::Fixed => initial,
+            Backoff::Exponential => {
+                let factor = 2u32.saturating_pow(retry.saturating_sub(1).min(30));
+                initial.saturating_mul(factor)
+            }
+        };
+        delay.min(self.max_delay.0)
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max: 0,
+            backoff: Backoff::default(),
+            initial: Self::default_initial(),
+            max_delay: Self::default_max_delay(),
+        }
+    }
+}
+
+/// Growth of the delay between retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    Fixed,
+    #[default]
+    Exponential,
+}
+
+/// One node of the DAG: identity, ordering and policy, plus the kind-specific body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSpec {
+    /// Unique within the pipeline; `depends_on` refers to it.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<RetryPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<HumanDuration>,
+    #[serde(flatten)]
+    pub body: TaskBody,
+}
+
+impl TaskSpec {
+    /// The retry policy in force: the task's own, else the pipeline's default.
+    pub fn retry_policy<'a>(&'a self, defaults: &'a Defaults) -> &'a RetryPolicy {
+        self.retries.as_ref().unwrap_or(&defaults.retries)
+    }
+
+    /// The timeout in force, if any.
+    pub fn effective_timeout(&self, defaults: &Defaults) -> Option<HumanDuration> {
+        self.timeout.or(defaults.timeout)
+    }
+}
+
+/// What a task does. The tag is the spec's `kind` field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TaskBody {
+    Copy(CopyTask),
+    Check(CheckTask),
+    Noop(NoopTask),
+}
+
+impl TaskBody {
+    /// The `kind` string as written in specs and shown by the API.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TaskBody::Copy(_) => "copy",
+            TaskBody::Check(_) => "check",
+            TaskBody::Noop(_) => "noop",
+        }
+    }
+}
+
+/// Copy files from one location to one or more others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CopyTask {
+    pub source: Location,
+    /// Where to write; `destination` (one) is accepted as shorthand when parsing.
+    pub destinations: Vec<Location>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub overwrite: Overwrite,
+}
+
+/// What to do when the destination already has a file at the same path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overwrite {
+    /// Keep the destination file when its size matches (LiveData Migrator's "Skip").
+    #[default]
+    Skip,
+    /// Replace every file.
+    Overwrite,
+    /// Replace when the source is newer or the size differs.
+    Newer,
+    /// Replace when the content hash differs (reads both sides).
+    Checksum,
+}
+
+/// Compare two locations and report what is missing, extra or different.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckTask {
+    pub source: Location,
+    pub target: Location,
+    #[serde(default)]
+    pub mode: CheckMode,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+/// How deeply `check` compares files present on both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckMode {
+    /// Sizes only: fast, catches truncation and most partial writes.
+    #[default]
+    Size,
+    /// Sizes, then a content hash of both sides.
+    Checksum,
+}
+
+/// Does nothing; measures what orchestration itself costs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NoopTask {}
+
+/// A place data lives: a URL, optionally bound to a stored connection holding credentials
+/// (so secrets never appear in the spec). Written as a plain string or `{url, connection}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub url: String,
+    pub connection: Option<String>,
+}
+
+impl Location {
+    /// A location with no connection.
+    pub fn url(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            connection: None,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum LocationRepr {
+    Url(String),
+    Full {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        connection: Option<String>,
+    },
+}
+
+impl Serialize for Location {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.connection {
+            None => LocationRepr::Url(self.url.clone()),
+            Some(c) => LocationRepr::Full {
+                url: self.url.clone(),
+                connection: Some(c.clone()),
+            },
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Location {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match LocationRepr::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("expected a URL string or {url, connection}")
+        })? {
+            LocationRepr::Url(url) => Ok(Location::url(url)),
+            LocationRepr::Full { url, connection } => Ok(Location { url, connection }),
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Ferry's database schema, as sea-orm migrations that run unchanged on SQLite (embedded
+//! mode) and Postgres (distributed mode).
+//!
+//! The schema is written with sea-query's builder rather than raw SQL so one definition
+//! serves both backends. There are no foreign keys on purpose: runs outlive the pipelines
+//! they came from, and recorded transitions are history that must never be cascaded away.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_initial;
+
+/// Every migration of Ferry, in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_initial::Migration)]
+    }
+}

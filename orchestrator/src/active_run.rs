@@ -1,0 +1,405 @@
+//! One run the orchestrator holds in memory: its task rows, the DAG between them, and the
+//! rules that move it forward. Pure (no I/O): every method records what it changed, and
+//! what must be published, into [`Effects`]; the engine persists and publishes.
+
+use crate::planner;
+use crate::transitions::{created, move_run, move_task};
+use chrono::{DateTime, Utc};
+use ferry_common::dag;
+use ferry_common::messages::{EventKind, Outcome, Progress, TaskEvent, TaskMessage};
+use ferry_common::spec::PipelineSpec;
+use ferry_common::state::{RunState, TaskState};
+use ferry_store::{RunRow, TaskRow, TransitionRow};
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+/// What one step changed beyond the rows themselves.
+#[derive(Debug, Default)]
+pub struct Effects {
+    pub transitions: Vec<TransitionRow>,
+    /// Task attempts to publish once the step is committed.
+    pub publish: Vec<TaskMessage>,
+    /// Tasks a worker may be running that must stop.
+    pub cancel: Vec<Uuid>,
+}
+
+/// A run in `queued` or `running`, with everything needed to decide its next step.
+#[derive(Debug)]
+pub struct ActiveRun {
+    row: RunRow,
+    run_dirty: bool,
+    spec: PipelineSpec,
+    tasks: Vec<TaskRow>,
+    /// Index into `spec.tasks` for each task row.
+    spec_index: Vec<usize>,
+    by_id: HashMap<Uuid, usize>,
+    dependants: Vec<Vec<usize>>,
+    /// Dependencies of each task not yet succeeded.
+    unmet: Vec<usize>,
+    dirty: Vec<bool>,
+    dirty_list: Vec<usize>,
+    terminal: usize,
+    failed: Vec<usize>,
+    retries: BTreeSet<(DateTime<Utc>, usize)>,
+}
+
+impl ActiveRun {
+    /// Plans a queued run: creates its tasks, starts it, queues the tasks with no
+    /// dependencies.
+    pub fn start(mut row: RunRow, spec: PipelineSpec, now: DateTime<Utc>, fx: &mut Effects) -> Self {
+        let tasks = planner::plan(&row, &spec, now);
+        for t in &tasks {
+            created(t, "planned", &mut fx.transitions);
+        }
+        let _ = move_run(&mut row, RunState::Running, "planned", now, &mut fx.transitions);
+        let mut run = Self::assemble(row, spec, tasks);
+        run.run_dirty = true;
+        for i in 0..run.tasks.len() {
+            run.mark(i);
+        }
+        for i in 0..run.tasks.len() {
+            if run.unmet[i] == 0 {
+                run.dispatch(i, "dependencies met", now, fx);
+            }
+        }
+        run
+    }
+
+    /// Rebuilds a run from stored rows after a restart or a change of leader, and
+    /// re-issues what may have been lost: `queued` tasks are published again (a
+    /// duplicate is harmless: the attempt number fences it), and with `recover_running`
+    /// (embedded mode, where workers died with the process) `running` tasks get a new
+    /// attempt.
+    pub fn restore(
+        mut row: RunRow,
+        spec: PipelineSpec,
+        tasks: Vec<TaskRow>,
+        recover_running: bool,
+        now: DateTime<Utc>,
+        fx: &mut Effects,
+    ) -> Result<Self, String> {
+        if tasks.is_empty() {
+            return Ok(Self::start(row, spec, now, fx));
+        }
+        if row.state == RunState::Queued {
+            let _ = move_run(&mut row, RunState::Running, "restored", now, &mut fx.transitions);
+        }
+        let mut run = Self::assemble(row, spec, tasks);
+        if run.spec_index.len() != run.tasks.len() {
+            return Err("stored tasks do not match the run's spec".into());
+        }
+        run.run_dirty = true;
+        for i in 0..run.tasks.len() {
+            match run.tasks[i].state {
+                TaskState::Queued => {
+                    let msg = run.message(i);
+                    fx.publish.push(msg);
+                }
+                TaskState::Running if recover_running => {
+                    if run.set(i, TaskState::Retrying, "worker lost: orchestrator restarted", now, fx) {
+                        run.dispatch(i, "retry after worker loss", now, fx);
+                    }
+                }
+                TaskState::Retrying => {
+                    let at = run.tasks[i].retry_at.unwrap_or(now);
+                    run.retries.insert((at, i));
+                }
+                TaskState::Pending if run.unmet[i] == 0 => run.dispatch(i, "dependencies met", now, fx),
+                _ => {}
+            }
+        }
+        if run.row.cancel_requested {
+            run.cancel(now, fx);
+        }
+        run.check_finished(now, fx);
+        Ok(run)
+    }
+
+    fn assemble(row: RunRow, spec: PipelineSpec, tasks: Vec<TaskRow>) -> Self {
+        let n = tasks.len();
+        let key_index: HashMap<&str, usize> = tasks.iter().enumerate().map(|(i, t)| (t.key.as_str(), i)).collect();
+        let spec_pos: HashMap<&str, usize> = spec.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+        let spec_index: Vec<usize> = tasks.iter().filter_map(|t| spec_pos.get(t.key.as_str()).copied()).collect();
+        let mut dependants = vec![Vec::new(); n];
+        let mut unmet = vec![0usize; n];
+        for (i, t) in tasks.iter().enumerate() {
+            for dep in &t.depends_on {
+                if let Some(&d) = key_index.get(dep.as_str()) {
+                    dependants[d].push(i);
+                    if tasks[d].state != TaskState::Succeeded {
+                        unmet[i] += 1;
+                    }
+                }
+            }
+        }
+        let terminal = tasks.iter().filter(|t| t.state.is_terminal()).count();
+        let failed = (0..n).filter(|&i| tasks[i].state == TaskState::Failed).collect();
+        Self {
+            row,
+            run_dirty: false,
+            spec,
+            by_id: tasks.iter().enumerate().map(|(i, t)| (t.id, i)).collect(),
+            tasks,
+            spec_index,
+            dependants,
+            unmet,
+            dirty: vec![false; n],
+            dirty_list: Vec::new(),
+            terminal,
+            failed,
+            retries: BTreeSet::new(),
+        }
+    }
+
+    /// The run's id.
+    pub fn id(&self) -> Uuid {
+        self.row.id
+    }
+
+    /// The run's current state.
+    pub fn state(&self) -> RunState {
+        self.row.state
+    }
+
+    /// The task rows, for inspection.
+    pub fn tasks(&self) -> &[TaskRow] {
+        &self.tasks
+    }
+
+    /// Whether the run reached a terminal state.
+    pub fn is_finished(&self) -> bool {
+        self.row.state.is_terminal()
+    }
+
+    /// Applies one worker event. Events for another attempt, or for a task already
+    /// finished, change nothing: that is how a zombie worker is fenced off.
+    pub fn apply_event(&mut self, ev: &TaskEvent, now: DateTime<Utc>, fx: &mut Effects) {
+        let Some(&i) = self.by_id.get(&ev.task_id) else { return };
+        let state = self.tasks[i].state;
+        if ev.attempt != self.tasks[i].attempt || state.is_terminal() {
+            return;
+        }
+        match &ev.kind {
+            EventKind::Started => {
+                if state == TaskState::Queued {
+                    self.set(i, TaskState::Running, &format!("started on {}", ev.worker_id), now, fx);
+                }
+            }
+            EventKind::Progress { progress } => {
+                if matches!(state, TaskState::Queued | TaskState::Running) {
+                    self.set_progress(i, progress);
+                }
+            }
+            EventKind::Finished { outcome, progress } => {
+                if state == TaskState::Queued {
+                    self.set(i, TaskState::Running, &format!("started on {}", ev.worker_id), now, fx);
+                }
+                if self.tasks[i].state != TaskState::Running {
+                    return;
+                }
+                self.set_progress(i, progress);
+                match outcome {
+                    Outcome::Succeeded { result, report } => {
+                        let t = &mut self.tasks[i];
+                        t.result = Some(result.clone());
+                        t.report = report.clone();
+                        t.error = None;
+                        if self.set(i, TaskState::Succeeded, "finished", now, fx) {
+                            self.release_dependants(i, now, fx);
+                        }
+                    }
+                    Outcome::Failed { error, retryable } => self.fail_attempt(i, error, *retryable, now, fx),
+                }
+            }
+        }
+        self.check_finished(now, fx);
+    }
+
+    fn fail_attempt(&mut self, i: usize, error: &str, retryable: bool, now: DateTime<Utc>, fx: &mut Effects) {
+        let attempt = self.tasks[i].attempt;
+        let policy = self.spec.tasks[self.spec_index[i]].retry_policy(&self.spec.defaults).clone();
+        self.tasks[i].error = Some(error.to_string());
+        let short = truncate(error, 300);
+        if retryable && attempt <= policy.max {
+            let delay = policy.delay(attempt);
+            let at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+            self.tasks[i].retry_at = Some(at);
+            let cause = format!("attempt {attempt} failed: {short}; retry in {}", humanize(delay));
+            if self.set(i, TaskState::Retrying, &cause, now, fx) {
+                self.retries.insert((at, i));
+            }
+        } else {
+            let cause = format!("attempt {attempt} failed: {short}");
+            if self.set(i, TaskState::Failed, &cause, now, fx) {
+                let key = self.tasks[i].key.clone();
+                for d in dag::downstream(&self.dependants, i) {
+                    if !self.tasks[d].state.is_terminal() {
+                        self.set(d, TaskState::Skipped, &format!("upstream task `{key}` failed"), now, fx);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Queues again every retrying task whose delay has passed.
+    pub fn due_retries(&mut self, now: DateTime<Utc>, fx: &mut Effects) {
+        while let Some(&(at, i)) = self.retries.first() {
+            if at > now {
+                break;
+            }
+            self.retries.pop_first();
+            if self.tasks[i].state == TaskState::Retrying {
+                self.dispatch(i, "retry delay passed", now, fx);
+            }
+        }
+    }
+
+    /// When the next retry is due, so the engine can sleep until then.
+    pub fn next_retry_at(&self) -> Option<DateTime<Utc>> {
+        self.retries.first().map(|(at, _)| *at)
+    }
+
+    /// Cancels every unfinished task (asking workers to stop running ones), then the run.
+    pub fn cancel(&mut self, now: DateTime<Utc>, fx: &mut Effects) {
+        self.row.cancel_requested = true;
+        self.run_dirty = true;
+        for i in 0..self.tasks.len() {
+            let state = self.tasks[i].state;
+            if !state.is_terminal() && self.set(i, TaskState::Cancelled, "run cancelled", now, fx) {
+                if matches!(state, TaskState::Queued | TaskState::Running) {
+                    fx.cancel.push(self.tasks[i].id);
+                }
+            }
+        }
+        self.check_finished(now, fx);
+    }
+
+    /// Rows changed since the last call, for the next database write.
+    pub fn take_dirty(&mut self) -> (Option<RunRow>, Vec<TaskRow>) {
+        let run = std::mem::take(&mut self.run_dirty).then(|| self.row.clone());
+        let mut tasks = Vec::with_capacity(self.dirty_list.len());
+        for i in self.dirty_list.drain(..) {
+            self.dirty[i] = false;
+            tasks.push(self.tasks[i].clone());
+        }
+        (run, tasks)
+    }
+
+    /// Whether `take_dirty` would return anything.
+    pub fn has_dirty(&self) -> bool {
+        self.run_dirty || !self.dirty_list.is_empty()
+    }
+
+    fn release_dependants(&mut self, i: usize, now: DateTime<Utc>, fx: &mut Effects) {
+        for k in 0..self.dependants[i].len() {
+            let d = self.dependants[i][k];
+            self.unmet[d] = self.unmet[d].saturating_sub(1);
+            if self.unmet[d] == 0 && self.tasks[d].state == TaskState::Pending {
+                self.dispatch(d, "dependencies met", now, fx);
+            }
+        }
+    }
+
+    fn dispatch(&mut self, i: usize, cause: &str, now: DateTime<Utc>, fx: &mut Effects) {
+        if self.set(i, TaskState::Queued, cause, now, fx) {
+            self.tasks[i].attempt += 1;
+            let msg = self.message(i);
+            fx.publish.push(msg);
+        }
+    }
+
+    fn message(&self, i: usize) -> TaskMessage {
+        let t = &self.tasks[i];
+        let spec = &self.spec.tasks[self.spec_index[i]];
+        TaskMessage {
+            task_id: t.id,
+            run_id: t.run_id,
+            tenant_id: t.tenant_id,
+            attempt: t.attempt,
+            key: t.key.clone(),
+            body: spec.body.clone(),
+            timeout_secs: spec.effective_timeout(&self.spec.defaults).map(|d| d.0.as_secs().max(1)),
+            queue: t.queue.clone(),
+        }
+    }
+
+    fn set(&mut self, i: usize, to: TaskState, cause: &str, now: DateTime<Utc>, fx: &mut Effects) -> bool {
+        match move_task(&mut self.tasks[i], to, cause, now, &mut fx.transitions) {
+            Ok(_) => {
+                self.mark(i);
+                if to.is_terminal() {
+                    self.terminal += 1;
+                    if to == TaskState::Failed {
+                        self.failed.push(i);
+                    }
+                }
+                true
+            }
+            Err(e) => {
+                tracing::debug!(task_id = %self.tasks[i].id, error = %e, "transition refused");
+                false
+            }
+        }
+    }
+
+    fn set_progress(&mut self, i: usize, p: &Progress) {
+        let t = &mut self.tasks[i];
+        t.files_total = p.files_total;
+        t.files_done = p.files_done;
+        t.bytes_total = p.bytes_total;
+        t.bytes_done = p.bytes_done;
+        self.mark(i);
+    }
+
+    fn mark(&mut self, i: usize) {
+        if !self.dirty[i] {
+            self.dirty[i] = true;
+            self.dirty_list.push(i);
+        }
+    }
+
+    fn check_finished(&mut self, now: DateTime<Utc>, fx: &mut Effects) {
+        if self.terminal < self.tasks.len() || self.row.state.is_terminal() {
+            return;
+        }
+        let (to, cause) = if !self.failed.is_empty() {
+            let names: Vec<&str> = self.failed.iter().take(5).map(|&i| self.tasks[i].key.as_str()).collect();
+            let more = if self.failed.len() > 5 { format!(" and {} more", self.failed.len() - 5) } else { String::new() };
+            (RunState::Failed, format!("task(s) failed: {}{more}", names.join(", ")))
+        } else if self.row.cancel_requested {
+            (RunState::Cancelled, "cancelled on request".to_string())
+        } else {
+            (RunState::Succeeded, "all tasks succeeded".to_string())
+        };
+        if move_run(&mut self.row, to, &cause, now, &mut fx.transitions).is_ok() {
+            if to != RunState::Succeeded {
+                self.row.error = Some(cause);
+            }
+            self.run_dirty = true;
+        }
+    }
+}
+
+/// Fails a queued run whose spec no longer validates, recording why.
+pub fn fail_unplannable(row: &mut RunRow, why: &str, now: DateTime<Utc>, fx: &mut Effects) -> bool {
+    row.error = Some(why.to_string());
+    move_run(row, RunState::Failed, why, now, &mut fx.transitions).is_ok()
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn humanize(d: std::time::Duration) -> String {
+    humantime_like(d.as_millis())
+}
+
+fn humantime_like(ms: u128) -> String {
+    if ms < 1000 { format!("{ms}ms") } else { format!("{}s", ms / 1000) }
+}
+
+#[cfg(test)]
+mod tests;

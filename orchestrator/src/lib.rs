@@ -1,0 +1,16 @@
+//! The orchestrator: the one writer of run and task state.
+//!
+//! It turns a run's spec into a task DAG ([`planner`]), applies worker events as guarded
+//! transitions ([`transitions`], [`active_run`]), batches every change of one step into
+//! one database transaction, and only then acks the events and publishes newly ready
+//! tasks ([`engine`]). A crash between those steps loses nothing: unacked events come
+//! back, and tasks stored as `queued` are published again at start-up.
+
+pub mod active_run;
+pub mod engine;
+pub mod error;
+pub mod planner;
+pub mod transitions;
+
+pub use engine::{EngineConfig, Orchestrator, RunUpdate};
+pub use error::OrchestratorError;

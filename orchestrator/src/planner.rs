@@ -1,0 +1,47 @@
+//! Spec → task DAG. Pure: no I/O, so planning is tested without a database.
+
+use chrono::{DateTime, Utc};
+use ferry_common::messages::DEFAULT_QUEUE;
+use ferry_common::spec::{self, PipelineSpec, SpecProblem, ValidationContext};
+use ferry_common::state::TaskState;
+use ferry_store::{RunRow, TaskRow};
+use uuid::Uuid;
+
+/// Reads the spec snapshot stored on a run and checks it again: the code that runs it
+/// may be newer than the code that accepted it.
+pub fn spec_of(run: &RunRow, ctx: &ValidationContext) -> Result<PipelineSpec, Vec<SpecProblem>> {
+    let spec = spec::parse_value(run.spec.clone())?;
+    spec::validate(&spec, ctx)?;
+    Ok(spec)
+}
+
+/// One `pending` task row per spec task, in spec order, ids in creation order.
+pub fn plan(run: &RunRow, spec: &PipelineSpec, now: DateTime<Utc>) -> Vec<TaskRow> {
+    spec.tasks
+        .iter()
+        .map(|t| TaskRow {
+            id: Uuid::now_v7(),
+            tenant_id: run.tenant_id,
+            run_id: run.id,
+            key: t.id.clone(),
+            kind: t.body.kind().to_string(),
+            state: TaskState::Pending,
+            attempt: 0,
+            depends_on: t.depends_on.clone(),
+            spec: serde_json::to_value(t).unwrap_or(serde_json::Value::Null),
+            queue: DEFAULT_QUEUE.to_string(),
+            error: None,
+            result: None,
+            report: None,
+            files_total: 0,
+            files_done: 0,
+            bytes_total: 0,
+            bytes_done: 0,
+            retry_at: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            updated_at: now,
+        })
+        .collect()
+}

@@ -1,0 +1,11 @@
+//! sea-orm entities, private to this crate: one module per table, in the classic
+//! `DeriveEntityModel` form. They mirror `ferry-migrations` column for column; callers
+//! never see them (see `convert` for the mapping to the public row types).
+
+#![allow(unreachable_pub)] // the sea-orm derives generate `pub` items for crate-private models
+
+pub(crate) mod pipelines;
+pub(crate) mod runs;
+pub(crate) mod tasks;
+pub(crate) mod tenants;
+pub(crate) mod transitions;

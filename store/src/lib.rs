@@ -1,0 +1,16 @@
+//! Ferry's database layer: one sea-orm model for SQLite (embedded) and Postgres
+//! (distributed). Callers see plain row structs with typed states, never sea-orm types,
+//! so the orchestrator and the API do not depend on the ORM.
+//!
+//! Writes of run/task state come only from the orchestrator, through [`Store::apply`],
+//! which commits a whole batch of changes in one transaction.
+
+mod convert;
+mod entities;
+mod error;
+mod rows;
+mod store;
+
+pub use error::StoreError;
+pub use rows::*;
+pub use store::Store;

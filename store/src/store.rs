@@ -1,0 +1,82 @@
+//! The `Store`: every query Ferry makes.
+//!
+//! The methods live in one submodule per concern (pipelines, runs, tasks, the
+//! orchestrator's batch writes); this file holds the handle itself and its lifecycle.
+
+use crate::StoreError;
+use crate::entities::tenants;
+use chrono::{DateTime, SubsecRound, Utc};
+use ferry_migrations::Migrator;
+use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel};
+use sea_orm_migration::MigratorTrait;
+
+mod apply;
+mod connect;
+mod page;
+mod pipelines;
+mod runs;
+mod tasks;
+
+/// A handle on the database; cheap to clone (a connection pool inside).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+/// Rows per multi-row statement (and ids per `IN (…)`): 500 tasks × 23 columns stays well
+/// under SQLite's 32,766 bound parameters and Postgres' 65,535.
+const CHUNK: usize = 500;
+
+/// Name of the tenant row [`Store::ensure_default_tenant`] creates.
+const DEFAULT_TENANT_NAME: &str = "default";
+
+impl Store {
+    /// Connects to `sqlite://path?mode=rwc` or `postgres://…`. SQLite gets WAL mode,
+    /// `synchronous=NORMAL` and a busy timeout, and its parent folder is created.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Ok(Store {
+            db: connect::open(url).await?,
+        })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// Round trip to the database, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        Ok(self.db.ping().await?)
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            DbBackend::Sqlite => "sqlite",
+            DbBackend::Postgres => "postgres",
+            _ => "mysql",
+        }
+    }
+
+    /// Inserts the default tenant row if absent.
+    pub async fn ensure_default_tenant(&self) -> Result<(), StoreError> {
+        let tenant = tenants::Model {
+            id: crate::DEFAULT_TENANT,
+            name: DEFAULT_TENANT_NAME.to_owned(),
+            created_at: now(),
+        };
+        tenants::Entity::insert(tenant.into_active_model())
+            .on_conflict_do_nothing()
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The current time at the precision both backends store (microseconds), so a row handed
+/// back right after a write equals the same row read later.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
