@@ -1,0 +1,346 @@
+//! Response bodies, as clients see them and as the OpenAPI document describes them.
+//!
+//! They are separate from the store's rows on purpose: a row carries what the
+//! orchestrator needs (queues, retry times, the spec snapshot), a response carries what
+//! a client may rely on, and the two evolve at different speeds.
+
+use chrono::{DateTime, Utc};
+use ferry_common::coordination::WorkerInfo;
+use ferry_store::{PipelineRow, RunRow, TaskRow};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A stored pipeline: its validated spec and when it was written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Pipeline {
+    pub id: Uuid,
+    /// The spec's `name`; unique per tenant.
+    pub name: String,
+    /// The spec's `description`, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The spec as stored after parsing: defaults filled in, `destination` shorthand
+    /// written as `destinations`.
+    #[schema(value_type = Object)]
+    pub spec: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<PipelineRow> for Pipeline {
+    fn from(row: PipelineRow) -> Self {
+        let description = row
+            .spec
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Pipeline {
+            id: row.id,
+            name: row.name,
+            description,
+            spec: row.spec,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// Lifecycle of a run: `queued → running → succeeded | failed | cancelled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl From<ferry_common::state::RunState> for RunState {
+    fn from(s: ferry_common::state::RunState) -> Self {
+        use ferry_common::state::RunState as S;
+        match s {
+            S::Queued => RunState::Queued,
+            S::Running => RunState::Running,
+            S::Succeeded => RunState::Succeeded,
+            S::Failed => RunState::Failed,
+            S::Cancelled => RunState::Cancelled,
+        }
+    }
+}
+
+/// Lifecycle of a task: `pending → waiting → queued → running → succeeded | failed |
+/// skipped | cancelled`, with `retrying` between attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Pending,
+    Waiting,
+    Queued,
+    Running,
+    Retrying,
+    Succeeded,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl From<ferry_common::state::TaskState> for TaskState {
+    fn from(s: ferry_common::state::TaskState) -> Self {
+        use ferry_common::state::TaskState as S;
+        match s {
+            S::Pending => TaskState::Pending,
+            S::Waiting => TaskState::Waiting,
+            S::Queued => TaskState::Queued,
+            S::Running => TaskState::Running,
+            S::Retrying => TaskState::Retrying,
+            S::Succeeded => TaskState::Succeeded,
+            S::Failed => TaskState::Failed,
+            S::Skipped => TaskState::Skipped,
+            S::Cancelled => TaskState::Cancelled,
+        }
+    }
+}
+
+/// Progress of a run, summed over its tasks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RunProgress {
+    /// Tasks planned so far (0 until the orchestrator has planned the run).
+    pub tasks_total: u64,
+    pub tasks_succeeded: u64,
+    pub tasks_failed: u64,
+    pub files_total: u64,
+    pub files_done: u64,
+    pub bytes_total: u64,
+    pub bytes_done: u64,
+}
+
+impl From<ferry_store::RunProgress> for RunProgress {
+    fn from(p: ferry_store::RunProgress) -> Self {
+        RunProgress {
+            tasks_total: p.tasks_total,
+            tasks_succeeded: p.tasks_succeeded,
+            tasks_failed: p.tasks_failed,
+            files_total: p.files_total,
+            files_done: p.files_done,
+            bytes_total: p.bytes_total,
+            bytes_done: p.bytes_done,
+        }
+    }
+}
+
+/// One run of a pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Run {
+    pub id: Uuid,
+    pub pipeline_id: Uuid,
+    pub state: RunState,
+    /// Whether a cancel was asked for; the orchestrator stops the run's tasks soon after.
+    pub cancel_requested: bool,
+    /// Why the run failed, when it failed for a reason of its own (e.g. planning); task
+    /// failures are on the tasks.
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub progress: RunProgress,
+}
+
+impl Run {
+    /// A run row with its progress.
+    pub fn new(row: RunRow, progress: RunProgress) -> Self {
+        Run {
+            id: row.id,
+            pipeline_id: row.pipeline_id,
+            state: row.state.into(),
+            cancel_requested: row.cancel_requested,
+            error: row.error,
+            created_at: row.created_at,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            progress,
+        }
+    }
+}
+
+/// Progress of one task.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TaskProgress {
+    pub files_total: u64,
+    pub files_done: u64,
+    pub bytes_total: u64,
+    pub bytes_done: u64,
+}
+
+/// One task of a run: a node of its DAG.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Task {
+    pub id: Uuid,
+    pub run_id: Uuid,
+    /// The task's `id` in the spec.
+    pub key: String,
+    /// The task's `kind` in the spec (`copy`, `check`, `noop`, …).
+    pub kind: String,
+    pub state: TaskState,
+    /// Attempts dispatched so far (0 before the first).
+    pub attempt: u32,
+    /// Keys of the tasks this one waits for.
+    pub depends_on: Vec<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+    pub progress: TaskProgress,
+    /// The executor's summary of a finished task (counts of files copied, skipped, …).
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+}
+
+impl From<TaskRow> for Task {
+    fn from(row: TaskRow) -> Self {
+        Task {
+            id: row.id,
+            run_id: row.run_id,
+            key: row.key,
+            kind: row.kind,
+            state: row.state.into(),
+            attempt: row.attempt,
+            depends_on: row.depends_on,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            error: row.error,
+            progress: TaskProgress {
+                files_total: row.files_total,
+                files_done: row.files_done,
+                bytes_total: row.bytes_total,
+                bytes_done: row.bytes_done,
+            },
+            result: row.result,
+        }
+    }
+}
+
+/// A page of pipelines, ordered by id (oldest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PipelinePage {
+    pub items: Vec<Pipeline>,
+    /// Pass as `cursor` to get the next page; absent (null) on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of runs, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RunPage {
+    pub items: Vec<Run>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of tasks of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TaskPage {
+    pub items: Vec<Task>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A worker that sent a heartbeat within its time to live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Worker {
+    pub id: String,
+    pub hostname: String,
+    /// Task queues it consumes.
+    pub queues: Vec<String>,
+    /// Task attempts it runs at once, at most.
+    pub concurrency: u32,
+    /// Ids of the tasks it runs now.
+    pub running: Vec<Uuid>,
+    pub started_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+impl From<WorkerInfo> for Worker {
+    fn from(w: WorkerInfo) -> Self {
+        Worker {
+            id: w.id,
+            hostname: w.hostname,
+            queues: w.queues,
+            concurrency: w.concurrency,
+            running: w.running,
+            started_at: w.started_at,
+            last_seen: w.last_seen,
+        }
+    }
+}
+
+/// The live workers (not paginated: a deployment has tens of workers, not thousands).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WorkerList {
+    pub items: Vec<Worker>,
+}
+
+/// Answer of `/healthz`: the process is up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// Answer of `/readyz`: the process can serve requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Readiness {
+    /// Always `ready` (an unready server answers `503` with a problem).
+    #[schema(example = "ready")]
+    pub status: String,
+    /// The database backend: `sqlite` or `postgres`.
+    #[schema(example = "sqlite")]
+    pub database: String,
+    /// The broker: `in-process` or `rabbitmq`.
+    #[schema(example = "in-process")]
+    pub broker: String,
+}
+
+/// A pipeline spec, as `POST`/`PUT /api/v1/pipelines` read it (JSON or YAML).
+///
+/// Only the outline is described here; every task kind has its own fields (`copy`:
+/// `source`, `destination(s)`, `include`, `exclude`, `overwrite`; `check`: `source`,
+/// `target`, `mode`, `include`, `exclude`; `noop`: none). The server checks the whole
+/// document and lists every problem it finds in a `422` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "name": "mirror-landing",
+    "description": "Mirror the landing folder to the lake, then check it.",
+    "defaults": {"retries": {"max": 2, "backoff": "exponential", "initial": "2s"}, "timeout": "2h"},
+    "tasks": [
+        {"id": "mirror", "kind": "copy", "source": "file:///landing/", "destination": "s3://lake/raw/",
+         "include": ["**/*.csv"], "overwrite": "skip"},
+        {"id": "verify", "kind": "check", "depends_on": ["mirror"], "source": "file:///landing/",
+         "target": "s3://lake/raw/", "mode": "size"}
+    ]
+}))]
+pub struct PipelineSpec {
+    /// Unique per tenant: 1 to 128 letters, digits, `-`, `_` or `.`.
+    pub name: String,
+    pub description: Option<String>,
+    /// Retry policy (`retries: {max, backoff, initial, max_delay}`) and `timeout` every
+    /// task inherits.
+    #[schema(value_type = Option<Object>)]
+    pub defaults: Option<Value>,
+    /// The DAG's nodes; at least one.
+    pub tasks: Vec<TaskSpec>,
+}
+
+/// One task of a pipeline spec; fields beyond these depend on `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TaskSpec {
+    /// Unique within the pipeline.
+    pub id: String,
+    /// `copy`, `check` or `noop`.
+    pub kind: String,
+    /// Ids of tasks that must succeed first.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+}

@@ -1,0 +1,165 @@
+//! The errors a handler can end with, and how each becomes a problem document.
+//!
+//! The mapping lives here, in one match, so the status a client sees for a given failure
+//! is decided once: store conflicts are `409`, unknown cursors `400`, an unreachable
+//! database `503` (the request may succeed later), and `500` only for a row the database
+//! holds that this build cannot read — never for something a client sent.
+
+use crate::problem::{Problem, SpecError};
+use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use ferry_common::spec::SpecProblem;
+use ferry_store::StoreError;
+
+/// Why a request failed. Every variant renders as an RFC 9457 problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No `Authorization: Bearer <admin key>`, or the wrong key.
+    #[error("a valid `Authorization: Bearer <admin key>` header is required")]
+    Unauthorized,
+    /// The addressed resource does not exist (for this tenant).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is malformed: bad JSON/YAML, a bad id, a bad query parameter.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request body is of a media type the route does not read.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The body exceeds the size limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A pipeline of that name already exists.
+    #[error("{0}")]
+    NameTaken(String),
+    /// The run already finished, so it cannot be cancelled.
+    #[error("{0}")]
+    RunFinished(String),
+    /// The spec was read but is wrong; every problem is listed.
+    #[error("the pipeline spec has {} problem(s)", .0.len())]
+    InvalidSpec(Vec<SpecProblem>),
+    /// A dependency (database, broker, coordinator) cannot be reached now.
+    #[error("{what} unavailable")]
+    Unavailable {
+        /// What is down, e.g. `database`.
+        what: &'static str,
+        /// Said to the client; never the raw error (it may carry addresses).
+        detail: String,
+    },
+    /// A fault of the server itself (e.g. a stored row this build cannot decode).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A `404` naming what was looked for.
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        ApiError::NotFound(format!("no {what} with id {id}"))
+    }
+
+    /// The problem document this error answers with.
+    pub fn to_problem(&self) -> Problem {
+        let detail = self.to_string();
+        match self {
+            ApiError::Unauthorized => Problem::from_status(StatusCode::UNAUTHORIZED, detail),
+            ApiError::NotFound(_) => {
+                Problem::typed(StatusCode::NOT_FOUND, "not-found", "Not Found", detail)
+            }
+            ApiError::BadRequest(_) => Problem::from_status(StatusCode::BAD_REQUEST, detail),
+            ApiError::UnsupportedMediaType(_) => {
+                Problem::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail)
+            }
+            ApiError::PayloadTooLarge(_) => {
+                Problem::from_status(StatusCode::PAYLOAD_TOO_LARGE, detail)
+            }
+            ApiError::NameTaken(_) => Problem::typed(
+                StatusCode::CONFLICT,
+                "name-taken",
+                "Pipeline name already in use",
+                detail,
+            ),
+            ApiError::RunFinished(_) => Problem::typed(
+                StatusCode::CONFLICT,
+                "run-finished",
+                "Run already finished",
+                detail,
+            ),
+            ApiError::InvalidSpec(problems) => {
+                let mut p = Problem::typed(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-spec",
+                    "Invalid pipeline spec",
+                    format!(
+                        "the pipeline spec has {} problem(s); see `errors` for each one with its path",
+                        problems.len()
+                    ),
+                );
+                p.errors = problems.iter().cloned().map(SpecError::from).collect();
+                p
+            }
+            ApiError::Unavailable { what, detail } => Problem::typed(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("{what}-unavailable"),
+                format!("{} unavailable", capitalize(what)),
+                detail.clone(),
+            ),
+            ApiError::Internal(_) => Problem::from_status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the server failed to answer; the error is in its log",
+            ),
+        }
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(msg) => ApiError::NameTaken(msg),
+            StoreError::InvalidCursor(c) => ApiError::BadRequest(format!(
+                "invalid cursor `{c}`: pass a `next_cursor` value from a previous page, unchanged"
+            )),
+            StoreError::Db(e) => {
+                tracing::error!(error = %e, "database error while answering a request");
+                ApiError::Unavailable {
+                    what: "database",
+                    detail: "the database cannot be reached or refused the query; try again later"
+                        .to_owned(),
+                }
+            }
+            StoreError::Corrupt(msg) => {
+                tracing::error!(error = %msg, "corrupt row while answering a request");
+                ApiError::Internal(msg)
+            }
+            StoreError::Migration(msg) => {
+                tracing::error!(error = %msg, "migration error while answering a request");
+                ApiError::Internal(msg)
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(msg) = &self {
+            tracing::error!(error = %msg, "internal error");
+        }
+        let mut res = self.to_problem().into_response();
+        if matches!(self, ApiError::Unauthorized) {
+            res.headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,52 @@
+//! The handlers, one module per resource, and the routers that collect them with their
+//! OpenAPI descriptions (so routes and docs cannot drift apart).
+
+pub(crate) mod health;
+pub(crate) mod pipelines;
+pub(crate) mod runs;
+pub(crate) mod tasks;
+pub(crate) mod workers;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::http::{Method, Uri};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Every `/api/v1` route (all need the admin key). One `routes!` per path: axum refuses
+/// a path registered twice.
+pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            pipelines::create_pipeline,
+            pipelines::list_pipelines
+        ))
+        .routes(routes!(
+            pipelines::get_pipeline,
+            pipelines::replace_pipeline,
+            pipelines::delete_pipeline
+        ))
+        .routes(routes!(pipelines::create_run))
+        .routes(routes!(runs::list_runs))
+        .routes(routes!(runs::get_run))
+        .routes(routes!(runs::cancel_run))
+        .routes(routes!(tasks::list_run_tasks))
+        .routes(routes!(tasks::get_task))
+        .routes(routes!(tasks::get_task_report))
+        .routes(routes!(workers::list_workers))
+}
+
+/// The probes, open to anyone.
+pub(crate) fn probes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+}
+
+/// Fallback: a `404` problem naming the request, instead of axum's empty body.
+pub(crate) async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "no route for {method} {}; the API lives under /api/v1 and is described at /docs",
+        uri.path()
+    ))
+}

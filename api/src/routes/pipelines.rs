@@ -1,0 +1,242 @@
+//! `/api/v1/pipelines`: create, read, replace and delete pipeline definitions, and start
+//! runs of them.
+
+use crate::dto::{Pipeline, PipelinePage, PipelineSpec, Run, RunProgress};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, ApiQuery, SpecBody};
+use crate::pagination::PageQuery;
+use crate::problem::Problem;
+use crate::spec;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use ferry_store::DEFAULT_TENANT;
+use uuid::Uuid;
+
+/// Parses, validates and serializes a submitted spec; returns its name and stored form.
+fn accept_spec(state: &AppState, body: SpecBody) -> ApiResult<(String, serde_json::Value)> {
+    let spec = spec::check(body.0, &state.validation).map_err(ApiError::InvalidSpec)?;
+    let stored = serde_json::to_value(&spec)
+        .map_err(|e| ApiError::Internal(format!("cannot serialize a parsed spec: {e}")))?;
+    Ok((spec.name, stored))
+}
+
+fn location(path: String) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&path) {
+        headers.insert(LOCATION, value);
+    }
+    headers
+}
+
+/// Stores a new pipeline.
+///
+/// The body is a pipeline spec in JSON (`application/json`) or YAML
+/// (`application/yaml`, `application/x-yaml`, `text/yaml`). The whole spec is checked
+/// and refused with every problem listed when anything is wrong.
+#[utoipa::path(
+    post,
+    path = "/api/v1/pipelines",
+    tag = "pipelines",
+    operation_id = "create_pipeline",
+    request_body(
+        description = "A pipeline spec in JSON or YAML.",
+        content(
+            (PipelineSpec = "application/json"),
+            (PipelineSpec = "application/yaml")
+        )
+    ),
+    responses(
+        (status = 201, description = "Stored; `Location` names the new pipeline.", body = Pipeline),
+        (status = 400, description = "The body is not JSON/YAML or not a mapping.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A pipeline of that name exists.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 10 MiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither JSON nor YAML.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The spec is wrong; `errors` lists every problem.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn create_pipeline(
+    State(state): State<AppState>,
+    body: SpecBody,
+) -> ApiResult<(StatusCode, HeaderMap, Json<Pipeline>)> {
+    let (name, stored) = accept_spec(&state, body)?;
+    let row = state
+        .store
+        .create_pipeline(DEFAULT_TENANT, &name, &stored)
+        .await?;
+    let headers = location(format!("/api/v1/pipelines/{}", row.id));
+    Ok((StatusCode::CREATED, headers, Json(row.into())))
+}
+
+/// Lists pipelines, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/pipelines",
+    tag = "pipelines",
+    operation_id = "list_pipelines",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of pipelines.", body = PipelinePage),
+        (status = 400, description = "Bad `limit` or `cursor`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list_pipelines(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<PipelinePage>> {
+    let page = state
+        .store
+        .list_pipelines(DEFAULT_TENANT, &query.to_request()?)
+        .await?;
+    Ok(Json(PipelinePage {
+        items: page.items.into_iter().map(Pipeline::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One pipeline.
+#[utoipa::path(
+    get,
+    path = "/api/v1/pipelines/{id}",
+    tag = "pipelines",
+    operation_id = "get_pipeline",
+    params(("id" = Uuid, Path, description = "Pipeline id.")),
+    responses(
+        (status = 200, description = "The pipeline.", body = Pipeline),
+        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such pipeline.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn get_pipeline(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Pipeline>> {
+    let row = state
+        .store
+        .get_pipeline(DEFAULT_TENANT, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("pipeline", id))?;
+    Ok(Json(row.into()))
+}
+
+/// Replaces a pipeline's spec (and name, which comes from the spec).
+///
+/// Runs already created keep the spec they started with.
+#[utoipa::path(
+    put,
+    path = "/api/v1/pipelines/{id}",
+    tag = "pipelines",
+    operation_id = "replace_pipeline",
+    params(("id" = Uuid, Path, description = "Pipeline id.")),
+    request_body(
+        description = "A pipeline spec in JSON or YAML.",
+        content(
+            (PipelineSpec = "application/json"),
+            (PipelineSpec = "application/yaml")
+        )
+    ),
+    responses(
+        (status = 200, description = "Replaced.", body = Pipeline),
+        (status = 400, description = "The id is not a UUID, or the body is not JSON/YAML or not a mapping.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such pipeline.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another pipeline has that name.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body exceeds 10 MiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither JSON nor YAML.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The spec is wrong; `errors` lists every problem.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn replace_pipeline(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    body: SpecBody,
+) -> ApiResult<Json<Pipeline>> {
+    let (name, stored) = accept_spec(&state, body)?;
+    let row = state
+        .store
+        .update_pipeline(DEFAULT_TENANT, id, &name, &stored)
+        .await?
+        .ok_or_else(|| ApiError::not_found("pipeline", id))?;
+    Ok(Json(row.into()))
+}
+
+/// Deletes a pipeline. Its runs stay, for history.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/pipelines/{id}",
+    tag = "pipelines",
+    operation_id = "delete_pipeline",
+    params(("id" = Uuid, Path, description = "Pipeline id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such pipeline.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn delete_pipeline(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    if state.store.delete_pipeline(DEFAULT_TENANT, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("pipeline", id))
+    }
+}
+
+/// Starts a run of a pipeline with its current spec.
+///
+/// The run is `queued`; the orchestrator plans and dispatches it. Any request body is
+/// ignored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/pipelines/{id}/runs",
+    tag = "runs",
+    operation_id = "create_run",
+    params(("id" = Uuid, Path, description = "Pipeline id.")),
+    responses(
+        (status = 202, description = "Queued; `Location` names the run.", body = Run),
+        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such pipeline.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn create_run(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<(StatusCode, HeaderMap, Json<Run>)> {
+    let pipeline = state
+        .store
+        .get_pipeline(DEFAULT_TENANT, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("pipeline", id))?;
+    let row = state
+        .store
+        .create_run(DEFAULT_TENANT, pipeline.id, &pipeline.spec)
+        .await?;
+    (state.on_run_change)();
+    let headers = location(format!("/api/v1/runs/{}", row.id));
+    Ok((
+        StatusCode::ACCEPTED,
+        headers,
+        Json(Run::new(row, RunProgress::default())),
+    ))
+}

@@ -1,0 +1,108 @@
+//! `/api/v1/runs/{id}/tasks` and `/api/v1/tasks`: the nodes of a run's DAG and their
+//! reports.
+
+use crate::dto::{Task, TaskPage};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::pagination::PageQuery;
+use crate::problem::Problem;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use ferry_store::DEFAULT_TENANT;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Lists the tasks of a run (empty until the orchestrator has planned it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs/{id}/tasks",
+    tag = "tasks",
+    operation_id = "list_run_tasks",
+    params(("id" = Uuid, Path, description = "Run id."), PageQuery),
+    responses(
+        (status = 200, description = "A page of tasks.", body = TaskPage),
+        (status = 400, description = "The id is not a UUID, or a bad `limit` or `cursor`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such run.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list_run_tasks(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<TaskPage>> {
+    let page = query.to_request()?;
+    if state.store.get_run(DEFAULT_TENANT, id).await?.is_none() {
+        return Err(ApiError::not_found("run", id));
+    }
+    let page = state.store.list_tasks(DEFAULT_TENANT, id, &page).await?;
+    Ok(Json(TaskPage {
+        items: page.items.into_iter().map(Task::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One task.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{id}",
+    tag = "tasks",
+    operation_id = "get_task",
+    params(("id" = Uuid, Path, description = "Task id.")),
+    responses(
+        (status = 200, description = "The task.", body = Task),
+        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn get_task(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Task>> {
+    let row = state
+        .store
+        .get_task(DEFAULT_TENANT, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("task", id))?;
+    Ok(Json(row.into()))
+}
+
+/// The report a task wrote, e.g. a `check`'s list of missing, extra and differing files.
+///
+/// Its shape depends on the task's kind.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tasks/{id}/report",
+    tag = "tasks",
+    operation_id = "get_task_report",
+    params(("id" = Uuid, Path, description = "Task id.")),
+    responses(
+        (status = 200, description = "The report.", body = Object),
+        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task, or it has no report (yet).", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn get_task_report(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Value>> {
+    let row = state
+        .store
+        .get_task(DEFAULT_TENANT, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("task", id))?;
+    row.report.map(Json).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "task {id} has no report (yet): reports are written by finished tasks of kinds that make one, such as `check`"
+        ))
+    })
+}

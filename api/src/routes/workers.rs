@@ -1,0 +1,38 @@
+//! `/api/v1/workers`: who is taking work right now.
+
+use crate::dto::{Worker, WorkerList};
+use crate::error::{ApiError, ApiResult};
+use crate::problem::Problem;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+
+/// Workers that sent a heartbeat recently, with what they run.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workers",
+    tag = "workers",
+    operation_id = "list_workers",
+    responses(
+        (status = 200, description = "The live workers.", body = WorkerList),
+        (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The coordinator is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list_workers(State(state): State<AppState>) -> ApiResult<Json<WorkerList>> {
+    let mut workers = state.coordinator.live_workers().await.map_err(|e| {
+        tracing::error!(error = %e, coordinator = state.coordinator.name(), "cannot list workers");
+        ApiError::Unavailable {
+            what: "coordinator",
+            detail: format!(
+                "the {} coordinator cannot be reached; try again later",
+                state.coordinator.name()
+            ),
+        }
+    })?;
+    workers.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Json(WorkerList {
+        items: workers.into_iter().map(Worker::from).collect(),
+    }))
+}

@@ -1,0 +1,122 @@
+//! Checking a submitted spec, reporting every problem at once.
+//!
+//! `ferry_common::spec` checks in two passes, structure then meaning, and stops after
+//! the first pass when it finds anything. Over HTTP one round trip per pass is a poor
+//! experience (fix an unknown kind, resubmit, only then hear about a dangling
+//! `depends_on`), so when the structural pass fails this module also runs the meaning
+//! pass over a stand-in document: the same tasks, with each task that did not parse
+//! replaced by a `noop` keeping its `id` and `depends_on`. Problems the stand-ins could
+//! cause are impossible by construction (a `noop` has no fields to check), so every
+//! extra problem reported is a real one.
+
+use ferry_common::spec::{PipelineSpec, SpecProblem, ValidationContext, parse_value, validate};
+use serde_json::{Map, Value, json};
+
+/// Parses and validates a spec document, or lists every problem found.
+pub(crate) fn check(doc: Value, ctx: &ValidationContext) -> Result<PipelineSpec, Vec<SpecProblem>> {
+    match parse_value(doc.clone()) {
+        Ok(spec) => {
+            validate(&spec, ctx)?;
+            Ok(spec)
+        }
+        Err(mut problems) => {
+            if let Some(stand_in) = stand_in(&doc)
+                && let Err(more) = validate(&stand_in, ctx)
+            {
+                for p in more {
+                    if !problems.contains(&p) {
+                        problems.push(p);
+                    }
+                }
+            }
+            Err(problems)
+        }
+    }
+}
+
+/// The document with every unparsable task replaced by a `noop`, or `None` when even that
+/// does not parse (e.g. `tasks` is not a list).
+fn stand_in(doc: &Value) -> Option<PipelineSpec> {
+    let obj = doc.as_object()?;
+    let name = obj
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("unnamed")
+        .to_owned();
+    let tasks = obj.get("tasks")?.as_array()?;
+    let fixed: Vec<Value> = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, task)| {
+            let probe = json!({"name": "probe", "tasks": [task]});
+            if parse_value(probe).is_ok() {
+                task.clone()
+            } else {
+                noop_like(task, i)
+            }
+        })
+        .collect();
+    parse_value(json!({"name": name, "tasks": fixed})).ok()
+}
+
+/// A `noop` with the task's `id` and `depends_on` when those are well-formed.
+fn noop_like(task: &Value, index: usize) -> Value {
+    let empty = Map::new();
+    let obj = task.as_object().unwrap_or(&empty);
+    let id = obj
+        .get("id")
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("unparsed-task-{index}"), str::to_owned);
+    let depends_on: Vec<Value> = match obj.get("depends_on") {
+        Some(Value::Array(deps)) if deps.iter().all(Value::is_string) => deps.clone(),
+        _ => Vec::new(),
+    };
+    json!({"id": id, "kind": "noop", "depends_on": depends_on})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(doc: Value) -> Vec<String> {
+        check(doc, &ValidationContext::default())
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.path)
+            .collect()
+    }
+
+    #[test]
+    fn reports_structural_and_semantic_problems_together() {
+        let found = paths(json!({"name": "bad", "tasks": [
+            {"id": "a", "kind": "teleport"},
+            {"id": "b", "kind": "noop", "depends_on": ["ghost"]},
+            {"id": "c", "kind": "copy", "source": "ftp://x/y", "destination": "/tmp/z/"}
+        ]}));
+        for expected in ["tasks[0].kind", "tasks[1].depends_on[0]", "tasks[2].source"] {
+            assert!(
+                found.iter().any(|p| p == expected),
+                "{expected} missing from {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_dependency_on_an_unparsable_task_is_not_reported_as_dangling() {
+        let found = paths(json!({"name": "x", "tasks": [
+            {"id": "a", "kind": "copy", "source": 5, "destination": "/tmp/z/"},
+            {"id": "b", "kind": "noop", "depends_on": ["a"]}
+        ]}));
+        assert_eq!(found, vec!["tasks[0].source".to_owned()]);
+    }
+
+    #[test]
+    fn a_valid_spec_passes() {
+        let spec = check(
+            json!({"name": "ok", "tasks": [{"id": "a", "kind": "noop"}]}),
+            &ValidationContext::default(),
+        )
+        .unwrap();
+        assert_eq!(spec.name, "ok");
+    }
+}
