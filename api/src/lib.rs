@@ -32,7 +32,6 @@ mod openapi;
 mod pagination;
 pub mod problem;
 mod routes;
-mod spec;
 mod state;
 
 pub use error::{ApiError, ApiResult};

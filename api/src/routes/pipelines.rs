@@ -6,7 +6,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, SpecBody};
 use crate::pagination::PageQuery;
 use crate::problem::Problem;
-use crate::spec;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -17,7 +16,7 @@ use uuid::Uuid;
 
 /// Parses, validates and serializes a submitted spec; returns its name and stored form.
 fn accept_spec(state: &AppState, body: SpecBody) -> ApiResult<(String, serde_json::Value)> {
-    let spec = spec::check(body.0, &state.validation).map_err(ApiError::InvalidSpec)?;
+    let spec = ferry_common::spec::check_value(body.0, &state.validation).map_err(ApiError::InvalidSpec)?;
     let stored = serde_json::to_value(&spec)
         .map_err(|e| ApiError::Internal(format!("cannot serialize a parsed spec: {e}")))?;
     Ok((spec.name, stored))

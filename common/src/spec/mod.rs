@@ -6,6 +6,7 @@
 //! `validate` checks the meaning (ids, dependencies, cycles, URLs). A user fixing a spec
 //! sees all problems at once instead of one per attempt.
 
+mod check;
 mod duration;
 mod fields;
 mod parse;
@@ -13,8 +14,9 @@ mod resolve;
 mod types;
 mod validate;
 
+pub use check::{check_value, check_value_with};
 pub use duration::HumanDuration;
-pub use parse::{SpecFormat, parse_spec, parse_value};
+pub use parse::{SpecFormat, decode, parse_spec, parse_value};
 pub use types::*;
 pub use validate::{ValidationContext, validate};
 
@@ -50,9 +52,7 @@ pub fn load(
     format: SpecFormat,
     ctx: &ValidationContext,
 ) -> Result<PipelineSpec, Vec<SpecProblem>> {
-    let spec = parse_spec(text, format)?;
-    validate(&spec, ctx)?;
-    Ok(spec)
+    check_value(decode(text, format)?, ctx)
 }
 
 #[cfg(test)]

@@ -25,13 +25,17 @@ impl SpecFormat {
 
 /// Parses text into a typed spec, or lists every structural problem found.
 pub fn parse_spec(text: &str, format: SpecFormat) -> Result<PipelineSpec, Vec<SpecProblem>> {
-    let value: Value = match format {
+    parse_value(decode(text, format)?)
+}
+
+/// Decodes text into a document without looking at its schema.
+pub fn decode(text: &str, format: SpecFormat) -> Result<Value, Vec<SpecProblem>> {
+    match format {
         SpecFormat::Json => serde_json::from_str(text)
-            .map_err(|e| vec![SpecProblem::new("$", format!("not valid JSON: {e}"))])?,
+            .map_err(|e| vec![SpecProblem::new("$", format!("not valid JSON: {e}"))]),
         SpecFormat::Yaml => yaml_serde::from_str(text)
-            .map_err(|e| vec![SpecProblem::new("$", format!("not valid YAML: {e}"))])?,
-    };
-    parse_value(value)
+            .map_err(|e| vec![SpecProblem::new("$", format!("not valid YAML: {e}"))]),
+    }
 }
 
 /// Parses an already-decoded document (the API receives JSON bodies this way).

@@ -1,31 +1,44 @@
-//! Checking a submitted spec, reporting every problem at once.
+//! Checking a spec document, reporting every problem at once.
 //!
-//! `ferry_common::spec` checks in two passes, structure then meaning, and stops after
-//! the first pass when it finds anything. Over HTTP one round trip per pass is a poor
-//! experience (fix an unknown kind, resubmit, only then hear about a dangling
-//! `depends_on`), so when the structural pass fails this module also runs the meaning
+//! Parsing and validation are two passes, structure then meaning, and the second cannot
+//! run on a document the first refused. One round trip per pass is a poor experience (fix
+//! an unknown kind, resubmit, only then hear about a dangling `depends_on`), so when the
+//! structural pass fails this module also runs the meaning
 //! pass over a stand-in document: the same tasks, with each task that did not parse
 //! replaced by a `noop` keeping its `id` and `depends_on`. Problems the stand-ins could
 //! cause are impossible by construction (a `noop` has no fields to check), so every
 //! extra problem reported is a real one.
 
-use ferry_common::spec::{PipelineSpec, SpecProblem, ValidationContext, parse_value, validate};
+use super::{PipelineSpec, SpecProblem, ValidationContext, parse_value, validate};
 use serde_json::{Map, Value, json};
 
 /// Parses and validates a spec document, or lists every problem found.
-pub(crate) fn check(doc: Value, ctx: &ValidationContext) -> Result<PipelineSpec, Vec<SpecProblem>> {
+pub fn check_value(doc: Value, ctx: &ValidationContext) -> Result<PipelineSpec, Vec<SpecProblem>> {
+    check_value_with(doc, ctx, |_| {})
+}
+
+/// Like [`check_value`], with `prepare` applied to the parsed spec before validation: the
+/// CLI resolves paths relative to the spec file there, so that a relative path is not
+/// reported as a problem in either pass.
+pub fn check_value_with(
+    doc: Value,
+    ctx: &ValidationContext,
+    prepare: impl Fn(&mut PipelineSpec),
+) -> Result<PipelineSpec, Vec<SpecProblem>> {
     match parse_value(doc.clone()) {
-        Ok(spec) => {
+        Ok(mut spec) => {
+            prepare(&mut spec);
             validate(&spec, ctx)?;
             Ok(spec)
         }
         Err(mut problems) => {
-            if let Some(stand_in) = stand_in(&doc)
-                && let Err(more) = validate(&stand_in, ctx)
-            {
-                for p in more {
-                    if !problems.contains(&p) {
-                        problems.push(p);
+            if let Some(mut stand_in) = stand_in(&doc) {
+                prepare(&mut stand_in);
+                if let Err(more) = validate(&stand_in, ctx) {
+                    for p in more {
+                        if !problems.contains(&p) {
+                            problems.push(p);
+                        }
                     }
                 }
             }
@@ -79,7 +92,7 @@ mod tests {
     use super::*;
 
     fn paths(doc: Value) -> Vec<String> {
-        check(doc, &ValidationContext::default())
+        check_value(doc, &ValidationContext::default())
             .unwrap_err()
             .into_iter()
             .map(|p| p.path)
@@ -112,7 +125,7 @@ mod tests {
 
     #[test]
     fn a_valid_spec_passes() {
-        let spec = check(
+        let spec = check_value(
             json!({"name": "ok", "tasks": [{"id": "a", "kind": "noop"}]}),
             &ValidationContext::default(),
         )
