@@ -1,0 +1,366 @@
+//! One delivery's life in the worker: announce, run, watch, report, settle.
+//!
+//! The order matters for at-least-once delivery: the `finished` event is published
+//! first and the delivery acked only once the broker has it; when publishing fails the
+//! delivery is handed back (`nack` with requeue) so the attempt runs again rather than
+//! being lost. Executors are idempotent, so running twice is safe; losing a result is not.
+
+use crate::executors::Registry;
+use ferry_common::broker::{Broker, Delivery};
+use ferry_common::coordination::Coordinator;
+use ferry_common::executor::{ExecContext, ExecError, ProgressCounters, TaskOutput};
+use ferry_common::messages::{EventKind, Outcome, Progress, TaskEvent, TaskMessage};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::task::{AbortHandle, JoinError};
+use tokio::time::{Instant, sleep, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, info, warn};
+use uuid::Uuid;
+
+/// How long an executor may take to wind down after its token fired (timeout or cancel
+/// request) before its task is aborted outright.
+const KILL_AFTER: Duration = Duration::from_secs(10);
+/// Pauses between tries of publishing a `finished` event.
+const PUBLISH_BACKOFF: [Duration; 3] = [
+    Duration::from_millis(200),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
+
+/// What every attempt of one worker shares.
+pub(crate) struct Shared {
+    pub(crate) worker_id: String,
+    pub(crate) progress_every: Duration,
+    pub(crate) cancel_poll_every: Duration,
+    pub(crate) broker: Arc<dyn Broker>,
+    pub(crate) coordinator: Arc<dyn Coordinator>,
+    pub(crate) registry: Arc<Registry>,
+    /// Fired when the shutdown grace has elapsed: cancels every running attempt, whose
+    /// messages then go back to the queue. Not linked to the shutdown token on purpose:
+    /// a shutdown first lets attempts finish.
+    pub(crate) hard_stop: CancellationToken,
+    running: Mutex<HashMap<u64, Uuid>>,
+    next_slot: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        worker_id: String,
+        progress_every: Duration,
+        cancel_poll_every: Duration,
+        broker: Arc<dyn Broker>,
+        coordinator: Arc<dyn Coordinator>,
+        registry: Arc<Registry>,
+    ) -> Self {
+        Self {
+            worker_id,
+            progress_every,
+            cancel_poll_every,
+            broker,
+            coordinator,
+            registry,
+            hard_stop: CancellationToken::new(),
+            running: Mutex::new(HashMap::new()),
+            next_slot: AtomicU64::new(0),
+        }
+    }
+
+    /// Task ids of the attempts running now, for heartbeats.
+    pub(crate) fn running(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = self
+            .running
+            .lock()
+            .expect("running lock")
+            .values()
+            .copied()
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    fn register(self: &Arc<Self>, task_id: Uuid) -> RunningGuard {
+        let slot = self.next_slot.fetch_add(1, Ordering::Relaxed);
+        self.running
+            .lock()
+            .expect("running lock")
+            .insert(slot, task_id);
+        RunningGuard {
+            shared: self.clone(),
+            slot,
+        }
+    }
+
+    fn event(&self, msg: &TaskMessage, kind: EventKind) -> TaskEvent {
+        TaskEvent {
+            task_id: msg.task_id,
+            run_id: msg.run_id,
+            attempt: msg.attempt,
+            worker_id: self.worker_id.clone(),
+            at: chrono::Utc::now(),
+            kind,
+        }
+    }
+}
+
+/// Removes an attempt from the running set however the attempt ends.
+struct RunningGuard {
+    shared: Arc<Shared>,
+    slot: u64,
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.shared.running.lock() {
+            m.remove(&self.slot);
+        }
+    }
+}
+
+/// Aborts the executor's task when the attempt is dropped (aborted at hard shutdown).
+struct AbortOnDrop(AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// How an attempt ends, as far as the broker is concerned.
+enum End {
+    /// Report this outcome, then ack.
+    Report(Outcome),
+    /// Stopped by shutdown: hand the message back without reporting.
+    Requeue,
+}
+
+/// Runs one delivery to its end. `permit` (a concurrency slot) is held until then.
+pub(crate) async fn run_attempt<P: Send>(
+    shared: Arc<Shared>,
+    delivery: Delivery<TaskMessage>,
+    permit: P,
+) {
+    let msg = delivery.message.clone();
+    let span = tracing::info_span!(
+        "attempt",
+        task_id = %msg.task_id,
+        attempt = msg.attempt,
+        kind = msg.body.kind(),
+        key = %msg.key
+    );
+    async move {
+        let _permit = permit;
+        let _running = shared.register(msg.task_id);
+        if delivery.redelivered {
+            debug!("redelivered message");
+        }
+        if let Err(e) = shared
+            .broker
+            .publish_event(&shared.event(&msg, EventKind::Started))
+            .await
+        {
+            warn!(error = %e, "cannot publish the started event; handing the task back");
+            settle(delivery, false).await;
+            return;
+        }
+        let progress = ProgressCounters::default();
+        match execute(&shared, &msg, &progress).await {
+            End::Requeue => {
+                info!("stopped by shutdown; handing the task back");
+                settle(delivery, false).await;
+            }
+            End::Report(outcome) => {
+                match &outcome {
+                    Outcome::Succeeded { .. } => info!("succeeded"),
+                    Outcome::Failed { error, retryable } => info!(%error, retryable, "failed"),
+                }
+                let event = shared.event(
+                    &msg,
+                    EventKind::Finished {
+                        outcome,
+                        progress: progress.snapshot(),
+                    },
+                );
+                let published = publish_finished(&shared, &event).await;
+                settle(delivery, published).await;
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// Acks when the result is durable, else requeues.
+async fn settle(delivery: Delivery<TaskMessage>, ack: bool) {
+    let r = if ack {
+        delivery.ack().await
+    } else {
+        delivery.nack(true).await
+    };
+    if let Err(e) = r {
+        // The broker will redeliver an unsettled message; nothing more to do here.
+        warn!(error = %e, ack, "cannot settle the delivery");
+    }
+}
+
+async fn publish_finished(shared: &Shared, event: &TaskEvent) -> bool {
+    let mut tries = PUBLISH_BACKOFF.iter();
+    loop {
+        match shared.broker.publish_event(event).await {
+            Ok(()) => return true,
+            Err(e) => match tries.next() {
+                Some(pause) => {
+                    warn!(error = %e, "cannot publish the finished event; retrying");
+                    sleep(*pause).await;
+                }
+                None => {
+                    warn!(error = %e, "cannot publish the finished event; handing the task back");
+                    return false;
+                }
+            },
+        }
+    }
+}
+
+async fn sleep_opt(at: Option<Instant>) {
+    match at {
+        Some(t) => sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs the executor in its own task (so a panic is caught as a `JoinError`) while
+/// publishing progress, polling for a cancel request and enforcing the timeout.
+async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters) -> End {
+    let kind = msg.body.kind();
+    let Some(executor) = shared.registry.get(kind) else {
+        return End::Report(Outcome::Failed {
+            error: format!(
+                "this worker has no executor for kind `{kind}` (it runs: {})",
+                shared.registry.kinds().join(", ")
+            ),
+            retryable: false,
+        });
+    };
+    let token = shared.hard_stop.child_token();
+    let ctx = ExecContext {
+        task_id: msg.task_id,
+        run_id: msg.run_id,
+        tenant_id: msg.tenant_id,
+        attempt: msg.attempt,
+        progress: progress.clone(),
+        cancel: token.clone(),
+    };
+    let body = msg.body.clone();
+    let mut handle = tokio::spawn(
+        async move { executor.execute(&ctx, &body).await }.instrument(tracing::Span::current()),
+    );
+    let _abort = AbortOnDrop(handle.abort_handle());
+
+    let timeout = msg.timeout_secs.map(Duration::from_secs);
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut progress_tick = tokio::time::interval(shared.progress_every);
+    progress_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut cancel_tick = tokio::time::interval(shared.cancel_poll_every);
+    cancel_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last = Progress::default();
+    let (mut timed_out, mut cancel_requested, mut kill_at) = (false, false, None::<Instant>);
+
+    let joined = loop {
+        tokio::select! {
+            r = &mut handle => break r,
+            _ = progress_tick.tick() => {
+                let snap = progress.snapshot();
+                if snap != last {
+                    last = snap;
+                    let ev = shared.event(msg, EventKind::Progress { progress: snap });
+                    if let Err(e) = shared.broker.publish_event(&ev).await {
+                        debug!(error = %e, "cannot publish progress");
+                    }
+                }
+            }
+            _ = cancel_tick.tick(), if !token.is_cancelled() => {
+                match shared.coordinator.is_cancel_requested(msg.task_id).await {
+                    Ok(true) => {
+                        info!("cancel requested");
+                        cancel_requested = true;
+                        token.cancel();
+                        kill_at = Some(Instant::now() + KILL_AFTER);
+                    }
+                    Ok(false) => {}
+                    Err(e) => debug!(error = %e, "cannot poll the cancel flag"),
+                }
+            }
+            _ = sleep_opt(deadline), if deadline.is_some() && !timed_out => {
+                warn!("timed out");
+                timed_out = true;
+                token.cancel();
+                kill_at = Some(Instant::now() + KILL_AFTER);
+            }
+            _ = shared.hard_stop.cancelled(), if kill_at.is_none() => {
+                kill_at = Some(Instant::now() + KILL_AFTER);
+            }
+            _ = sleep_opt(kill_at), if kill_at.is_some() => {
+                warn!("the executor did not stop when asked; aborting it");
+                handle.abort();
+                kill_at = None;
+            }
+        }
+    };
+
+    let stopped = || {
+        if timed_out {
+            let t = humantime::format_duration(timeout.unwrap_or_default());
+            End::Report(Outcome::Failed {
+                error: format!("timed out after {t}"),
+                retryable: true,
+            })
+        } else if cancel_requested {
+            End::Report(Outcome::Failed {
+                error: "cancelled".into(),
+                retryable: false,
+            })
+        } else if shared.hard_stop.is_cancelled() {
+            End::Requeue
+        } else {
+            End::Report(Outcome::Failed {
+                error: "cancelled".into(),
+                retryable: false,
+            })
+        }
+    };
+    match joined {
+        Ok(Ok(TaskOutput { result, report })) => End::Report(Outcome::Succeeded { result, report }),
+        // An error while being stopped is most likely caused by the stop: report the stop.
+        Ok(Err(_)) if token.is_cancelled() => stopped(),
+        Ok(Err(ExecError::Cancelled)) => stopped(),
+        Ok(Err(ExecError::Retryable(error))) => End::Report(Outcome::Failed {
+            error,
+            retryable: true,
+        }),
+        Ok(Err(ExecError::Fatal(error))) => End::Report(Outcome::Failed {
+            error,
+            retryable: false,
+        }),
+        Err(e) if e.is_panic() => End::Report(panicked(e)),
+        // Aborted after ignoring its token for too long.
+        Err(_) => stopped(),
+    }
+}
+
+/// A panicking executor fails the attempt (retryable: the panic may be data-dependent
+/// and transient) instead of taking the worker down.
+fn panicked(e: JoinError) -> Outcome {
+    let payload = e.into_panic();
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    Outcome::Failed {
+        error: format!("worker panicked: {text}"),
+        retryable: true,
+    }
+}

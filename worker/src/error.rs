@@ -1,0 +1,103 @@
+//! The worker's one error type, and how its failures map onto the executor contract
+//! (`Retryable` vs `Fatal`), so every executor classifies errors the same way.
+
+use ferry_common::CommonError;
+use ferry_common::executor::ExecError;
+use thiserror::Error;
+
+/// Everything that can go wrong in the worker outside an executor's own logic.
+///
+/// Kept as an enum (not `anyhow`) so callers can tell a bad location (the spec's fault,
+/// never worth retrying) from a store that is unreachable right now (worth retrying).
+#[derive(Debug, Error)]
+pub enum WorkerError {
+    /// The location string is not a URL any backend of this build can serve.
+    #[error("invalid location `{location}`: {reason}")]
+    InvalidLocation {
+        /// The location as written in the spec.
+        location: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The location names a stored connection; the worker cannot resolve those yet.
+    #[error(
+        "location `{location}` uses connection `{connection}`: named connections are not supported yet"
+    )]
+    UnsupportedConnection {
+        /// The location as written in the spec.
+        location: String,
+        /// The connection name.
+        connection: String,
+    },
+    /// An include/exclude pattern does not compile.
+    #[error("bad glob `{pattern}`: {source}")]
+    Glob {
+        /// The pattern as written.
+        pattern: String,
+        /// What globset objected to.
+        #[source]
+        source: globset::Error,
+    },
+    /// A storage backend refused or failed an operation.
+    #[error(transparent)]
+    Store(#[from] object_store::Error),
+    /// The broker failed (consume, publish, ack).
+    #[error("broker: {0}")]
+    Broker(#[source] CommonError),
+    /// The coordinator failed (heartbeat, cancel flags).
+    #[error("coordinator: {0}")]
+    Coordinator(#[source] CommonError),
+    /// Every task stream ended although no shutdown was asked for (the broker closed).
+    #[error("the broker closed every task stream")]
+    StreamsClosed,
+}
+
+impl WorkerError {
+    /// Whether another attempt might succeed: only transient store and broker trouble.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            WorkerError::InvalidLocation { .. }
+            | WorkerError::UnsupportedConnection { .. }
+            | WorkerError::Glob { .. } => false,
+            WorkerError::Store(e) => store_error_is_retryable(e),
+            WorkerError::Broker(_) | WorkerError::Coordinator(_) | WorkerError::StreamsClosed => {
+                true
+            }
+        }
+    }
+}
+
+/// Classifies an `object_store` error: configuration, permission and path problems fail
+/// the same way next time; everything else (I/O, network, a file that vanished between
+/// listing and reading) may not.
+pub fn store_error_is_retryable(e: &object_store::Error) -> bool {
+    !matches!(
+        e,
+        object_store::Error::InvalidPath { .. }
+            | object_store::Error::NotSupported { .. }
+            | object_store::Error::NotImplemented { .. }
+            | object_store::Error::PermissionDenied { .. }
+            | object_store::Error::Unauthenticated { .. }
+            | object_store::Error::UnknownConfigurationKey { .. }
+    )
+}
+
+impl From<WorkerError> for ExecError {
+    fn from(e: WorkerError) -> Self {
+        if e.is_retryable() {
+            ExecError::Retryable(e.to_string())
+        } else {
+            ExecError::Fatal(e.to_string())
+        }
+    }
+}
+
+/// Maps a store error met while working on `what` (a path or URL) to an executor error.
+pub(crate) fn store_exec_error(what: &str, e: object_store::Error) -> ExecError {
+    let msg = format!("{what}: {e}");
+    if store_error_is_retryable(&e) {
+        ExecError::Retryable(msg)
+    } else {
+        ExecError::Fatal(msg)
+    }
+}

@@ -1,0 +1,257 @@
+//! The `check` kind: compares a source and a target and reports what is missing (in the
+//! source only), extra (in the target only) and different (on both sides, not equal).
+//!
+//! Files on both sides are compared by size; in `checksum` mode, files of equal size are
+//! then compared by blake3 hash (both sides are read). A location with nothing there is
+//! an empty listing, not an error: checking an empty target against a full source is a
+//! legitimate question whose answer is "everything is missing". The task succeeds even
+//! when the two sides differ — the answer is in the result (`consistent`) and the report;
+//! a pipeline that must stop on inconsistency says so with a post-condition.
+//!
+//! When the source names a single file and the target is a folder (the shape a `copy` of
+//! one file leaves), only that file is looked for in the target; other files there are
+//! not "extra".
+//!
+//! # Result
+//! `{"consistent", "mode": "size"|"checksum", "source_files", "target_files", "matched",
+//! "missing", "extra", "differ"}` (counts).
+//!
+//! # Report
+//! The result's fields, except that `missing`, `extra` and `differ` are arrays (paths;
+//! for `differ`, objects `{"path", "source_size", "target_size", "reason": "size"|"checksum"}`),
+//! with their counts in `missing_count`, `extra_count`, `differ_count`. Each array holds
+//! at most [`REPORT_LIMIT`] items (the first in path order); `truncated` tells whether
+//! any was cut, the counts are always exact.
+
+use super::{cancellable, wrong_body};
+use crate::error::store_exec_error;
+use crate::hash::hash_object;
+use crate::listing::{Entry, Filter, Listing, list};
+use crate::stores::{Resolved, StoreResolver};
+use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
+use ferry_common::spec::{CheckMode, CheckTask, TaskBody};
+use futures::{StreamExt, TryStreamExt, stream};
+use serde_json::{Value, json};
+use std::cmp::Ordering;
+
+/// Longest `missing`/`extra`/`differ` array in a report; keeps reports storable for trees
+/// of millions of files.
+pub const REPORT_LIMIT: usize = 10_000;
+/// Files hashed concurrently in checksum mode.
+const HASHES_IN_FLIGHT: usize = 16;
+
+/// Runs `check` tasks through the shared store resolver.
+#[derive(Debug, Clone)]
+pub struct CheckExecutor {
+    resolver: StoreResolver,
+}
+
+impl CheckExecutor {
+    /// A check executor resolving locations with `resolver`.
+    pub fn new(resolver: StoreResolver) -> Self {
+        Self { resolver }
+    }
+}
+
+/// Why a file present on both sides differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    Size,
+    Checksum,
+}
+
+struct Differ {
+    path: String,
+    source_size: u64,
+    target_size: u64,
+    reason: Reason,
+}
+
+#[async_trait::async_trait]
+impl Executor for CheckExecutor {
+    fn kind(&self) -> &'static str {
+        "check"
+    }
+
+    async fn execute(&self, ctx: &ExecContext, body: &TaskBody) -> Result<TaskOutput, ExecError> {
+        let TaskBody::Check(task) = body else {
+            return Err(wrong_body("check", body));
+        };
+        run(&self.resolver, ctx, task).await
+    }
+}
+
+async fn list_side(
+    ctx: &ExecContext,
+    loc: &Resolved,
+    filter: &Filter,
+) -> Result<Listing, ExecError> {
+    cancellable(&ctx.cancel, async {
+        list(loc, filter)
+            .await
+            .map_err(|e| store_exec_error(&format!("listing {}", loc.url), e))
+    })
+    .await
+}
+
+async fn run(
+    resolver: &StoreResolver,
+    ctx: &ExecContext,
+    task: &CheckTask,
+) -> Result<TaskOutput, ExecError> {
+    let filter = Filter::new(&task.include, &task.exclude)?;
+    let src = resolver.resolve_full(&task.source)?;
+    let dst = resolver.resolve_full(&task.target)?;
+    let source = list_side(ctx, &src, &filter).await?;
+    let mut target = list_side(ctx, &dst, &filter).await?;
+    if source.single_object && !target.single_object {
+        // One named file was copied into a folder: only that file is in question there.
+        target
+            .entries
+            .retain(|e| source.entries.iter().any(|s| s.rel_path == e.rel_path));
+    }
+
+    // One merge pass over the two sorted listings.
+    let mut missing = Vec::new();
+    let mut extra = Vec::new();
+    let mut both: Vec<(Entry, Entry)> = Vec::new();
+    let (mut s, mut t) = (
+        source.entries.iter().peekable(),
+        target.entries.iter().peekable(),
+    );
+    loop {
+        match (s.peek(), t.peek()) {
+            (None, None) => break,
+            (Some(a), None) => {
+                missing.push(a.rel_path.clone());
+                s.next();
+            }
+            (None, Some(b)) => {
+                extra.push(b.rel_path.clone());
+                t.next();
+            }
+            (Some(a), Some(b)) => match a.rel_path.cmp(&b.rel_path) {
+                Ordering::Less => {
+                    missing.push(a.rel_path.clone());
+                    s.next();
+                }
+                Ordering::Greater => {
+                    extra.push(b.rel_path.clone());
+                    t.next();
+                }
+                Ordering::Equal => {
+                    both.push(((*a).clone(), (*b).clone()));
+                    s.next();
+                    t.next();
+                }
+            },
+        }
+    }
+
+    let checksum = task.mode == CheckMode::Checksum;
+    let to_hash_bytes: u64 = if checksum {
+        both.iter()
+            .filter(|(a, b)| a.size == b.size)
+            .map(|(a, b)| a.size + b.size)
+            .sum()
+    } else {
+        0
+    };
+    let n_both = both.len();
+    let files_total = (missing.len() + extra.len() + n_both) as u64;
+    ctx.progress.add_total(files_total, to_hash_bytes);
+    ctx.progress
+        .add_done((missing.len() + extra.len()) as u64, 0);
+
+    let compared: Vec<Option<Differ>> = stream::iter(both)
+        .map(|(a, b)| compare(ctx, &src, &dst, checksum, a, b))
+        .buffered(HASHES_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    let differ: Vec<Differ> = compared.into_iter().flatten().collect();
+
+    let matched = n_both - differ.len();
+    let consistent = missing.is_empty() && extra.is_empty() && differ.is_empty();
+    let mode = if checksum { "checksum" } else { "size" };
+    let result = json!({
+        "consistent": consistent,
+        "mode": mode,
+        "source_files": source.entries.len(),
+        "target_files": target.entries.len(),
+        "matched": matched,
+        "missing": missing.len(),
+        "extra": extra.len(),
+        "differ": differ.len(),
+    });
+    let truncated = [missing.len(), extra.len(), differ.len()]
+        .iter()
+        .any(|n| *n > REPORT_LIMIT);
+    let differ_items: Vec<Value> = differ
+        .iter()
+        .take(REPORT_LIMIT)
+        .map(|d| {
+            json!({
+                "path": d.path,
+                "source_size": d.source_size,
+                "target_size": d.target_size,
+                "reason": match d.reason { Reason::Size => "size", Reason::Checksum => "checksum" },
+            })
+        })
+        .collect();
+    let mut report = result.clone();
+    if let Value::Object(m) = &mut report {
+        m.insert("missing_count".into(), json!(missing.len()));
+        m.insert("extra_count".into(), json!(extra.len()));
+        m.insert("differ_count".into(), json!(differ.len()));
+        missing.truncate(REPORT_LIMIT);
+        extra.truncate(REPORT_LIMIT);
+        m.insert("missing".into(), json!(missing));
+        m.insert("extra".into(), json!(extra));
+        m.insert("differ".into(), Value::Array(differ_items));
+        m.insert("truncated".into(), json!(truncated));
+    }
+    Ok(TaskOutput {
+        result,
+        report: Some(report),
+    })
+}
+
+/// Compares one file present on both sides; `Some` when it differs.
+async fn compare(
+    ctx: &ExecContext,
+    src: &Resolved,
+    dst: &Resolved,
+    checksum: bool,
+    a: Entry,
+    b: Entry,
+) -> Result<Option<Differ>, ExecError> {
+    let differ = |reason| {
+        Some(Differ {
+            path: a.rel_path.clone(),
+            source_size: a.size,
+            target_size: b.size,
+            reason,
+        })
+    };
+    let out = if a.size != b.size {
+        differ(Reason::Size)
+    } else if checksum {
+        let (ha, hb) = futures::try_join!(
+            hash_object(src.store.as_ref(), &a.location, &ctx.cancel),
+            hash_object(dst.store.as_ref(), &b.location, &ctx.cancel),
+        )?;
+        ctx.progress.add_bytes_done(a.size + b.size);
+        if ha == hb {
+            None
+        } else {
+            differ(Reason::Checksum)
+        }
+    } else {
+        None
+    };
+    ctx.progress.add_done(1, 0);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,89 @@
+//! The executors this worker runs, and the registry that maps a task's `kind` to one.
+//!
+//! Adding a kind means writing one [`Executor`] and registering it in
+//! [`Registry::with_defaults`]; the consumer loop never changes.
+
+pub mod check;
+pub mod copy;
+pub mod noop;
+
+use crate::stores::StoreResolver;
+use ferry_common::executor::{ExecError, Executor};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+pub use check::CheckExecutor;
+pub use copy::CopyExecutor;
+pub use noop::NoopExecutor;
+
+/// Executors by kind. Built once at start-up and shared by every attempt.
+#[derive(Clone, Default)]
+pub struct Registry {
+    executors: BTreeMap<&'static str, Arc<dyn Executor>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("kinds", &self.kinds())
+            .finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry (for tests or a worker specialised in a few kinds).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The built-in kinds — `copy`, `check`, `noop` — sharing one store resolver, so a
+    /// bucket's client is built once for all of them.
+    pub fn with_defaults(resolver: StoreResolver) -> Self {
+        let mut r = Self::new();
+        r.register(Arc::new(CopyExecutor::new(resolver.clone())));
+        r.register(Arc::new(CheckExecutor::new(resolver)));
+        r.register(Arc::new(NoopExecutor));
+        r
+    }
+
+    /// Adds (or replaces) the executor for its kind.
+    pub fn register(&mut self, executor: Arc<dyn Executor>) {
+        self.executors.insert(executor.kind(), executor);
+    }
+
+    /// The executor for `kind`, if this worker has one.
+    pub fn get(&self, kind: &str) -> Option<Arc<dyn Executor>> {
+        self.executors.get(kind).cloned()
+    }
+
+    /// The kinds this worker can run, sorted.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.executors.keys().copied().collect()
+    }
+}
+
+/// Runs `fut` unless `cancel` fires first, so long listings stop promptly too.
+pub(crate) async fn cancellable<T>(
+    cancel: &CancellationToken,
+    fut: impl Future<Output = Result<T, ExecError>>,
+) -> Result<T, ExecError> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(ExecError::Cancelled),
+        r = fut => r,
+    }
+}
+
+/// The error for a task body handed to the wrong executor (a registry bug or a forged
+/// message); never worth retrying.
+pub(crate) fn wrong_body(expected: &str, body: &ferry_common::spec::TaskBody) -> ExecError {
+    ExecError::Fatal(format!(
+        "the {expected} executor cannot run a `{}` task",
+        body.kind()
+    ))
+}
+
+#[cfg(test)]
+mod tests;

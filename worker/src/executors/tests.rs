@@ -1,0 +1,37 @@
+use super::*;
+use crate::test_support::ctx;
+use ferry_common::spec::{NoopTask, TaskBody};
+
+#[test]
+fn defaults_register_copy_check_noop() {
+    let r = Registry::with_defaults(StoreResolver::new());
+    assert_eq!(r.kinds(), ["check", "copy", "noop"]);
+    assert_eq!(r.get("copy").unwrap().kind(), "copy");
+    assert!(r.get("sync").is_none());
+    assert!(Registry::new().kinds().is_empty());
+}
+
+#[tokio::test]
+async fn noop_returns_an_empty_object() {
+    let r = Registry::with_defaults(StoreResolver::new());
+    let out = r
+        .get("noop")
+        .unwrap()
+        .execute(&ctx(), &TaskBody::Noop(NoopTask {}))
+        .await
+        .unwrap();
+    assert_eq!(out.result, serde_json::json!({}));
+    assert_eq!(out.report, None);
+}
+
+#[tokio::test]
+async fn a_body_of_another_kind_is_fatal() {
+    let r = Registry::with_defaults(StoreResolver::new());
+    let e = r
+        .get("copy")
+        .unwrap()
+        .execute(&ctx(), &TaskBody::Noop(NoopTask {}))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ExecError::Fatal(m) if m.contains("noop")));
+}

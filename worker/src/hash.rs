@@ -1,0 +1,61 @@
+//! Content hashes for `overwrite: checksum` and `check` in checksum mode.
+//!
+//! blake3 rather than the stores' ETags: ETags are not content hashes on multipart
+//! uploads, differ between stores, and are absent on local files, so comparing across
+//! stores needs a hash computed the same way on both sides. The object is streamed, never
+//! held in memory whole.
+
+use crate::error::store_exec_error;
+use ferry_common::executor::ExecError;
+use futures::StreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+use tokio_util::sync::CancellationToken;
+
+/// The blake3 hash of the object at `path`, read as a stream. Stops with
+/// [`ExecError::Cancelled`] between chunks when `cancel` fires.
+pub async fn hash_object(
+    store: &dyn ObjectStore,
+    path: &Path,
+    cancel: &CancellationToken,
+) -> Result<blake3::Hash, ExecError> {
+    let what = || path.to_string();
+    let mut stream = store
+        .get(path)
+        .await
+        .map_err(|e| store_exec_error(&what(), e))?
+        .into_stream();
+    let mut hasher = blake3::Hasher::new();
+    while let Some(chunk) = stream.next().await {
+        if cancel.is_cancelled() {
+            return Err(ExecError::Cancelled);
+        }
+        let chunk = chunk.map_err(|e| store_exec_error(&what(), e))?;
+        hasher.update(&chunk);
+    }
+    Ok(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+
+    #[tokio::test]
+    async fn hashes_match_blake3_of_the_content() {
+        let store = InMemory::new();
+        let data = vec![7u8; 3 * 1024 * 1024 + 17];
+        store
+            .put(&Path::from("x"), data.clone().into())
+            .await
+            .unwrap();
+        let h = hash_object(&store, &Path::from("x"), &CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(h, blake3::hash(&data));
+        let e = hash_object(&store, &Path::from("nope"), &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ExecError::Retryable(_)), "{e:?}");
+    }
+}

@@ -1,0 +1,33 @@
+//! Ferry's worker: takes task messages from the broker, runs them with the executor for
+//! their kind, and reports `started` / `progress` / `finished` events back.
+//!
+//! Workers are stateless and hold no database credentials: a task message carries all an
+//! attempt needs, and the orchestrator is the only writer of task state. Delivery is
+//! at-least-once, so executors are idempotent (a redelivered copy skips what already
+//! landed) and a delivery is acked only after its `finished` event is durable.
+//!
+//! - [`run_worker`] — the consumer loop ([`consumer`]) and each attempt's lifecycle:
+//!   concurrency slots, progress events, cancel requests, timeouts, panics, heartbeats
+//!   and graceful shutdown. Tuned by [`WorkerConfig`].
+//! - [`Registry`] — executors by kind: `copy`, `check`, `noop` ([`executors`]).
+//! - [`StoreResolver`] — locations (`file://`, `memory://`, `s3://`, `az://`, `gs://`, …)
+//!   to `object_store` stores ([`stores`]), [`listing`], the copy decision ([`decide`])
+//!   and content hashing ([`hash`]).
+
+mod attempt;
+pub mod config;
+pub mod consumer;
+pub mod decide;
+pub mod error;
+pub mod executors;
+pub mod hash;
+pub mod listing;
+pub mod stores;
+#[cfg(test)]
+mod test_support;
+
+pub use config::WorkerConfig;
+pub use consumer::run_worker;
+pub use error::WorkerError;
+pub use executors::Registry;
+pub use stores::StoreResolver;

@@ -1,0 +1,190 @@
+//! Listing a location: the files under it, relative to it, filtered and sorted.
+//!
+//! A location without a trailing `/` may name one object: when `head` finds one, the
+//! listing is that single file, with its file name as relative path (so copying
+//! `file:///in/a.csv` to `file:///out/` writes `/out/a.csv`, as `cp` and `rclone copy` do).
+//! Otherwise everything under the prefix is listed recursively, with `/`-separated paths
+//! relative to the prefix.
+//!
+//! Include/exclude patterns are globs matched against that relative path, with `*` not
+//! crossing `/` (so `*.csv` is the top level only and `**/*.csv` is every level, `**/`
+//! also matching no folder at all). An empty include list means everything. Listings are
+//! sorted by relative path so that two listings can be merged in one pass, and so that a
+//! shard of a listing can be described as a key range.
+
+use crate::error::WorkerError;
+use crate::stores::Resolved;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use object_store::ObjectStoreExt;
+use object_store::path::Path;
+
+/// One file of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Path relative to the listed location, `/`-separated, as stored (percent-encoded
+    /// where `object_store` encodes).
+    pub rel_path: String,
+    /// Full path inside the store.
+    pub location: Path,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modification time as the store reports it.
+    pub last_modified: DateTime<Utc>,
+    /// The store's entity tag, when it has one.
+    pub e_tag: Option<String>,
+}
+
+/// The result of listing one location.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// Files passing the filter, sorted by `rel_path`.
+    pub entries: Vec<Entry>,
+    /// Whether anything at all exists there (before filtering). A local directory that
+    /// exists counts even when empty; object stores have no empty folders.
+    pub exists: bool,
+    /// Whether the location named a single object.
+    pub single_object: bool,
+}
+
+impl Listing {
+    /// Total bytes of the listed (filtered) files.
+    pub fn total_bytes(&self) -> u64 {
+        self.entries.iter().map(|e| e.size).sum()
+    }
+}
+
+/// Compiled include/exclude patterns.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    include: Option<GlobSet>,
+    exclude: Option<GlobSet>,
+}
+
+impl Filter {
+    /// Compiles the patterns; an empty `include` admits every path.
+    pub fn new(include: &[String], exclude: &[String]) -> Result<Self, WorkerError> {
+        Ok(Self {
+            include: build_set(include)?,
+            exclude: build_set(exclude)?,
+        })
+    }
+
+    /// A filter admitting everything.
+    pub fn all() -> Self {
+        Self {
+            include: None,
+            exclude: None,
+        }
+    }
+
+    /// Whether `rel_path` is included and not excluded.
+    pub fn matches(&self, rel_path: &str) -> bool {
+        self.include.as_ref().is_none_or(|s| s.is_match(rel_path))
+            && !self.exclude.as_ref().is_some_and(|s| s.is_match(rel_path))
+    }
+}
+
+fn build_set(patterns: &[String]) -> Result<Option<GlobSet>, WorkerError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let glob_err = |source| WorkerError::Glob {
+            pattern: p.clone(),
+            source,
+        };
+        let glob: Glob = GlobBuilder::new(p)
+            .literal_separator(true)
+            .build()
+            .map_err(glob_err)?;
+        b.add(glob);
+    }
+    b.build().map(Some).map_err(|source| WorkerError::Glob {
+        pattern: patterns.join(", "),
+        source,
+    })
+}
+
+/// Lists `loc` as described in the module docs. A location with nothing there lists as
+/// empty with `exists == false`; callers decide whether that is an error.
+pub async fn list(loc: &Resolved, filter: &Filter) -> Result<Listing, object_store::Error> {
+    if !loc.explicit_prefix && !loc.prefix.is_root() {
+        match loc.store.head(&loc.prefix).await {
+            Ok(meta) => {
+                let name = loc.prefix.filename().unwrap_or_default().to_string();
+                let entry = Entry {
+                    rel_path: name,
+                    location: meta.location,
+                    size: meta.size,
+                    last_modified: meta.last_modified,
+                    e_tag: meta.e_tag,
+                };
+                let entries = if filter.matches(&entry.rel_path) {
+                    vec![entry]
+                } else {
+                    Vec::new()
+                };
+                return Ok(Listing {
+                    entries,
+                    exists: true,
+                    single_object: true,
+                });
+            }
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let prefix = (!loc.prefix.is_root()).then_some(&loc.prefix);
+    let mut stream = loc.store.list(prefix);
+    let mut entries = Vec::new();
+    let mut exists = false;
+    while let Some(meta) = stream.try_next().await? {
+        let Some(parts) = meta.location.prefix_match(&loc.prefix) else {
+            continue;
+        };
+        let rel_path = parts
+            .map(|p| p.as_ref().to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        if rel_path.is_empty() {
+            continue;
+        }
+        exists = true;
+        if filter.matches(&rel_path) {
+            entries.push(Entry {
+                rel_path,
+                location: meta.location,
+                size: meta.size,
+                last_modified: meta.last_modified,
+                e_tag: meta.e_tag,
+            });
+        }
+    }
+    if !exists
+        && loc.url.scheme() == "file"
+        && let Ok(path) = loc.url.to_file_path()
+    {
+        exists = tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_dir());
+    }
+    entries.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    Ok(Listing {
+        entries,
+        exists,
+        single_object: false,
+    })
+}
+
+/// The path of `rel_path` under `prefix`, for writing a listed file to another location.
+pub fn join(prefix: &Path, rel_path: &str) -> Result<Path, object_store::path::Error> {
+    if prefix.is_root() {
+        Path::parse(rel_path)
+    } else {
+        Path::parse(format!("{prefix}/{rel_path}"))
+    }
+}
+
+#[cfg(test)]
+mod tests;
