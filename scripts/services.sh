@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Starts the real servers Ferry's tests talk to, when they are not already up, following
+# ../shared/SERVICES.md. Idempotent: a server that answers is left alone. Source it and
+# call `ensure_postgres` (and, as the suite grows, the others) — or run it directly to
+# start everything it knows.
+set -euo pipefail
+
+SVC="${SVC:-/tmp/ferry-svc}"
+mkdir -p "$SVC"
+
+wait_for() {  # wait_for '<command>' [tries of 0.5 s]
+  for _ in $(seq 1 "${2:-120}"); do eval "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  echo "timed out waiting for: $1" >&2; return 1
+}
+
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if [ ! -f "$SVC/.apt-updated" ]; then apt-get update -qq && touch "$SVC/.apt-updated"; fi
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_postgres() {
+  if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then return 0; fi
+  echo "starting PostgreSQL" >&2
+  command -v pg_ctlcluster >/dev/null || apt_install postgresql
+  local v; v=$(ls /etc/postgresql | sort -n | tail -1)
+  sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)(scram-sha-256|md5)$/\1trust/' \
+    "/etc/postgresql/$v/main/pg_hba.conf"
+  pg_ctlcluster --skip-systemctl-redirect "$v" main start || pg_lsclusters | grep -q online
+  wait_for 'pg_isready -h 127.0.0.1 -p 5432 -q'
+}
+
+ensure_redis() {
+  if redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then return 0; fi
+  echo "starting Redis" >&2
+  command -v redis-server >/dev/null || apt_install redis-server
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --pidfile "$SVC/redis.pid" --logfile "$SVC/redis.log" --dir "$SVC"
+  wait_for 'redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG'
+}
+
+ensure_rabbitmq() {
+  if (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then return 0; fi
+  echo "starting RabbitMQ" >&2
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  rabbitmq-diagnostics -q ping >/dev/null 2>&1 || rabbitmq-server -detached
+  wait_for '(exec 3<>/dev/tcp/127.0.0.1/5672)' 120
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  ensure_postgres
+  ensure_redis
+  ensure_rabbitmq
+fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs Ferry's whole test suite, starting the servers it needs first. This is the
+# README's test command and exactly what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Builds are reused between runs on the same machine from a folder outside the clone.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}"
+
+source scripts/services.sh
+ensure_postgres
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi

@@ -1,0 +1,202 @@
+//! `ferry bench noop|chain`: what orchestration costs, measured end to end on the
+//! embedded default (SQLite in a fresh temporary folder, in-process broker): from the
+//! moment a run is created to the moment its final state is committed.
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use ferry::embedded::{Embedded, EmbeddedOptions};
+use ferry_common::spec::{Defaults, NoopTask, PipelineSpec, TaskBody, TaskSpec};
+use ferry_common::state::RunState;
+use ferry_store::{DEFAULT_TENANT, PipelineRow};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// The benchmarks.
+#[derive(Subcommand, Debug)]
+pub(crate) enum BenchCommand {
+    /// One root task fanning out to N no-op tasks; prints tasks/s.
+    Noop(NoopArgs),
+    /// A chain of N no-op steps, each waiting for the previous; prints end-to-end time.
+    Chain(ChainArgs),
+}
+
+/// Arguments of `ferry bench noop`.
+#[derive(Args, Debug)]
+pub(crate) struct NoopArgs {
+    /// Fan-out width.
+    #[arg(long, default_value_t = 10_000)]
+    tasks: usize,
+    /// Runs to measure (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Worker concurrency.
+    #[arg(long, default_value_t = 64)]
+    concurrency: u32,
+    /// Database URL instead of a fresh SQLite file.
+    #[arg(long, env = "FERRY_BENCH_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+/// Arguments of `ferry bench chain`.
+#[derive(Args, Debug)]
+pub(crate) struct ChainArgs {
+    /// Steps in the chain.
+    #[arg(long, default_value_t = 40)]
+    steps: usize,
+    /// Runs to measure (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    repeat: usize,
+    /// Database URL instead of a fresh SQLite file.
+    #[arg(long, env = "FERRY_BENCH_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+pub(crate) async fn execute(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BenchCommand::Noop(a) => noop(a).await,
+        BenchCommand::Chain(a) => chain(a).await,
+    }
+}
+
+fn noop_task(id: String, depends_on: Vec<String>) -> TaskSpec {
+    TaskSpec {
+        id,
+        depends_on,
+        retries: None,
+        timeout: None,
+        body: TaskBody::Noop(NoopTask {}),
+    }
+}
+
+async fn noop(a: NoopArgs) -> anyhow::Result<ExitCode> {
+    let mut tasks = vec![noop_task("root".into(), vec![])];
+    tasks.extend((0..a.tasks).map(|i| noop_task(format!("t{i}"), vec!["root".into()])));
+    let total = tasks.len();
+    let spec = PipelineSpec {
+        name: "bench-noop".into(),
+        description: None,
+        defaults: Defaults::default(),
+        tasks,
+    };
+    let dir = tempfile::tempdir()?;
+    let stack = start(dir.path(), a.database_url.clone(), a.concurrency).await?;
+    println!(
+        "bench noop: 1 root → {} no-op tasks ({total} in all), embedded ({} database, in-process broker), worker concurrency {}",
+        a.tasks,
+        stack.store.backend_name(),
+        a.concurrency
+    );
+    let pipeline = create(&stack, &spec).await?;
+    let mut rates = Vec::new();
+    for i in 1..=a.repeat.max(1) {
+        let (took, run_id) = one_run(&stack, &pipeline).await?;
+        let rate = total as f64 / took.as_secs_f64();
+        let (p50, p99) = latency(&stack, run_id).await?;
+        println!(
+            "  run {i}: {:>8.1} ms  {:>8.0} tasks/s   task latency queued→finished p50 {p50:.1} ms, p99 {p99:.1} ms",
+            took.as_secs_f64() * 1000.0,
+            rate
+        );
+        rates.push(rate);
+    }
+    println!("median: {:.0} tasks/s", median(&mut rates));
+    stack.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn chain(a: ChainArgs) -> anyhow::Result<ExitCode> {
+    let steps = a.steps.max(1);
+    let tasks = (0..steps)
+        .map(|i| noop_task(format!("s{i}"), if i == 0 { vec![] } else { vec![format!("s{}", i - 1)] }))
+        .collect();
+    let spec = PipelineSpec {
+        name: "bench-chain".into(),
+        description: None,
+        defaults: Defaults::default(),
+        tasks,
+    };
+    let dir = tempfile::tempdir()?;
+    let stack = start(dir.path(), a.database_url.clone(), 8).await?;
+    println!(
+        "bench chain: {steps} no-op steps in sequence, embedded ({} database, in-process broker)",
+        stack.store.backend_name()
+    );
+    let pipeline = create(&stack, &spec).await?;
+    let mut times = Vec::new();
+    for i in 1..=a.repeat.max(1) {
+        let (took, _) = one_run(&stack, &pipeline).await?;
+        let ms = took.as_secs_f64() * 1000.0;
+        println!("  run {i}: {ms:>7.1} ms end to end ({:.2} ms/step)", ms / steps as f64);
+        times.push(ms);
+    }
+    let m = median(&mut times);
+    println!("median: {m:.1} ms for {steps} steps ({:.2} ms/step)", m / steps as f64);
+    stack.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn start(dir: &std::path::Path, database_url: Option<String>, concurrency: u32) -> anyhow::Result<Embedded> {
+    Embedded::start(&EmbeddedOptions {
+        data_dir: dir.to_path_buf(),
+        database_url,
+        worker_concurrency: concurrency,
+    })
+    .await
+}
+
+async fn create(stack: &Embedded, spec: &PipelineSpec) -> anyhow::Result<PipelineRow> {
+    let name = format!("{}-{}", spec.name, &Uuid::new_v4().simple().to_string()[..8]);
+    let mut spec = spec.clone();
+    spec.name = name.clone();
+    Ok(stack.store.create_pipeline(DEFAULT_TENANT, &name, &serde_json::to_value(&spec)?).await?)
+}
+
+/// Creates a run and waits for its terminal state; the time between the two.
+async fn one_run(stack: &Embedded, pipeline: &PipelineRow) -> anyhow::Result<(Duration, Uuid)> {
+    let mut updates = stack.orchestrator.subscribe();
+    let started = Instant::now();
+    let run = stack.store.create_run(DEFAULT_TENANT, pipeline.id, &pipeline.spec).await?;
+    stack.orchestrator.wake();
+    loop {
+        let u = tokio::time::timeout(Duration::from_secs(600), updates.recv())
+            .await
+            .context("the run did not finish within 10 minutes")??;
+        if u.run_id == run.id {
+            anyhow::ensure!(u.state == RunState::Succeeded, "benchmark run ended {}", u.state);
+            return Ok((started.elapsed(), run.id));
+        }
+    }
+}
+
+/// p50 and p99 of queued → succeeded per task, in ms, from the recorded transitions.
+async fn latency(stack: &Embedded, run_id: Uuid) -> anyhow::Result<(f64, f64)> {
+    let transitions = stack.store.list_transitions(run_id).await?;
+    let mut queued = std::collections::HashMap::new();
+    let mut lat = Vec::new();
+    for t in transitions {
+        let Some(task) = t.task_id else { continue };
+        match t.to_state.as_str() {
+            "queued" => {
+                queued.insert(task, t.at);
+            }
+            "succeeded" => {
+                if let Some(q) = queued.get(&task) {
+                    lat.push((t.at - *q).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+                }
+            }
+            _ => {}
+        }
+    }
+    if lat.is_empty() {
+        return Ok((0.0, 0.0));
+    }
+    lat.sort_by(f64::total_cmp);
+    let pick = |q: f64| lat[((lat.len() as f64 - 1.0) * q).round() as usize];
+    Ok((pick(0.5), pick(0.99)))
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}

@@ -1,0 +1,82 @@
+//! The summary `ferry run` prints when a run ends: one line per task with what it did.
+
+use ferry_store::{PageRequest, RunRow, Store, TaskRow};
+use serde_json::Value;
+
+/// All tasks of a run, every page.
+pub(crate) async fn all_tasks(store: &Store, run: &RunRow) -> anyhow::Result<Vec<TaskRow>> {
+    let mut out = Vec::new();
+    let mut page = PageRequest { cursor: None, limit: 500 };
+    loop {
+        let p = store.list_tasks(run.tenant_id, run.id, &page).await?;
+        out.extend(p.items);
+        match p.next_cursor {
+            Some(c) => page.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Prints the run line and a table of tasks (at most `limit` rows, failures first).
+pub(crate) fn print(run: &RunRow, tasks: &[TaskRow], limit: usize) {
+    let took = match (run.started_at, run.finished_at) {
+        (Some(s), Some(f)) => format!(" in {:.2}s", (f - s).num_milliseconds() as f64 / 1000.0),
+        _ => String::new(),
+    };
+    println!("run {} {}{took}", run.id, run.state);
+    if let Some(err) = &run.error {
+        println!("  {err}");
+    }
+    let mut shown: Vec<&TaskRow> = tasks.iter().collect();
+    shown.sort_by_key(|t| t.state != ferry_common::state::TaskState::Failed);
+    let width = shown.iter().map(|t| t.key.len()).max().unwrap_or(4).clamp(4, 40);
+    println!("  {:<width$}  {:<6}  {:<10}  {:>7}  DETAIL", "TASK", "KIND", "STATE", "ATTEMPT");
+    for t in shown.iter().take(limit) {
+        println!("  {:<width$}  {:<6}  {:<10}  {:>7}  {}", t.key, t.kind, t.state, t.attempt, detail(t));
+    }
+    if shown.len() > limit {
+        println!("  … and {} more tasks", shown.len() - limit);
+    }
+}
+
+fn detail(t: &TaskRow) -> String {
+    if let Some(e) = &t.error {
+        if t.state != ferry_common::state::TaskState::Succeeded {
+            return e.lines().next().unwrap_or("").to_string();
+        }
+    }
+    let Some(r) = &t.result else { return String::new() };
+    let n = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
+    match t.kind.as_str() {
+        "copy" => format!(
+            "copied {} files ({}), skipped {} ({})",
+            n("files_copied"),
+            bytes(n("bytes_copied")),
+            n("files_skipped"),
+            bytes(n("bytes_skipped"))
+        ),
+        "check" => {
+            let consistent = r.get("consistent").and_then(Value::as_bool).unwrap_or(false);
+            format!(
+                "{}: {} matched, {} missing, {} extra, {} differ",
+                if consistent { "consistent" } else { "INCONSISTENT" },
+                n("matched"),
+                n("missing"),
+                n("extra"),
+                n("differ")
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}

@@ -1,0 +1,70 @@
+//! `ferry`: one binary, one subcommand per role or job.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Moves data for many tenants: pipelines of copy and check tasks, run embedded (no
+/// servers) or distributed.
+#[derive(Parser)]
+#[command(name = "ferry", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `ferry_worker=debug`.
+    #[arg(long, env = "FERRY_LOG", default_value = "warn", global = true)]
+    log: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check pipeline specs and list every problem found.
+    Validate(cli::validate::Args),
+    /// Run one pipeline to completion on the embedded default, with progress bars.
+    Run(cli::run::Args),
+    /// Serve the API with every role in this process.
+    Standalone(cli::standalone::Args),
+    /// Measure orchestration overhead.
+    #[command(subcommand)]
+    Bench(cli::bench::BenchCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Two rustls crypto providers end up in the tree (ring via sqlx, aws-lc-rs via the
+    // HTTP clients); pick one before any TLS client is built.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Validate(args) => cli::validate::execute(args),
+            Command::Run(args) => cli::run::execute(args).await,
+            Command::Standalone(args) => cli::standalone::execute(args).await,
+            Command::Bench(cmd) => cli::bench::execute(cmd).await,
+            Command::Openapi => {
+                print!("{}", ferry_api::openapi_yaml());
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

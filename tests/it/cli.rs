@@ -1,0 +1,119 @@
+//! The CLI end to end: `ferry validate` and `ferry run`.
+
+use crate::app::ferry;
+use crate::fixtures::{SAMPLE, read_tree, write_tree};
+use std::path::Path;
+
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+#[test]
+fn validate_accepts_the_examples() {
+    let out = ferry()
+        .arg("validate")
+        .arg(examples().join("quickstart.yaml"))
+        .arg(examples().join("fan-in.yaml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn validate_lists_every_problem_and_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("bad.yaml");
+    std::fs::write(
+        &spec,
+        "name: bad\ntasks:\n  - {id: a, kind: noop, depends_on: [b]}\n  - {id: b, kind: noop, depends_on: [a]}\n  - {id: c, kind: teleport}\n",
+    )
+    .unwrap();
+    let out = ferry().arg("validate").arg(&spec).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cycle"), "{err}");
+    assert!(err.contains("tasks[2].kind"), "{err}");
+}
+
+fn write_spec(dir: &Path, src: &Path, dst: &Path) -> std::path::PathBuf {
+    let spec = dir.join("mirror.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name: cli-mirror\ntasks:\n  - id: mirror\n    kind: copy\n    source: {}/\n    destination: {}/\n    exclude: ['_tmp/**']\n  - id: verify\n    kind: check\n    depends_on: [mirror]\n    source: {}/\n    target: {}/\n    exclude: ['_tmp/**']\n",
+            src.display(),
+            dst.display(),
+            src.display(),
+            dst.display()
+        ),
+    )
+    .unwrap();
+    spec
+}
+
+#[test]
+fn run_copies_then_a_second_run_copies_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst, data) = (tmp.path().join("src"), tmp.path().join("dst"), tmp.path().join("data"));
+    write_tree(&src, SAMPLE);
+    let spec = write_spec(tmp.path(), &src, &dst);
+
+    let out = ferry().arg("run").arg(&spec).arg("--data-dir").arg(&data).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("succeeded"), "{stdout}");
+    assert!(stdout.contains("copied 3 files"), "{stdout}");
+    let mut expected = read_tree(&src);
+    expected.retain(|(p, _)| !p.starts_with("_tmp/"));
+    assert_eq!(read_tree(&dst), expected);
+
+    let out = ferry().arg("run").arg(&spec).arg("--data-dir").arg(&data).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("copied 0 files"), "{stdout}");
+    assert!(stdout.contains("skipped 3"), "{stdout}");
+}
+
+#[test]
+fn run_exits_1_when_the_run_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("fail.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name: fails\ntasks:\n  - {{id: copy, kind: copy, source: {}/missing.csv, destination: {}/out/}}\n",
+            tmp.path().display(),
+            tmp.path().display()
+        ),
+    )
+    .unwrap();
+    let out = ferry().arg("run").arg(&spec).arg("--data-dir").arg(tmp.path().join("data")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("failed"));
+}
+
+#[test]
+fn run_refuses_an_invalid_spec_with_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("bad.yaml");
+    std::fs::write(&spec, "name: x\ntasks: []\n").unwrap();
+    let out = ferry().arg("run").arg(&spec).arg("--data-dir").arg(tmp.path().join("data")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least one task"));
+}
+
+#[test]
+fn the_quickstart_example_runs_as_shipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ferry()
+        .arg("run")
+        .arg(examples().join("quickstart.yaml"))
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("consistent"), "{stdout}");
+    assert!(Path::new("/tmp/ferry-quickstart/mirror/sales/2026/november.csv").exists());
+}

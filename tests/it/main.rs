@@ -1,0 +1,7 @@
+//! End-to-end tests of the `ferry` binary: the CLI and the API, driven as a user would.
+
+mod api;
+mod api_problems;
+mod app;
+mod cli;
+mod fixtures;
