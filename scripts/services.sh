@@ -47,8 +47,21 @@ ensure_rabbitmq() {
   wait_for '(exec 3<>/dev/tcp/127.0.0.1/5672)' 120
 }
 
+# The tests create a vhost each through the management API (port 15672, loopback only).
+ensure_rabbitmq_management() {
+  if curl -sf -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null 2>&1; then return 0; fi
+  echo "enabling RabbitMQ's management plugin" >&2
+  grep -q '^management.tcp.ip' /etc/rabbitmq/rabbitmq.conf 2>/dev/null || \
+    printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = 15672\n' >> /etc/rabbitmq/rabbitmq.conf
+  # The running node read its config at boot: set the listener for this boot too.
+  rabbitmqctl -q eval 'application:set_env(rabbitmq_management, tcp_config, [{ip, "127.0.0.1"}, {port, 15672}]).' >/dev/null
+  rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+  wait_for 'curl -sf -u guest:guest http://127.0.0.1:15672/api/overview' 120
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   ensure_postgres
   ensure_redis
   ensure_rabbitmq
+  ensure_rabbitmq_management
 fi

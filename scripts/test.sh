@@ -9,6 +9,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}"
 
 source scripts/services.sh
 ensure_postgres
+ensure_redis
+ensure_rabbitmq
+ensure_rabbitmq_management
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"

@@ -290,17 +290,38 @@ pub struct Health {
 }
 
 /// Answer of `/readyz`: the process can serve requests.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Readiness {
     /// Always `ready` (an unready server answers `503` with a problem).
     #[schema(example = "ready")]
     pub status: String,
-    /// The database backend: `sqlite` or `postgres`.
+    /// The database backend, `sqlite` or `postgres`, when the role uses one.
     #[schema(example = "sqlite")]
-    pub database: String,
-    /// The broker: `in-process` or `rabbitmq`.
+    pub database: Option<String>,
+    /// The broker, `in-process` or `rabbitmq`, when the role uses one.
     #[schema(example = "in-process")]
-    pub broker: String,
+    pub broker: Option<String>,
+    /// The coordinator, `in-process` or `redis`, when the role uses one.
+    #[schema(example = "in-process")]
+    pub coordinator: Option<String>,
+    /// Each dependency with its state.
+    pub dependencies: Vec<DependencyState>,
+}
+
+/// One server a role depends on, and whether it answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DependencyState {
+    /// `database`, `broker` or `coordinator`.
+    #[schema(example = "database")]
+    pub name: &'static str,
+    /// Which implementation: `sqlite`, `postgres`, `rabbitmq`, `redis`, `in-process`.
+    #[schema(example = "postgres")]
+    pub backend: String,
+    /// Whether it answered.
+    pub ready: bool,
+    /// Why not, when it did not (kept out of the `503` problem, logged instead).
+    #[serde(skip)]
+    pub error: Option<String>,
 }
 
 /// A pipeline spec, as `POST`/`PUT /api/v1/pipelines` read it (JSON or YAML).

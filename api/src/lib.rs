@@ -31,6 +31,7 @@ mod extract;
 mod openapi;
 mod pagination;
 pub mod problem;
+pub mod readiness;
 mod routes;
 mod state;
 

@@ -670,7 +670,17 @@ async fn probes_need_no_key() {
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(
         res.body,
-        json!({"status": "ready", "database": "sqlite", "broker": "in-process"})
+        json!({
+            "status": "ready",
+            "database": "sqlite",
+            "broker": "in-process",
+            "coordinator": "in-process",
+            "dependencies": [
+                {"name": "database", "backend": "sqlite", "ready": true},
+                {"name": "broker", "backend": "in-process", "ready": true},
+                {"name": "coordinator", "backend": "in-process", "ready": true}
+            ]
+        })
     );
 }
 

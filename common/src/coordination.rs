@@ -2,6 +2,8 @@
 //! (who leads, which workers live, which running tasks were asked to stop).
 
 use crate::CommonError;
+use crate::messages::Progress;
+use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -35,6 +37,28 @@ pub trait Coordinator: Send + Sync + 'static {
     async fn request_cancel(&self, task_id: Uuid) -> Result<(), CommonError>;
     /// Whether a stop was asked for `task_id`.
     async fn is_cancel_requested(&self, task_id: Uuid) -> Result<bool, CommonError>;
+    /// Whether the coordinator answers, for `/readyz`. The default asks for the live
+    /// workers, which every implementation can do.
+    async fn ready(&self) -> Result<(), CommonError> {
+        self.live_workers().await.map(|_| ())
+    }
+    /// Claims one attempt of a task for `holder`; false when another holder claimed it
+    /// first. A broker may deliver the same message twice (a new leader re-publishes
+    /// what it cannot prove was published; a redelivery after a lost ack), and this is
+    /// what keeps a second worker from running the same attempt beside the first. The
+    /// claim outlives `ttl` only if renewed; a lost attempt is retried as a new attempt,
+    /// never under the old number.
+    async fn claim_attempt(&self, task_id: Uuid, attempt: u32, holder: &str, ttl: Duration) -> Result<bool, CommonError>;
+    /// Publishes the live counters of a running attempt, so the API can show progress
+    /// between the orchestrator's batched database writes. Best effort: the default
+    /// keeps nothing (the database's counters are then what the API shows).
+    async fn put_progress(&self, _task_id: Uuid, _progress: &Progress, _ttl: Duration) -> Result<(), CommonError> {
+        Ok(())
+    }
+    /// The live counters published for these tasks (absent ones are not running).
+    async fn live_progress(&self, _task_ids: &[Uuid]) -> Result<HashMap<Uuid, Progress>, CommonError> {
+        Ok(HashMap::new())
+    }
     /// A short name for logs and `/readyz`.
     fn name(&self) -> &'static str;
 }

@@ -6,7 +6,7 @@
 use crate::CommonError;
 use crate::broker::{Acker, Broker, Delivery, DeliveryStream};
 use crate::coordination::{Coordinator, WorkerInfo};
-use crate::messages::{TaskEvent, TaskMessage};
+use crate::messages::{Progress, TaskEvent, TaskMessage};
 use async_trait::async_trait;
 use chrono::Utc;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -169,6 +169,8 @@ struct CoordState {
     leases: HashMap<String, (String, Instant)>,
     workers: HashMap<String, (WorkerInfo, Instant)>,
     cancels: HashSet<Uuid>,
+    claims: HashMap<(Uuid, u32), (String, Instant)>,
+    progress: HashMap<Uuid, (Progress, Instant)>,
 }
 
 /// The embedded coordinator: leases, heartbeats and cancel flags in one process.
@@ -234,6 +236,41 @@ impl Coordinator for InProcCoordinator {
 
     async fn is_cancel_requested(&self, task_id: Uuid) -> Result<bool, CommonError> {
         Ok(self.state.lock().expect("coord lock").cancels.contains(&task_id))
+    }
+
+    async fn claim_attempt(&self, task_id: Uuid, attempt: u32, holder: &str, ttl: Duration) -> Result<bool, CommonError> {
+        let mut st = self.state.lock().expect("coord lock");
+        let now = Instant::now();
+        st.claims.retain(|_, (_, until)| *until > now);
+        let key = (task_id, attempt);
+        let ok = match st.claims.get(&key) {
+            None => true,
+            Some((h, _)) => h == holder,
+        };
+        if ok {
+            st.claims.insert(key, (holder.to_string(), now + ttl));
+        }
+        Ok(ok)
+    }
+
+    async fn put_progress(&self, task_id: Uuid, progress: &Progress, ttl: Duration) -> Result<(), CommonError> {
+        let mut st = self.state.lock().expect("coord lock");
+        let now = Instant::now();
+        st.progress.retain(|_, (_, until)| *until > now);
+        st.progress.insert(task_id, (*progress, now + ttl));
+        Ok(())
+    }
+
+    async fn live_progress(&self, task_ids: &[Uuid]) -> Result<HashMap<Uuid, Progress>, CommonError> {
+        let st = self.state.lock().expect("coord lock");
+        let now = Instant::now();
+        Ok(task_ids
+            .iter()
+            .filter_map(|id| match st.progress.get(id) {
+                Some((p, until)) if *until > now => Some((*id, *p)),
+                _ => None,
+            })
+            .collect())
     }
 
     fn name(&self) -> &'static str {

@@ -41,6 +41,11 @@ pub struct ActiveRun {
     terminal: usize,
     failed: Vec<usize>,
     retries: BTreeSet<(DateTime<Utc>, usize)>,
+    /// When each `running` task's current attempt started (or was found running by this
+    /// leader), for the reaper's timeout check.
+    running_since: HashMap<usize, DateTime<Utc>>,
+    /// When the reaper first saw a `running` task that no live worker lists.
+    unseen_since: HashMap<usize, DateTime<Utc>>,
 }
 
 impl ActiveRun {
@@ -100,6 +105,9 @@ impl ActiveRun {
                         run.dispatch(i, "retry after worker loss", now, fx);
                     }
                 }
+                TaskState::Running => {
+                    run.running_since.insert(i, now);
+                }
                 TaskState::Retrying => {
                     let at = run.tasks[i].retry_at.unwrap_or(now);
                     run.retries.insert((at, i));
@@ -148,12 +156,19 @@ impl ActiveRun {
             terminal,
             failed,
             retries: BTreeSet::new(),
+            running_since: HashMap::new(),
+            unseen_since: HashMap::new(),
         }
     }
 
     /// The run's id.
     pub fn id(&self) -> Uuid {
         self.row.id
+    }
+
+    /// Whether any task is `running` (the reaper has nothing to do otherwise).
+    pub fn has_running(&self) -> bool {
+        !self.running_since.is_empty()
     }
 
     /// The run's current state.
@@ -327,6 +342,12 @@ impl ActiveRun {
         match move_task(&mut self.tasks[i], to, cause, now, &mut fx.transitions) {
             Ok(_) => {
                 self.mark(i);
+                if to == TaskState::Running {
+                    self.running_since.insert(i, now);
+                } else {
+                    self.running_since.remove(&i);
+                    self.unseen_since.remove(&i);
+                }
                 if to.is_terminal() {
                     self.terminal += 1;
                     if to == TaskState::Failed {
@@ -401,5 +422,6 @@ fn humantime_like(ms: u128) -> String {
     if ms < 1000 { format!("{ms}ms") } else { format!("{}s", ms / 1000) }
 }
 
+mod reap;
 #[cfg(test)]
 mod tests;

@@ -13,7 +13,7 @@ use ferry_common::spec::ValidationContext;
 use ferry_common::state::RunState;
 use ferry_store::{RunRow, Store, TaskRow, WriteBatch};
 use futures::StreamExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, broadcast};
@@ -43,6 +43,10 @@ pub struct EngineConfig {
     pub lease_ttl: Duration,
     /// What spec validation may refer to (stored connections).
     pub validation: ValidationContext,
+    /// How long a `running` task may be missing from every live worker's heartbeat (or
+    /// run past its timeout) before the reaper gives it a new attempt. Several worker
+    /// heartbeat periods, so a just-started task or a coordinator restart costs nothing.
+    pub reap_grace: Duration,
 }
 
 impl Default for EngineConfig {
@@ -55,6 +59,7 @@ impl Default for EngineConfig {
             recover_running: true,
             lease_ttl: Duration::from_secs(10),
             validation: ValidationContext::default(),
+            reap_grace: Duration::from_secs(20),
         }
     }
 }
@@ -223,6 +228,7 @@ impl Orchestrator {
                 _ = tick.tick() => {
                     self.renew_lease(&mut w).await?;
                     self.poll_runs(&mut w, &mut fx).await?;
+                    self.reap(&mut w, &mut fx).await;
                     fx.publish.append(&mut w.unpublished);
                 }
                 _ = tokio::time::sleep(retry_sleep) => {}
@@ -251,6 +257,29 @@ impl Orchestrator {
                     Some(t) if t.elapsed() < self.cfg.lease_ttl => Ok(()),
                     _ => Err(LeadEnd::LostLease),
                 }
+            }
+        }
+    }
+
+    /// Gives lost or overdue attempts a new one. Skipped while the coordinator cannot be
+    /// read: not seeing the workers is not evidence that they are gone.
+    async fn reap(&self, w: &mut Working, fx: &mut Effects) {
+        if !w.runs.values().any(ActiveRun::has_running) {
+            return;
+        }
+        let workers = match self.coordinator.live_workers().await {
+            Ok(workers) => workers,
+            Err(e) => {
+                warn!(error = %e, "cannot list live workers; reaper paused");
+                return;
+            }
+        };
+        let live: HashSet<Uuid> = workers.iter().flat_map(|wk| wk.running.iter().copied()).collect();
+        let now = Utc::now();
+        for run in w.runs.values_mut() {
+            let n = run.reap(&live, self.cfg.reap_grace, now, fx);
+            if n > 0 {
+                warn!(run_id = %run.id(), attempts = n, "reaped lost or overdue attempts");
             }
         }
     }

@@ -42,7 +42,9 @@ pub(crate) struct Shared {
     /// messages then go back to the queue. Not linked to the shutdown token on purpose:
     /// a shutdown first lets attempts finish.
     pub(crate) hard_stop: CancellationToken,
-    running: Mutex<HashMap<u64, Uuid>>,
+    running: Mutex<HashMap<u64, (Uuid, u32)>>,
+    /// How long a claim on an attempt lasts unless the heartbeat renews it.
+    pub(crate) claim_ttl: Duration,
     next_slot: AtomicU64,
 }
 
@@ -64,6 +66,7 @@ impl Shared {
             registry,
             hard_stop: CancellationToken::new(),
             running: Mutex::new(HashMap::new()),
+            claim_ttl: Duration::from_secs(15),
             next_slot: AtomicU64::new(0),
         }
     }
@@ -75,18 +78,29 @@ impl Shared {
             .lock()
             .expect("running lock")
             .values()
-            .copied()
+            .map(|(task, _)| *task)
             .collect();
         ids.sort();
         ids
     }
 
-    fn register(self: &Arc<Self>, task_id: Uuid) -> RunningGuard {
+    /// Renews the claims on every running attempt (called with each heartbeat), so a
+    /// claim lapses within `claim_ttl` of this worker dying and no sooner.
+    pub(crate) async fn renew_claims(&self) {
+        let held: Vec<(Uuid, u32)> = self.running.lock().expect("running lock").values().copied().collect();
+        for (task, attempt) in held {
+            if let Err(e) = self.coordinator.claim_attempt(task, attempt, &self.worker_id, self.claim_ttl).await {
+                warn!(error = %e, %task, attempt, "cannot renew the claim on an attempt");
+            }
+        }
+    }
+
+    fn register(self: &Arc<Self>, task_id: Uuid, attempt: u32) -> RunningGuard {
         let slot = self.next_slot.fetch_add(1, Ordering::Relaxed);
         self.running
             .lock()
             .expect("running lock")
-            .insert(slot, task_id);
+            .insert(slot, (task_id, attempt));
         RunningGuard {
             shared: self.clone(),
             slot,
@@ -152,10 +166,31 @@ pub(crate) async fn run_attempt<P: Send>(
     );
     async move {
         let _permit = permit;
-        let _running = shared.register(msg.task_id);
         if delivery.redelivered {
             debug!("redelivered message");
         }
+        match shared
+            .coordinator
+            .claim_attempt(msg.task_id, msg.attempt, &shared.worker_id, shared.claim_ttl)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                // Another worker runs (or ran) this very attempt: a duplicate delivery.
+                // Dropping it is safe: if that worker dies, the reaper issues a new
+                // attempt, which nobody has claimed.
+                info!("attempt already claimed by another worker; dropping the duplicate");
+                settle(delivery, true).await;
+                return;
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot claim the attempt; handing the task back");
+                sleep(Duration::from_secs(1)).await;
+                settle(delivery, false).await;
+                return;
+            }
+        }
+        let _running = shared.register(msg.task_id, msg.attempt);
         if let Err(e) = shared
             .broker
             .publish_event(&shared.event(&msg, EventKind::Started))
@@ -276,7 +311,12 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
                 if snap != last {
                     last = snap;
                     let ev = shared.event(msg, EventKind::Progress { progress: snap });
-                    if let Err(e) = shared.broker.publish_event(&ev).await {
+                    let ttl = shared.progress_every * 8;
+                    let (published, live) = tokio::join!(
+                        shared.broker.publish_event(&ev),
+                        shared.coordinator.put_progress(msg.task_id, &snap, ttl)
+                    );
+                    if let Err(e) = published.and(live) {
                         debug!(error = %e, "cannot publish progress");
                     }
                 }

@@ -58,14 +58,17 @@ pub async fn run_worker(
     let mut deliveries = futures::stream::select_all(streams);
     info!(worker = %cfg.id, ?queues, concurrency, prefetch, kinds = ?registry.kinds(), "worker started");
 
-    let shared = Arc::new(Shared::new(
+    let mut shared = Shared::new(
         cfg.id.clone(),
         cfg.progress_every,
         cfg.cancel_poll_every,
         broker,
         coordinator,
         registry,
-    ));
+    );
+    // Claims are renewed with every heartbeat; three periods survive a slow one.
+    shared.claim_ttl = cfg.heartbeat_every.max(Duration::from_millis(10)) * 3;
+    let shared = Arc::new(shared);
     let heartbeat_stop = CancellationToken::new();
     let heartbeat = tokio::spawn(heartbeat_loop(
         shared.clone(),
@@ -194,6 +197,7 @@ async fn heartbeat_loop(
                 if let Err(e) = shared.coordinator.heartbeat(&info, ttl).await {
                     warn!(error = %e, "heartbeat failed");
                 }
+                shared.renew_claims().await;
             }
         }
     }

@@ -2,7 +2,7 @@
 //! hence no authentication and no detail beyond what is up.
 
 use crate::dto::{Health, Readiness};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::problem::Problem;
 use crate::state::AppState;
 use axum::Json;
@@ -23,7 +23,8 @@ pub(crate) async fn healthz() -> Json<Health> {
     })
 }
 
-/// Readiness: the database and the broker answer, so requests can be served.
+/// Readiness: the database, the broker and the coordinator answer, so requests can be
+/// served.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -35,34 +36,10 @@ pub(crate) async fn healthz() -> Json<Health> {
     )
 )]
 pub(crate) async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
-    let (db, broker) = tokio::join!(state.store.ping(), state.broker.ready());
-    let db_detail = db.err().map(|e| {
-        tracing::warn!(error = %e, "readiness: database down");
-        format!(
-            "the {} database does not answer",
-            state.store.backend_name()
-        )
-    });
-    let broker_detail = broker.err().map(|e| {
-        tracing::warn!(error = %e, "readiness: broker down");
-        format!("the {} broker does not answer", state.broker.name())
-    });
-    let what = match (&db_detail, &broker_detail) {
-        (None, None) => None,
-        (Some(_), None) => Some("database"),
-        (None, Some(_)) => Some("broker"),
-        (Some(_), Some(_)) => Some("dependencies"),
+    let deps = crate::readiness::Dependencies {
+        store: Some(state.store.clone()),
+        broker: Some(state.broker.clone()),
+        coordinator: Some(state.coordinator.clone()),
     };
-    if let Some(what) = what {
-        let down: Vec<String> = db_detail.into_iter().chain(broker_detail).collect();
-        return Err(ApiError::Unavailable {
-            what,
-            detail: format!("not ready: {}", down.join("; ")),
-        });
-    }
-    Ok(Json(Readiness {
-        status: "ready".to_owned(),
-        database: state.store.backend_name().to_owned(),
-        broker: state.broker.name().to_owned(),
-    }))
+    deps.readiness().await.map(Json)
 }

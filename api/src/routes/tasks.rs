@@ -40,7 +40,7 @@ pub(crate) async fn list_run_tasks(
     }
     let page = state.store.list_tasks(DEFAULT_TENANT, id, &page).await?;
     Ok(Json(TaskPage {
-        items: page.items.into_iter().map(Task::from).collect(),
+        items: with_live_progress(&state, page.items).await,
         next_cursor: page.next_cursor,
     }))
 }
@@ -70,7 +70,7 @@ pub(crate) async fn get_task(
         .get_task(DEFAULT_TENANT, id)
         .await?
         .ok_or_else(|| ApiError::not_found("task", id))?;
-    Ok(Json(row.into()))
+    Ok(Json(with_live_progress(&state, vec![row]).await.remove(0)))
 }
 
 /// The report a task wrote, e.g. a `check`'s list of missing, extra and differing files.
@@ -105,4 +105,36 @@ pub(crate) async fn get_task_report(
             "task {id} has no report (yet): reports are written by finished tasks of kinds that make one, such as `check`"
         ))
     })
+}
+
+/// Task views with the live counters the coordinator holds for running tasks, which are
+/// fresher than the orchestrator's batched database writes. Without them (coordinator
+/// down, or nothing published) the stored counters stand.
+async fn with_live_progress(state: &AppState, rows: Vec<ferry_store::TaskRow>) -> Vec<Task> {
+    let running: Vec<Uuid> = rows
+        .iter()
+        .filter(|t| t.state == ferry_common::state::TaskState::Running)
+        .map(|t| t.id)
+        .collect();
+    let live = if running.is_empty() {
+        Default::default()
+    } else {
+        state.coordinator.live_progress(&running).await.unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "live progress unavailable");
+            Default::default()
+        })
+    };
+    rows.into_iter()
+        .map(|row| {
+            let fresh = live.get(&row.id).copied();
+            let mut task = Task::from(row);
+            if let Some(p) = fresh.filter(|p| p.files_done >= task.progress.files_done && p.bytes_done >= task.progress.bytes_done) {
+                task.progress.files_total = p.files_total;
+                task.progress.files_done = p.files_done;
+                task.progress.bytes_total = p.bytes_total;
+                task.progress.bytes_done = p.bytes_done;
+            }
+            task
+        })
+        .collect()
 }

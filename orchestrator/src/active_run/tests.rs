@@ -196,3 +196,47 @@ fn restore_republishes_queued_and_retries_lost_running_tasks() {
     assert_eq!(a.attempt, 2, "the lost attempt is superseded");
     assert_eq!(state(&restored, "a"), TaskState::Queued);
 }
+
+#[test]
+fn the_reaper_retries_an_attempt_no_live_worker_reports() {
+    let s = spec("name: p\ntasks:\n  - {id: a, kind: noop, retries: {max: 1, initial: 1s}}\n");
+    let mut fx = Effects::default();
+    let t0 = Utc::now();
+    let mut run = ActiveRun::start(run_row(&s), s, t0, &mut fx);
+    let started = event(&run, "a", EventKind::Started);
+    run.apply_event(&started, t0, &mut fx);
+    let id = run.tasks()[0].id;
+    let grace = std::time::Duration::from_secs(10);
+    let live: std::collections::HashSet<Uuid> = [id].into_iter().collect();
+    let none = std::collections::HashSet::new();
+
+    let mut fx = Effects::default();
+    assert_eq!(run.reap(&live, grace, t0 + chrono::Duration::seconds(60), &mut fx), 0, "listed: alive");
+    assert_eq!(run.reap(&none, grace, t0 + chrono::Duration::seconds(61), &mut fx), 0, "missing, not for long");
+    assert_eq!(run.reap(&live, grace, t0 + chrono::Duration::seconds(65), &mut fx), 0, "back in a heartbeat");
+    assert_eq!(run.reap(&none, grace, t0 + chrono::Duration::seconds(66), &mut fx), 0);
+    assert_eq!(run.reap(&none, grace, t0 + chrono::Duration::seconds(77), &mut fx), 1, "missing for the whole grace");
+    assert_eq!(state(&run, "a"), TaskState::Retrying);
+    assert!(run.tasks()[0].error.as_deref().unwrap().contains("worker lost"));
+
+    // The late `finished` of the reaped attempt changes nothing.
+    let late = TaskEvent { attempt: 1, ..ok(&run, "a") };
+    run.apply_event(&late, t0 + chrono::Duration::seconds(78), &mut fx);
+    assert_eq!(state(&run, "a"), TaskState::Retrying);
+}
+
+#[test]
+fn the_reaper_fails_an_attempt_past_its_timeout() {
+    let s = spec("name: p\ntasks:\n  - {id: a, kind: noop, timeout: 30s}\n");
+    let mut fx = Effects::default();
+    let t0 = Utc::now();
+    let mut run = ActiveRun::start(run_row(&s), s, t0, &mut fx);
+    let started = event(&run, "a", EventKind::Started);
+    run.apply_event(&started, t0, &mut fx);
+    let live: std::collections::HashSet<Uuid> = [run.tasks()[0].id].into_iter().collect();
+    let grace = std::time::Duration::from_secs(10);
+    assert_eq!(run.reap(&live, grace, t0 + chrono::Duration::seconds(35), &mut fx), 0);
+    assert_eq!(run.reap(&live, grace, t0 + chrono::Duration::seconds(41), &mut fx), 1);
+    assert_eq!(state(&run, "a"), TaskState::Failed, "no retries left");
+    assert_eq!(run.state(), RunState::Failed);
+}
