@@ -21,6 +21,10 @@ pub enum CommonError {
     /// A message could not be encoded or decoded.
     #[error("message codec: {0}")]
     Codec(#[from] serde_json::Error),
+    /// A server behind a seam (RabbitMQ, Redis) cannot be reached or refused the call;
+    /// callers retry or report it, it is not the caller's mistake.
+    #[error("{backend} unavailable: {message}")]
+    Unavailable { backend: &'static str, message: String },
     /// A settings value is missing or malformed.
     #[error("configuration: {0}")]
     Config(String),
