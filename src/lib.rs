@@ -4,4 +4,5 @@
 
 pub mod admin_key;
 pub mod data_dir;
+pub mod distributed;
 pub mod embedded;

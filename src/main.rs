@@ -25,6 +25,14 @@ enum Command {
     Run(cli::run::Args),
     /// Serve the API with every role in this process.
     Standalone(cli::standalone::Args),
+    /// Apply the database migrations (distributed; run before the other roles).
+    Migrate(cli::migrate::Args),
+    /// Serve the REST API (distributed role).
+    Api(cli::api::Args),
+    /// Plan runs and dispatch tasks (distributed role; one leads, others stand by).
+    Orchestrator(cli::orchestrator::Args),
+    /// Run tasks from the queues (distributed role; as many as needed).
+    Worker(cli::worker::Args),
     /// Measure orchestration overhead.
     #[command(subcommand)]
     Bench(cli::bench::BenchCommand),
@@ -53,6 +61,10 @@ fn main() -> ExitCode {
             Command::Validate(args) => cli::validate::execute(args),
             Command::Run(args) => cli::run::execute(args).await,
             Command::Standalone(args) => cli::standalone::execute(args).await,
+            Command::Migrate(args) => cli::migrate::execute(args).await,
+            Command::Api(args) => cli::api::execute(args).await,
+            Command::Orchestrator(args) => cli::orchestrator::execute(args).await,
+            Command::Worker(args) => cli::worker::execute(args).await,
             Command::Bench(cmd) => cli::bench::execute(cmd).await,
             Command::Openapi => {
                 print!("{}", ferry_api::openapi_yaml());

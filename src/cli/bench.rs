@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use ferry::embedded::{Embedded, EmbeddedOptions};
+use super::bench_stack::{BenchStack, StackArgs};
 use ferry_common::spec::{Defaults, NoopTask, PipelineSpec, TaskBody, TaskSpec};
 use ferry_common::state::RunState;
 use ferry_store::{DEFAULT_TENANT, PipelineRow};
@@ -30,12 +30,8 @@ pub(crate) struct NoopArgs {
     /// Runs to measure (the median is reported).
     #[arg(long, default_value_t = 3)]
     repeat: usize,
-    /// Worker concurrency.
-    #[arg(long, default_value_t = 64)]
-    concurrency: u32,
-    /// Database URL instead of a fresh SQLite file.
-    #[arg(long, env = "FERRY_BENCH_DATABASE_URL")]
-    database_url: Option<String>,
+    #[command(flatten)]
+    stack: StackArgs,
 }
 
 /// Arguments of `ferry bench chain`.
@@ -47,9 +43,8 @@ pub(crate) struct ChainArgs {
     /// Runs to measure (the median is reported).
     #[arg(long, default_value_t = 5)]
     repeat: usize,
-    /// Database URL instead of a fresh SQLite file.
-    #[arg(long, env = "FERRY_BENCH_DATABASE_URL")]
-    database_url: Option<String>,
+    #[command(flatten)]
+    stack: StackArgs,
 }
 
 pub(crate) async fn execute(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -79,14 +74,8 @@ async fn noop(a: NoopArgs) -> anyhow::Result<ExitCode> {
         defaults: Defaults::default(),
         tasks,
     };
-    let dir = tempfile::tempdir()?;
-    let stack = start(dir.path(), a.database_url.clone(), a.concurrency).await?;
-    println!(
-        "bench noop: 1 root → {} no-op tasks ({total} in all), embedded ({} database, in-process broker), worker concurrency {}",
-        a.tasks,
-        stack.store.backend_name(),
-        a.concurrency
-    );
+    let stack = BenchStack::start(&a.stack).await?;
+    println!("bench noop: 1 root → {} no-op tasks ({total} in all), {}", a.tasks, stack.label);
     let pipeline = create(&stack, &spec).await?;
     let mut rates = Vec::new();
     for i in 1..=a.repeat.max(1) {
@@ -100,8 +89,12 @@ async fn noop(a: NoopArgs) -> anyhow::Result<ExitCode> {
         );
         rates.push(rate);
     }
-    println!("median: {:.0} tasks/s", median(&mut rates));
+    let rate = median(&mut rates);
+    println!("median: {rate:.0} tasks/s");
     stack.shutdown().await;
+    if a.stack.distributed() {
+        print_ceiling(&a.stack.amqp_url(), total, rate).await?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -116,12 +109,8 @@ async fn chain(a: ChainArgs) -> anyhow::Result<ExitCode> {
         defaults: Defaults::default(),
         tasks,
     };
-    let dir = tempfile::tempdir()?;
-    let stack = start(dir.path(), a.database_url.clone(), 8).await?;
-    println!(
-        "bench chain: {steps} no-op steps in sequence, embedded ({} database, in-process broker)",
-        stack.store.backend_name()
-    );
+    let stack = BenchStack::start(&a.stack).await?;
+    println!("bench chain: {steps} no-op steps in sequence, {}", stack.label);
     let pipeline = create(&stack, &spec).await?;
     let mut times = Vec::new();
     for i in 1..=a.repeat.max(1) {
@@ -136,16 +125,19 @@ async fn chain(a: ChainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn start(dir: &std::path::Path, database_url: Option<String>, concurrency: u32) -> anyhow::Result<Embedded> {
-    Embedded::start(&EmbeddedOptions {
-        data_dir: dir.to_path_buf(),
-        database_url,
-        worker_concurrency: concurrency,
-    })
-    .await
+/// Measures what RabbitMQ alone does with as many small persistent, confirmed messages
+/// (publish → consume → ack through lapin), and prints Ferry's rate as a share of it.
+async fn print_ceiling(amqp_url: &str, n: usize, ferry_rate: f64) -> anyhow::Result<()> {
+    let took = ferry_amqp::raw_round_trip(amqp_url, "ferry.bench.raw", n, 256).await?;
+    let raw = n as f64 / took.as_secs_f64();
+    println!(
+        "raw RabbitMQ ceiling (lapin, {n} persistent confirmed 256 B messages, publish → consume → ack): {raw:.0} msg/s; Ferry runs {ferry_rate:.0} tasks/s = {:.0}% of it",
+        ferry_rate / raw * 100.0
+    );
+    Ok(())
 }
 
-async fn create(stack: &Embedded, spec: &PipelineSpec) -> anyhow::Result<PipelineRow> {
+async fn create(stack: &BenchStack, spec: &PipelineSpec) -> anyhow::Result<PipelineRow> {
     let name = format!("{}-{}", spec.name, &Uuid::new_v4().simple().to_string()[..8]);
     let mut spec = spec.clone();
     spec.name = name.clone();
@@ -153,7 +145,7 @@ async fn create(stack: &Embedded, spec: &PipelineSpec) -> anyhow::Result<Pipelin
 }
 
 /// Creates a run and waits for its terminal state; the time between the two.
-async fn one_run(stack: &Embedded, pipeline: &PipelineRow) -> anyhow::Result<(Duration, Uuid)> {
+async fn one_run(stack: &BenchStack, pipeline: &PipelineRow) -> anyhow::Result<(Duration, Uuid)> {
     let mut updates = stack.orchestrator.subscribe();
     let started = Instant::now();
     let run = stack.store.create_run(DEFAULT_TENANT, pipeline.id, &pipeline.spec).await?;
@@ -170,7 +162,7 @@ async fn one_run(stack: &Embedded, pipeline: &PipelineRow) -> anyhow::Result<(Du
 }
 
 /// p50 and p99 of queued → succeeded per task, in ms, from the recorded transitions.
-async fn latency(stack: &Embedded, run_id: Uuid) -> anyhow::Result<(f64, f64)> {
+async fn latency(stack: &BenchStack, run_id: Uuid) -> anyhow::Result<(f64, f64)> {
     let transitions = stack.store.list_transitions(run_id).await?;
     let mut queued = std::collections::HashMap::new();
     let mut lat = Vec::new();

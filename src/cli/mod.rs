@@ -1,10 +1,18 @@
 //! One module per subcommand.
 
+pub(crate) mod api;
 pub(crate) mod bench;
+pub(crate) mod bench_stack;
 pub(crate) mod common_args;
+pub(crate) mod migrate;
+pub(crate) mod orchestrator;
+pub(crate) mod probes;
 pub(crate) mod progress;
 pub(crate) mod run;
+pub(crate) mod server_args;
+pub(crate) mod shutdown;
 pub(crate) mod spec_file;
 pub(crate) mod standalone;
 pub(crate) mod summary;
 pub(crate) mod validate;
+pub(crate) mod worker;

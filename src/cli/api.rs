@@ -1,0 +1,48 @@
+//! `ferry api`: the REST API role. Stateless; run as many as the load needs.
+
+use super::server_args::ServerArgs;
+use anyhow::Context;
+use clap::Args as ClapArgs;
+use ferry_common::settings::Secret;
+use ferry_common::spec::ValidationContext;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Arguments of `ferry api`.
+#[derive(ClapArgs, Debug)]
+pub(crate) struct Args {
+    /// Address to serve on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "FERRY_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Bearer key for /api/v1 (required: the distributed API never generates one).
+    #[arg(long, env = "FERRY_ADMIN_KEY", hide_env_values = true)]
+    admin_key: String,
+    #[command(flatten)]
+    servers: ServerArgs,
+}
+
+pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
+    let shutdown = super::shutdown::on_signal();
+    let urls = args.servers.urls();
+    let Some(store) = urls.store(&shutdown).await? else { return Ok(ExitCode::FAILURE) };
+    let Some(broker) = urls.broker(&shutdown).await else { return Ok(ExitCode::FAILURE) };
+    let Some(coordinator) = urls.coordinator(&shutdown).await else { return Ok(ExitCode::FAILURE) };
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}  (docs: http://{addr}/docs)");
+    let _ = std::io::stdout().flush();
+    let state = ferry_api::AppState {
+        store,
+        coordinator: Arc::new(coordinator),
+        broker: Arc::new(broker),
+        admin_key: Secret::new(args.admin_key),
+        validation: ValidationContext::default(),
+        // The orchestrator (another process) polls for new runs and cancel requests.
+        on_run_change: Arc::new(|| {}),
+    };
+    ferry_api::serve(listener, state, async move { shutdown.cancelled().await }).await?;
+    Ok(ExitCode::SUCCESS)
+}
