@@ -4,4 +4,5 @@ mod api;
 mod api_problems;
 mod app;
 mod cli;
+mod distributed;
 mod fixtures;

@@ -492,3 +492,25 @@ async fn shutdown_requeues_attempts_still_running_after_the_grace() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_duplicate_delivery_of_a_claimed_attempt_is_dropped() {
+    let mut h = start(Registry::with_defaults(StoreResolver::new()), config()).await;
+    let dup = message(noop());
+    // Another worker holds this attempt (it got the first copy of the message).
+    assert!(h.coord.claim_attempt(dup.task_id, 1, "worker-elsewhere", Duration::from_secs(60)).await.unwrap());
+    h.publish(&dup).await;
+    let fresh = message(noop());
+    h.publish(&fresh).await;
+    let events = h.until_finished(&[fresh.task_id]).await;
+    assert!(!events.contains_key(&dup.task_id), "the duplicate ran: {:?}", events.get(&dup.task_id));
+    assert!(h.next_event(Duration::from_millis(300)).await.is_none(), "nothing more is reported");
+    // The next attempt of the same task is not held by anyone and runs.
+    let retry = TaskMessage { attempt: 2, ..dup.clone() };
+    h.publish(&retry).await;
+    let events = h.until_finished(&[dup.task_id]).await;
+    assert!(events[&dup.task_id].iter().all(|e| e.attempt == 2));
+    let (broker, r) = h.stop().await;
+    r.unwrap();
+    drop(broker);
+}
