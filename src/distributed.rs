@@ -83,4 +83,27 @@ impl ServerUrls {
     pub async fn coordinator(&self, shutdown: &CancellationToken) -> Option<RedisCoordinator> {
         with_retry("Redis", &self.redis, shutdown, || RedisCoordinator::connect(&self.redis, &self.redis_prefix)).await
     }
+
+    /// Connects to all three servers in turn (database, RabbitMQ, Redis), waiting for
+    /// each; `None` when shutdown was asked for first. For the roles that write state.
+    pub async fn connect_all(&self, shutdown: &CancellationToken) -> anyhow::Result<Option<Servers>> {
+        let Some(store) = self.store(shutdown).await? else { return Ok(None) };
+        let Some(broker) = self.broker(shutdown).await else { return Ok(None) };
+        let Some(coordinator) = self.coordinator(shutdown).await else { return Ok(None) };
+        Ok(Some(Servers {
+            store,
+            broker,
+            coordinator,
+        }))
+    }
+}
+
+/// Live connections to every server of the distributed stack.
+pub struct Servers {
+    /// The database.
+    pub store: Store,
+    /// RabbitMQ, with the topology declared.
+    pub broker: AmqpBroker,
+    /// Redis.
+    pub coordinator: RedisCoordinator,
 }

@@ -71,6 +71,24 @@ pub(crate) enum Retry {
     Forever,
 }
 
+impl Retry {
+    /// How long to pause before trying again after `err`, or `None` when the caller
+    /// should give up: the error is not transient, or the deadline has passed.
+    pub(crate) fn pause(self, err: &AmqpError, backoff: &mut Backoff) -> Option<Duration> {
+        let delay = backoff.next_delay();
+        match self {
+            Retry::Until(deadline) => {
+                let now = Instant::now();
+                if !err.is_transient() || now >= deadline {
+                    return None;
+                }
+                Some(delay.min(deadline - now))
+            }
+            Retry::Forever => Some(delay),
+        }
+    }
+}
+
 /// State shared by the broker handle, its publishers and its consumer streams.
 pub(crate) struct Shared {
     pub(crate) cfg: AmqpConfig,
@@ -149,16 +167,9 @@ impl Shared {
                 Err(AmqpError::Closed) => return Err(AmqpError::Closed),
                 Err(e) => e,
             };
-            let delay = backoff.next_delay();
-            let delay = match retry {
-                Retry::Until(deadline) => {
-                    let now = Instant::now();
-                    if !err.is_transient() || now >= deadline {
-                        return Err(err);
-                    }
-                    delay.min(deadline - now)
-                }
-                Retry::Forever => delay,
+            let delay = match retry.pause(&err, &mut backoff) {
+                Some(delay) => delay,
+                None => return Err(err),
             };
             warn!("RabbitMQ at {} unreachable: {}; retrying in {delay:?}", self.url, err.detail());
             tokio::select! {

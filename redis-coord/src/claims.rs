@@ -3,9 +3,8 @@
 //! redelivery after a lost ack); the worker that first claims
 //! `<prefix>claim:<task_id>:<attempt>` runs it, any other skips it.
 
-use crate::connect::{RedisCoordinator, ttl_ms};
+use crate::connect::RedisCoordinator;
 use crate::error::RedisCoordError;
-use crate::scripts::TAKE_OR_RENEW;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -24,18 +23,7 @@ impl RedisCoordinator {
         holder: &str,
         ttl: Duration,
     ) -> Result<bool, RedisCoordError> {
-        let key = self.claim_key(task_id, attempt);
-        let (key, ms) = (&key, ttl_ms(ttl));
-        let held: i64 = self
-            .run("claim_attempt", |mut conn| async move {
-                TAKE_OR_RENEW
-                    .key(key)
-                    .arg(holder)
-                    .arg(ms)
-                    .invoke_async(&mut conn)
-                    .await
-            })
-            .await?;
-        Ok(held == 1)
+        self.take_or_renew("claim_attempt", &self.claim_key(task_id, attempt), holder, ttl)
+            .await
     }
 }

@@ -20,10 +20,22 @@ impl RedisCoordinator {
         holder: &str,
         ttl: Duration,
     ) -> Result<bool, RedisCoordError> {
-        let key = self.lease_key(name);
-        let (key, ms) = (&key, ttl_ms(ttl));
+        self.take_or_renew("acquire_lease", &self.lease_key(name), holder, ttl).await
+    }
+
+    /// Takes `key` for `holder` if it is free, or renews it if `holder` already has it;
+    /// true when `holder` holds it afterwards. Leases and attempt claims share this: they
+    /// differ only in how their keys are named.
+    pub(crate) async fn take_or_renew(
+        &self,
+        op: &'static str,
+        key: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, RedisCoordError> {
+        let ms = ttl_ms(ttl);
         let held: i64 = self
-            .run("acquire_lease", |mut conn| async move {
+            .run(op, |mut conn| async move {
                 TAKE_OR_RENEW
                     .key(key)
                     .arg(holder)

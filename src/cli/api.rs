@@ -1,6 +1,7 @@
 //! `ferry api`: the REST API role. Stateless; run as many as the load needs.
 
 use super::server_args::ServerArgs;
+use ferry::distributed::Servers;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use ferry_common::settings::Secret;
@@ -25,9 +26,14 @@ pub(crate) struct Args {
 pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
     let shutdown = super::shutdown::on_signal();
     let urls = args.servers.urls();
-    let Some(store) = urls.store(&shutdown).await? else { return Ok(ExitCode::FAILURE) };
-    let Some(broker) = urls.broker(&shutdown).await else { return Ok(ExitCode::FAILURE) };
-    let Some(coordinator) = urls.coordinator(&shutdown).await else { return Ok(ExitCode::FAILURE) };
+    let Some(Servers {
+        store,
+        broker,
+        coordinator,
+    }) = urls.connect_all(&shutdown).await?
+    else {
+        return Ok(ExitCode::FAILURE);
+    };
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;

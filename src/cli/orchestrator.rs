@@ -3,6 +3,7 @@
 //! by and take over when the leader's lease lapses.
 
 use super::server_args::ServerArgs;
+use ferry::distributed::Servers;
 use clap::Args as ClapArgs;
 use ferry_api::readiness::Dependencies;
 use ferry_common::broker::Broker;
@@ -34,9 +35,14 @@ pub(crate) struct Args {
 pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
     let shutdown = super::shutdown::on_signal();
     let urls = args.servers.urls();
-    let Some(store) = urls.store(&shutdown).await? else { return Ok(ExitCode::FAILURE) };
-    let Some(broker) = urls.broker(&shutdown).await else { return Ok(ExitCode::FAILURE) };
-    let Some(coordinator) = urls.coordinator(&shutdown).await else { return Ok(ExitCode::FAILURE) };
+    let Some(Servers {
+        store,
+        broker,
+        coordinator,
+    }) = urls.connect_all(&shutdown).await?
+    else {
+        return Ok(ExitCode::FAILURE);
+    };
     let broker: Arc<dyn Broker> = Arc::new(broker);
     let coordinator: Arc<dyn Coordinator> = Arc::new(coordinator);
     let deps = Dependencies {
