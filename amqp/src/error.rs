@@ -2,6 +2,7 @@
 
 use ferry_common::CommonError;
 use lapin::protocol::{AMQPErrorKind, AMQPHardError};
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -56,6 +57,10 @@ pub enum AmqpError {
     /// [`crate::raw_round_trip`] could not finish its measurement.
     #[error("raw RabbitMQ benchmark: {0}")]
     Benchmark(String),
+    /// The batch that carried an event could not be published; the cause is shared by
+    /// every event in that batch.
+    #[error("{0}")]
+    Batch(Arc<AmqpError>),
     /// [`crate::AmqpBroker::close`] was called; no more work is accepted.
     #[error("RabbitMQ broker closed")]
     Closed,
@@ -67,6 +72,7 @@ impl AmqpError {
         match self {
             AmqpError::Unreachable { .. } | AmqpError::Timeout { .. } => true,
             AmqpError::Refused { source, .. } => lapin_transient(source),
+            AmqpError::Batch(inner) => inner.is_transient(),
             _ => false,
         }
     }
@@ -78,6 +84,7 @@ impl AmqpError {
             AmqpError::Unreachable { source, .. } => source.to_string(),
             AmqpError::Refused { operation, source, .. } => format!("refused {operation}: {source}"),
             AmqpError::Timeout { operation, after, .. } => format!("{operation} took longer than {after:?}"),
+            AmqpError::Batch(inner) => inner.detail(),
             other => other.to_string(),
         }
     }
@@ -126,6 +133,7 @@ impl From<AmqpError> for CommonError {
         match e {
             AmqpError::Codec(c) => CommonError::Codec(c),
             AmqpError::Closed => CommonError::BrokerClosed,
+            AmqpError::Batch(inner) if matches!(*inner, AmqpError::Closed) => CommonError::BrokerClosed,
             e @ (AmqpError::InvalidUrl { .. } | AmqpError::InvalidName { .. }) => CommonError::Config(e.to_string()),
             other => CommonError::Unavailable {
                 backend: "RabbitMQ",
