@@ -2,6 +2,12 @@
 
 mod cli;
 
+/// mimalloc instead of glibc's malloc: the orchestrator allocates and frees many small
+/// rows per step, and glibc spent about a third of the noop benchmark's CPU in malloc,
+/// free and consolidation (perf, `ferry bench noop --tasks 10000`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 

@@ -171,6 +171,24 @@ struct CoordState {
     cancels: HashSet<Uuid>,
     claims: HashMap<(Uuid, u32), (String, Instant)>,
     progress: HashMap<Uuid, (Progress, Instant)>,
+    /// When expired claims and progress entries are next swept. Sweeping on every call
+    /// would make a 10,000-task fan-out quadratic; lookups check expiry themselves.
+    next_sweep: Option<Instant>,
+}
+
+/// How often expired claims and progress entries are dropped.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+impl CoordState {
+    /// Drops expired claims and progress entries, at most once per [`SWEEP_EVERY`].
+    fn sweep(&mut self, now: Instant) {
+        if self.next_sweep.is_some_and(|at| now < at) {
+            return;
+        }
+        self.claims.retain(|_, (_, until)| *until > now);
+        self.progress.retain(|_, (_, until)| *until > now);
+        self.next_sweep = Some(now + SWEEP_EVERY);
+    }
 }
 
 /// The embedded coordinator: leases, heartbeats and cancel flags in one process.
@@ -241,11 +259,11 @@ impl Coordinator for InProcCoordinator {
     async fn claim_attempt(&self, task_id: Uuid, attempt: u32, holder: &str, ttl: Duration) -> Result<bool, CommonError> {
         let mut st = self.state.lock().expect("coord lock");
         let now = Instant::now();
-        st.claims.retain(|_, (_, until)| *until > now);
+        st.sweep(now);
         let key = (task_id, attempt);
         let ok = match st.claims.get(&key) {
             None => true,
-            Some((h, _)) => h == holder,
+            Some((h, until)) => h == holder || *until <= now,
         };
         if ok {
             st.claims.insert(key, (holder.to_string(), now + ttl));
@@ -256,7 +274,7 @@ impl Coordinator for InProcCoordinator {
     async fn put_progress(&self, task_id: Uuid, progress: &Progress, ttl: Duration) -> Result<(), CommonError> {
         let mut st = self.state.lock().expect("coord lock");
         let now = Instant::now();
-        st.progress.retain(|_, (_, until)| *until > now);
+        st.sweep(now);
         st.progress.insert(task_id, (*progress, now + ttl));
         Ok(())
     }
