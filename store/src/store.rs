@@ -23,9 +23,20 @@ pub struct Store {
     db: DatabaseConnection,
 }
 
-/// Rows per multi-row statement (and ids per `IN (…)`): 500 tasks × 23 columns stays well
-/// under SQLite's 32,766 bound parameters and Postgres' 65,535.
+/// Ids per `IN (…)` list.
 const CHUNK: usize = 500;
+
+/// Bound parameters per multi-row statement: under SQLite's 32,766 and Postgres' 65,535.
+const MAX_PARAMS: usize = 32_000;
+
+/// Rows per multi-row insert of an entity with `columns` columns: as many as the
+/// parameter bound allows. Few large statements beat many small ones, above all on
+/// Postgres over TCP: sqlx 0.9 does not set `TCP_NODELAY`, so every statement larger than
+/// one segment can wait for a delayed ACK (~40 ms on Linux). With 500-row statements the
+/// orchestrator spent most of its time in those waits (`ferry bench noop --distributed`).
+pub(crate) fn rows_per_statement(columns: usize) -> usize {
+    (MAX_PARAMS / columns.max(1)).max(1)
+}
 
 /// Name of the tenant row [`Store::ensure_default_tenant`] creates.
 const DEFAULT_TENANT_NAME: &str = "default";

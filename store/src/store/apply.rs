@@ -5,7 +5,8 @@ use super::Store;
 use crate::entities::{runs, tasks, transitions};
 use crate::{StoreError, WriteBatch};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{EntityTrait, IntoActiveModel, TransactionTrait};
+use super::rows_per_statement;
+use sea_orm::{EntityTrait, IntoActiveModel, Iterable, TransactionTrait};
 
 impl Store {
     /// Upserts the batch's runs and tasks and appends its transitions, atomically.
@@ -14,7 +15,7 @@ impl Store {
             return Ok(());
         }
         let txn = self.db.begin().await?;
-        for chunk in batch.runs.chunks(super::CHUNK) {
+        for chunk in batch.runs.chunks(rows_per_statement(runs::Column::iter().count())) {
             let models = chunk.iter().map(|r| runs::Model::from(r).into_active_model());
             runs::Entity::insert_many(models)
                 .on_conflict(
@@ -31,7 +32,7 @@ impl Store {
                 .exec_without_returning(&txn)
                 .await?;
         }
-        for chunk in batch.tasks.chunks(super::CHUNK) {
+        for chunk in batch.tasks.chunks(rows_per_statement(tasks::Column::iter().count())) {
             let models = chunk.iter().map(|t| tasks::Model::from(t).into_active_model());
             tasks::Entity::insert_many(models)
                 .on_conflict(
@@ -56,7 +57,7 @@ impl Store {
                 .exec_without_returning(&txn)
                 .await?;
         }
-        for chunk in batch.transitions.chunks(super::CHUNK) {
+        for chunk in batch.transitions.chunks(rows_per_statement(transitions::Column::iter().count())) {
             let models = chunk.iter().map(transitions::ActiveModel::from);
             transitions::Entity::insert_many(models)
                 .exec_without_returning(&txn)
