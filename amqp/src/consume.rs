@@ -21,9 +21,10 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, Bas
 use lapin::types::FieldTable;
 use lapin::{Channel, Consumer};
 use serde::de::DeserializeOwned;
+use std::collections::VecDeque;
 use std::marker::PhantomData;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
@@ -63,6 +64,8 @@ struct StreamState<T> {
     prefetch: u16,
     sub: Option<Subscription>,
     backoff: Backoff,
+    /// Events of a batch message not yet handed out.
+    buffered: VecDeque<Delivery<T>>,
     _message: PhantomData<fn() -> T>,
 }
 
@@ -70,7 +73,7 @@ struct StreamState<T> {
 /// returns the self-healing stream.
 pub(crate) async fn consume<T>(shared: Arc<Shared>, source: Source, prefetch: u16) -> Result<DeliveryStream<T>, AmqpError>
 where
-    T: DeserializeOwned + Send + 'static,
+    T: DeserializeOwned + Send + Sync + 'static,
 {
     let queue = source.queue();
     let mut state = StreamState {
@@ -80,6 +83,7 @@ where
         prefetch: prefetch.max(1),
         sub: None,
         backoff: Backoff::new(),
+        buffered: VecDeque::new(),
         _message: PhantomData,
     };
     state.sub = Some(state.subscribe(Retry::Until(Instant::now() + crate::publish::PUBLISH_DEADLINE)).await?);
@@ -89,7 +93,7 @@ where
     })))
 }
 
-impl<T: DeserializeOwned + Send + 'static> StreamState<T> {
+impl<T: DeserializeOwned + Send + Sync + 'static> StreamState<T> {
     /// Opens a channel, declares what it consumes, sets the prefetch and consumes.
     async fn subscribe(&self, retry: Retry) -> Result<Subscription, AmqpError> {
         let mut backoff = Backoff::new();
@@ -105,16 +109,9 @@ impl<T: DeserializeOwned + Send + 'static> StreamState<T> {
                     after: CONNECT_TIMEOUT,
                 },
             };
-            let delay = backoff.next_delay();
-            let delay = match retry {
-                Retry::Until(deadline) => {
-                    let now = Instant::now();
-                    if !err.is_transient() || now >= deadline {
-                        return Err(err);
-                    }
-                    delay.min(deadline - now)
-                }
-                Retry::Forever => delay,
+            let delay = match retry.pause(&err, &mut backoff) {
+                Some(delay) => delay,
+                None => return Err(err),
             };
             warn!(queue = %self.queue, "RabbitMQ at {} unreachable: cannot consume: {}; retrying in {delay:?}", self.shared.url, err.detail());
             tokio::select! {
@@ -167,6 +164,9 @@ impl<T: DeserializeOwned + Send + 'static> StreamState<T> {
             if self.shared.is_closed() {
                 return None;
             }
+            if let Some(d) = self.buffered.pop_front() {
+                return Some(d);
+            }
             let sub = match self.sub.as_mut() {
                 Some(sub) => sub,
                 None => match self.subscribe(Retry::Forever).await {
@@ -183,9 +183,7 @@ impl<T: DeserializeOwned + Send + 'static> StreamState<T> {
             };
             match item {
                 Some(Ok(delivery)) => {
-                    if let Some(d) = self.decode(delivery).await {
-                        return Some(d);
-                    }
+                    self.decode(delivery).await;
                     continue;
                 }
                 Some(Err(e)) => {
@@ -210,30 +208,59 @@ impl<T: DeserializeOwned + Send + 'static> StreamState<T> {
         }
     }
 
-    /// Decodes a delivery; an undecodable one is dead-lettered (never requeued: it would
-    /// fail the same way forever) and `None` is returned so the stream moves on.
-    async fn decode(&self, delivery: lapin::message::Delivery) -> Option<Delivery<T>> {
+    /// Decodes a delivery into [`Self::buffered`]: one message, or on the event queue a
+    /// batch of them sharing the delivery's ack. An undecodable one is dead-lettered
+    /// (never requeued: it would fail the same way forever) and nothing is buffered.
+    async fn decode(&mut self, delivery: lapin::message::Delivery) {
         let message_id = delivery
             .properties
             .message_id()
             .as_ref()
             .map(|id| id.to_string())
             .unwrap_or_else(|| "<none>".to_string());
-        let channel = self.sub.as_ref().map(|s| s.channel.clone())?;
+        let Some(channel) = self.sub.as_ref().map(|s| s.channel.clone()) else { return };
         if delivery.acker.poisoned() {
             // Buffered before its channel died: RabbitMQ already requeued it and will
             // redeliver it on the new channel. Handing it out would only run it twice.
             debug!(queue = %self.queue, message_id = %message_id, "skipping a delivery of a dead channel");
-            return None;
+            return;
         }
-        match serde_json::from_slice::<T>(&delivery.data) {
-            Ok(message) => {
+        let batch = matches!(self.source, Source::Events) && delivery.data.first() == Some(&b'[');
+        let decoded = if batch {
+            serde_json::from_slice::<Vec<T>>(&delivery.data)
+        } else {
+            serde_json::from_slice::<T>(&delivery.data).map(|m| vec![m])
+        };
+        match decoded {
+            Ok(messages) => {
                 let acker = AmqpAcker {
                     acker: Some(delivery.acker),
                     channel: Some(channel),
                     message_id,
                 };
-                Some(Delivery::new(message, delivery.redelivered, Box::new(acker)))
+                let redelivered = delivery.redelivered;
+                match messages.len() {
+                    0 => {
+                        let _ = Acker::ack(Box::new(acker)).await;
+                    }
+                    1 => {
+                        let message = messages.into_iter().next().expect("one message");
+                        self.buffered.push_back(Delivery::new(message, redelivered, Box::new(acker)));
+                    }
+                    n => {
+                        let share = Arc::new(BatchShare {
+                            acker: Mutex::new(Some(acker)),
+                            unacked: AtomicUsize::new(n),
+                        });
+                        for message in messages {
+                            let part = BatchPartAcker {
+                                share: share.clone(),
+                                settled: false,
+                            };
+                            self.buffered.push_back(Delivery::new(message, redelivered, Box::new(part)));
+                        }
+                    }
+                }
             }
             Err(e) => {
                 warn!(
@@ -255,8 +282,59 @@ impl<T: DeserializeOwned + Send + 'static> StreamState<T> {
                         debug!(message_id = %message_id, "dead-lettering failed (channel gone); RabbitMQ will redeliver it");
                     }
                 }
-                None
             }
+        }
+    }
+}
+
+/// The one delivery behind a batch of events, settled once for all of them.
+struct BatchShare {
+    acker: Mutex<Option<AmqpAcker>>,
+    unacked: AtomicUsize,
+}
+
+impl BatchShare {
+    fn take(&self) -> Option<AmqpAcker> {
+        self.acker.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// Settles one event of a batch. The batch's message is acked when every event in it
+/// was acked; a nack of any one (or one dropped unsettled) settles the whole message
+/// that way at once, so with `requeue` the whole batch comes back. That is safe for
+/// events: the orchestrator fences each by task and attempt, and applying one twice
+/// changes nothing.
+struct BatchPartAcker {
+    share: Arc<BatchShare>,
+    settled: bool,
+}
+
+#[async_trait]
+impl Acker for BatchPartAcker {
+    async fn ack(mut self: Box<Self>) -> Result<(), CommonError> {
+        self.settled = true;
+        if self.share.unacked.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if let Some(acker) = self.share.take() {
+                return Acker::ack(Box::new(acker)).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn nack(mut self: Box<Self>, requeue: bool) -> Result<(), CommonError> {
+        self.settled = true;
+        match self.share.take() {
+            Some(acker) => Acker::nack(Box::new(acker), requeue).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for BatchPartAcker {
+    fn drop(&mut self) {
+        if !self.settled {
+            // Dropping the message's acker unsettled nacks it with requeue.
+            drop(self.share.take());
         }
     }
 }

@@ -25,6 +25,7 @@ mod config;
 mod connection;
 mod consume;
 mod error;
+mod event_batch;
 mod publish;
 mod raw;
 pub mod topology;
@@ -36,6 +37,7 @@ pub use raw::raw_round_trip;
 
 use async_trait::async_trait;
 use connection::{Retry, Shared};
+use event_batch::EventBatcher;
 use consume::Source;
 use ferry_common::CommonError;
 use ferry_common::broker::{Broker, DeliveryStream};
@@ -49,6 +51,7 @@ use tokio::time::Instant;
 #[derive(Clone)]
 pub struct AmqpBroker {
     shared: Arc<Shared>,
+    events: Arc<EventBatcher>,
 }
 
 impl std::fmt::Debug for AmqpBroker {
@@ -66,7 +69,8 @@ impl AmqpBroker {
     pub async fn connect(cfg: AmqpConfig) -> Result<AmqpBroker, AmqpError> {
         let shared = Arc::new(Shared::new(cfg)?);
         shared.link(Retry::Until(Instant::now() + PUBLISH_DEADLINE)).await?;
-        Ok(AmqpBroker { shared })
+        let events = Arc::new(EventBatcher::start(shared.clone()));
+        Ok(AmqpBroker { shared, events })
     }
 
     /// How many undecodable deliveries this broker's consumers sent to `ferry.dead`; for
@@ -96,8 +100,9 @@ impl AmqpBroker {
         publish::publish(&self.shared, topology::TASK_EXCHANGE, &message.queue, &body, &id).await
     }
 
-    /// Publishes a worker event to `ferry.events`; see [`Broker::publish_event`]. The
-    /// message id is `<task_id>:<attempt>:<event type>`.
+    /// Publishes a worker event to `ferry.events`; see [`Broker::publish_event`]. Events
+    /// published while another batch awaits its confirm share one message (see
+    /// `event_batch`); a lone event's message id is `<task_id>:<attempt>:<event type>`.
     pub async fn publish_event_message(&self, event: &TaskEvent) -> Result<(), AmqpError> {
         let body = serde_json::to_vec(event)?;
         let kind = match event.kind {
@@ -106,14 +111,7 @@ impl AmqpBroker {
             EventKind::Finished { .. } => "finished",
         };
         let id = format!("{}:{}:{kind}", event.task_id, event.attempt);
-        publish::publish(
-            &self.shared,
-            topology::EVENT_EXCHANGE,
-            topology::EVENT_ROUTING_KEY,
-            &body,
-            &id,
-        )
-        .await
+        self.events.publish(body, id).await
     }
 }
 

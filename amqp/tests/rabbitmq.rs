@@ -119,6 +119,62 @@ async fn topology_declared_twice_and_events_round_trip() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_events_share_messages_and_a_nack_returns_the_whole_batch() {
+    let vhost = TestVhost::new();
+    let b = broker(&vhost).await;
+    let sent: Vec<_> = (0..300).map(|_| event(uuid::Uuid::new_v4())).collect();
+    futures::future::try_join_all(sent.iter().map(|ev| b.publish_event(ev)))
+        .await
+        .expect("every event confirmed");
+
+    let raw = Connection::connect(&vhost.url(), ConnectionProperties::default())
+        .await
+        .unwrap();
+    let ch = raw.create_channel().await.unwrap();
+    let queued = ch
+        .queue_declare(
+            topology::EVENT_QUEUE.into(),
+            QueueDeclareOptions {
+                passive: true,
+                durable: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap()
+        .message_count();
+    assert!(queued < 300, "300 concurrent events took {queued} messages");
+
+    let mut events = b.consume_events(1000).await.unwrap();
+    let mut got = std::collections::HashSet::new();
+    let mut nacked = None;
+    for _ in 0..300 {
+        let d = next(&mut events).await;
+        assert!(got.insert(d.message.task_id), "each event once");
+        if nacked.is_none() {
+            nacked = Some(d.message.task_id);
+            d.nack(true).await.unwrap();
+        } else {
+            d.ack().await.unwrap();
+        }
+    }
+    let expected: std::collections::HashSet<_> = sent.iter().map(|e| e.task_id).collect();
+    assert_eq!(got, expected);
+
+    // The nacked event's whole message comes back, marked redelivered; nothing else does.
+    let mut again = Vec::new();
+    while let Some(d) = maybe_next(&mut events, Duration::from_millis(1500)).await {
+        assert!(d.redelivered);
+        again.push(d.message.task_id);
+        d.ack().await.unwrap();
+    }
+    assert!(again.contains(&nacked.unwrap()), "{again:?}");
+    assert!(again.len() < 300);
+    assert!(maybe_next(&mut events, Duration::from_millis(500)).await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undecodable_message_is_dead_lettered_and_the_stream_goes_on() {
     let vhost = TestVhost::new();
     let b = broker(&vhost).await;
