@@ -23,6 +23,9 @@ use uuid::Uuid;
 /// How long an executor may take to wind down after its token fired (timeout or cancel
 /// request) before its task is aborted outright.
 const KILL_AFTER: Duration = Duration::from_secs(10);
+/// How long a redelivered message whose attempt another worker has claimed waits before
+/// it goes back to the queue; claims lapse a few heartbeats after their holder died.
+const CLAIMED_REDELIVERY_PAUSE: Duration = Duration::from_secs(1);
 /// Pauses between tries of publishing a `finished` event.
 const PUBLISH_BACKOFF: [Duration; 3] = [
     Duration::from_millis(200),
@@ -45,6 +48,8 @@ pub(crate) struct Shared {
     running: Mutex<HashMap<u64, (Uuid, u32)>>,
     /// How long a claim on an attempt lasts unless the heartbeat renews it.
     pub(crate) claim_ttl: Duration,
+    /// See [`crate::WorkerConfig::announce_after`].
+    pub(crate) announce_after: Duration,
     next_slot: AtomicU64,
 }
 
@@ -67,6 +72,7 @@ impl Shared {
             hard_stop: CancellationToken::new(),
             running: Mutex::new(HashMap::new()),
             claim_ttl: Duration::from_secs(15),
+            announce_after: Duration::ZERO,
             next_slot: AtomicU64::new(0),
         }
     }
@@ -175,10 +181,23 @@ pub(crate) async fn run_attempt<P: Send>(
             .await
         {
             Ok(true) => {}
+            Ok(false) if delivery.redelivered => {
+                // The worker that claimed this attempt lost its delivery: it died (maybe
+                // before it announced the attempt, so the reaper cannot see it), or its
+                // connection dropped. Hand the message back after a pause until the
+                // claim is renewed no more and lapses; then whoever gets it runs it. If
+                // the holder lives and finishes, the late run repeats idempotent work and
+                // the orchestrator ignores its events (that attempt is over).
+                debug!("attempt claimed by another worker; handing the redelivery back until the claim lapses");
+                drop(_permit);
+                sleep(CLAIMED_REDELIVERY_PAUSE).await;
+                settle(delivery, false).await;
+                return;
+            }
             Ok(false) => {
-                // Another worker runs (or ran) this very attempt: a duplicate delivery.
-                // Dropping it is safe: if that worker dies, the reaper issues a new
-                // attempt, which nobody has claimed.
+                // A second copy of a message whose first copy another worker holds (a new
+                // leader re-published what it could not prove was published). If that
+                // worker dies, the first copy comes back redelivered (the arm above).
                 info!("attempt already claimed by another worker; dropping the duplicate");
                 settle(delivery, true).await;
                 return;
@@ -191,17 +210,34 @@ pub(crate) async fn run_attempt<P: Send>(
             }
         }
         let _running = shared.register(msg.task_id, msg.attempt);
-        if let Err(e) = shared
-            .broker
-            .publish_event(&shared.event(&msg, EventKind::Started))
-            .await
-        {
-            warn!(error = %e, "cannot publish the started event; handing the task back");
-            settle(delivery, false).await;
-            return;
-        }
         let progress = ProgressCounters::default();
-        match execute(&shared, &msg, &progress).await {
+        let run = execute(&shared, &msg, &progress);
+        tokio::pin!(run);
+        let end = if shared.announce_after.is_zero() {
+            None
+        } else {
+            tokio::select! {
+                end = &mut run => Some(end),
+                _ = sleep(shared.announce_after) => None,
+            }
+        };
+        let end = match end {
+            Some(end) => end,
+            None => {
+                if let Err(e) = shared
+                    .broker
+                    .publish_event(&shared.event(&msg, EventKind::Started))
+                    .await
+                {
+                    // Dropping `run` aborts the executor: the attempt goes back whole.
+                    warn!(error = %e, "cannot publish the started event; handing the task back");
+                    settle(delivery, false).await;
+                    return;
+                }
+                run.await
+            }
+        };
+        match end {
             End::Requeue => {
                 info!("stopped by shutdown; handing the task back");
                 settle(delivery, false).await;
@@ -298,7 +334,9 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut progress_tick = tokio::time::interval(shared.progress_every);
     progress_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut cancel_tick = tokio::time::interval(shared.cancel_poll_every);
+    // The first look is one period in: a task cancelled before it started was already
+    // taken off the queue by the orchestrator, and a short task need not ask at all.
+    let mut cancel_tick = tokio::time::interval_at(Instant::now() + shared.cancel_poll_every, shared.cancel_poll_every);
     cancel_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last = Progress::default();
     let (mut timed_out, mut cancel_requested, mut kill_at) = (false, false, None::<Instant>);

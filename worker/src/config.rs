@@ -32,6 +32,12 @@ pub struct WorkerConfig {
     pub progress_every: Duration,
     /// How often each attempt asks the coordinator whether a cancel was requested.
     pub cancel_poll_every: Duration,
+    /// How long an attempt runs before its `started` event is published. An attempt
+    /// that finishes sooner sends only `finished` (the orchestrator records both steps
+    /// from it), which saves a third of the broker traffic for short tasks; a longer one
+    /// is announced so the API shows it running and the reaper watches it. `0` announces
+    /// every attempt before it runs.
+    pub announce_after: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -46,6 +52,7 @@ impl Default for WorkerConfig {
             heartbeat_every: Duration::from_secs(5),
             progress_every: Duration::from_millis(250),
             cancel_poll_every: Duration::from_millis(500),
+            announce_after: Duration::from_millis(200),
         }
     }
 }

@@ -33,13 +33,17 @@ fn config() -> WorkerConfig {
         progress_every: Duration::from_millis(20),
         cancel_poll_every: Duration::from_millis(20),
         shutdown_grace: Duration::from_secs(5),
+        announce_after: Duration::ZERO,
         ..WorkerConfig::default()
     }
 }
 
 async fn start(registry: Registry, cfg: WorkerConfig) -> Harness {
-    let broker = InProcBroker::new();
-    let coord = InProcCoordinator::new();
+    start_on(InProcBroker::new(), InProcCoordinator::new(), registry, cfg).await
+}
+
+/// A worker on a broker and coordinator the test may have prepared.
+async fn start_on(broker: InProcBroker, coord: InProcCoordinator, registry: Registry, cfg: WorkerConfig) -> Harness {
     let shutdown = CancellationToken::new();
     let events = broker.consume_events(1000).await.unwrap();
     let worker_id = cfg.id.clone();
@@ -513,4 +517,55 @@ async fn a_duplicate_delivery_of_a_claimed_attempt_is_dropped() {
     let (broker, r) = h.stop().await;
     r.unwrap();
     drop(broker);
+}
+
+#[tokio::test]
+async fn a_redelivered_attempt_of_a_dead_claimer_runs_once_the_claim_lapses() {
+    let (broker, coord) = (InProcBroker::new(), InProcCoordinator::new());
+    let m = message(noop());
+    // A worker took the message, claimed the attempt and died before announcing it: the
+    // message comes back redelivered while the claim still stands for a while.
+    broker.publish_task(&m).await.unwrap();
+    let mut taken = broker.consume_tasks("default", 1).await.unwrap();
+    let first = taken.next().await.unwrap().unwrap();
+    assert!(coord.claim_attempt(m.task_id, 1, "worker-dead", Duration::from_millis(1500)).await.unwrap());
+    drop(first);
+    drop(taken);
+
+    let mut h = start_on(broker, coord, Registry::with_defaults(StoreResolver::new()), config()).await;
+    let events = h.until_finished(&[m.task_id]).await;
+    assert!(matches!(outcome(&events[&m.task_id]), Outcome::Succeeded { .. }));
+    assert!(events[&m.task_id].iter().all(|e| e.attempt == 1 && e.worker_id == h.worker_id));
+    h.stop().await.1.unwrap();
+}
+
+#[tokio::test]
+async fn only_attempts_outlasting_announce_after_publish_started() {
+    let counters = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let slow = Behaviour::Sleep(Duration::from_millis(400), counters.0.clone(), counters.1.clone());
+    let cfg = WorkerConfig {
+        announce_after: Duration::from_millis(150),
+        ..config()
+    };
+    let mut h = start(scripted(slow), cfg).await;
+    let m = message(noop());
+    h.publish(&m).await;
+    let events = h.until_finished(&[m.task_id]).await;
+    assert!(matches!(outcome(&events[&m.task_id]), Outcome::Succeeded { .. }));
+    h.stop().await.1.unwrap();
+
+    let cfg = WorkerConfig {
+        announce_after: Duration::from_secs(5),
+        ..config()
+    };
+    let mut h = start(Registry::with_defaults(StoreResolver::new()), cfg).await;
+    let m = message(noop());
+    h.publish(&m).await;
+    let events = h.until_finished(&[m.task_id]).await;
+    let kinds: Vec<_> = events[&m.task_id].iter().map(|e| &e.kind).collect();
+    assert!(
+        matches!(kinds.as_slice(), [EventKind::Finished { outcome: Outcome::Succeeded { .. }, .. }]),
+        "a quick attempt sends only its finished event: {kinds:?}"
+    );
+    h.stop().await.1.unwrap();
 }
