@@ -313,11 +313,10 @@ struct BatchPartAcker {
 impl Acker for BatchPartAcker {
     async fn ack(mut self: Box<Self>) -> Result<(), CommonError> {
         self.settled = true;
-        if self.share.unacked.fetch_sub(1, Ordering::AcqRel) == 1 {
-            if let Some(acker) = self.share.take() {
+        if self.share.unacked.fetch_sub(1, Ordering::AcqRel) == 1
+            && let Some(acker) = self.share.take() {
                 return Acker::ack(Box::new(acker)).await;
             }
-        }
         Ok(())
     }
 

@@ -101,7 +101,8 @@ impl ActiveRun {
                     fx.publish.push(msg);
                 }
                 TaskState::Running if recover_running => {
-                    if run.set(i, TaskState::Retrying, "worker lost: orchestrator restarted", now, fx) {
+                    let retrying = run.set(i, TaskState::Retrying, "worker lost: orchestrator restarted", now, fx);
+                    if retrying {
                         run.dispatch(i, "retry after worker loss", now, fx);
                     }
                 }
@@ -280,10 +281,11 @@ impl ActiveRun {
         self.run_dirty = true;
         for i in 0..self.tasks.len() {
             let state = self.tasks[i].state;
-            if !state.is_terminal() && self.set(i, TaskState::Cancelled, "run cancelled", now, fx) {
-                if matches!(state, TaskState::Queued | TaskState::Running) {
-                    fx.cancel.push(self.tasks[i].id);
-                }
+            if !state.is_terminal()
+                && self.set(i, TaskState::Cancelled, "run cancelled", now, fx)
+                && matches!(state, TaskState::Queued | TaskState::Running)
+            {
+                fx.cancel.push(self.tasks[i].id);
             }
         }
         self.check_finished(now, fx);

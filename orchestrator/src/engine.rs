@@ -353,11 +353,8 @@ impl Orchestrator {
         let mut new_ids = Vec::new();
         for f in &flags {
             match w.runs.get_mut(&f.id) {
-                Some(run) => {
-                    if f.cancel_requested && !run.is_finished() {
-                        run.cancel(now, fx);
-                    }
-                }
+                Some(run) if f.cancel_requested && !run.is_finished() => run.cancel(now, fx),
+                Some(_) => {}
                 None if f.state == RunState::Queued => new_ids.push(f.id),
                 None => {}
             }
@@ -415,13 +412,13 @@ impl Orchestrator {
             .filter(|r| r.state.is_terminal() && !w.runs.contains_key(&r.id))
             .map(|r| RunUpdate { run_id: r.id, state: r.state })
             .collect();
-        if !batch.is_empty() {
-            if let Err(e) = self.store.apply(&batch).await {
-                for a in ackers {
-                    let _ = a.nack(true).await;
-                }
-                return Err(e.into());
+        if !batch.is_empty()
+            && let Err(e) = self.store.apply(&batch).await
+        {
+            for a in ackers {
+                let _ = a.nack(true).await;
             }
+            return Err(e.into());
         }
         for a in ackers {
             if let Err(e) = a.ack().await {

@@ -40,11 +40,10 @@ pub(crate) fn print(run: &RunRow, tasks: &[TaskRow], limit: usize) {
 }
 
 fn detail(t: &TaskRow) -> String {
-    if let Some(e) = &t.error {
-        if t.state != ferry_common::state::TaskState::Succeeded {
+    if let Some(e) = &t.error
+        && t.state != ferry_common::state::TaskState::Succeeded {
             return e.lines().next().unwrap_or("").to_string();
         }
-    }
     let Some(r) = &t.result else { return String::new() };
     let n = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
     match t.kind.as_str() {

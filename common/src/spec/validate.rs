@@ -106,14 +106,13 @@ fn check_location(loc: &Location, path: &str, ctx: &ValidationContext, problems:
     if let Err(e) = location::parse_location(&loc.url) {
         problems.push(SpecProblem::new(path, e.to_string()));
     }
-    if let Some(conn) = &loc.connection {
-        if !ctx.connections.contains(conn) {
+    if let Some(conn) = &loc.connection
+        && !ctx.connections.contains(conn) {
             problems.push(SpecProblem::new(
                 format!("{path}.connection"),
                 format!("no connection named `{conn}` is defined"),
             ));
         }
-    }
 }
 
 fn check_globs(globs: &[String], path: &str, problems: &mut Vec<SpecProblem>) {

@@ -28,11 +28,11 @@ impl ActiveRun {
             }
             let timeout = self.spec.tasks[self.spec_index[i]].effective_timeout(&self.spec.defaults);
             let since = *self.running_since.entry(i).or_insert(now);
-            if let Some(limit) = timeout.and_then(|t| chrono::Duration::from_std(t.0).ok()) {
-                if now - since > limit + grace {
-                    lost.push((i, format!("timed out: still running {} after its {}s timeout", fmt(now - since), limit.num_seconds())));
-                    continue;
-                }
+            if let Some(limit) = timeout.and_then(|t| chrono::Duration::from_std(t.0).ok())
+                && now - since > limit + grace
+            {
+                lost.push((i, format!("timed out: still running {} after its {}s timeout", fmt(now - since), limit.num_seconds())));
+                continue;
             }
             if live.contains(&self.tasks[i].id) {
                 self.unseen_since.remove(&i);
