@@ -115,3 +115,34 @@ async fn killed_workers_lose_nothing() {
     eprintln!("killed workers {killed:?}; {attempts:?}");
     stack.assert_all_alive();
 }
+
+#[tokio::test]
+async fn a_terminated_worker_hands_its_tasks_back_and_exits_0() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    let names = folders(4);
+    write_random_tree(&src, &names, 400, 256 * 1024, 256 * 1024);
+    let mut stack = Stack::start(Opts {
+        workers: 2,
+        concurrency: 2,
+        ..Opts::default()
+    });
+    let run_id = stack.start_run(&copy_spec("terminated-worker", &src, &dst, &names, vec![])).await;
+    wait_files(&dst, 20).await;
+    let victim = busy_worker(&stack, &run_id).await;
+
+    // The stack's FERRY_SHUTDOWN_GRACE is 2 s: the copies it holds outlast it and are
+    // handed back to the queue; the process then exits 0 on its own.
+    let started = Instant::now();
+    let status = stack.workers[victim].terminate(Duration::from_secs(20));
+    let log = stack.workers[victim].stderr();
+    let status = status.unwrap_or_else(|| panic!("the worker did not exit within 20 s of SIGTERM\n{log}"));
+    assert!(status.success(), "the worker exited with {status}\n{log}");
+    eprintln!("worker exited {status} {:?} after SIGTERM", started.elapsed());
+
+    let run = stack.wait_run(&run_id, Duration::from_secs(80)).await;
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_same_tree(&src, &dst);
+    assert_copied_and_consistent(&stack, &run_id, 1600).await;
+}

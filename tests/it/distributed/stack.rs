@@ -145,6 +145,21 @@ impl Proc {
         self.killed = true;
     }
 
+    /// Sends SIGTERM, as an orchestrator of containers does, and waits up to `within`
+    /// for the process to exit; its exit status, or `None` if it is still running.
+    pub(crate) fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.killed = true;
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     fn tails(&self, n: usize) -> String {
         format!(
             "----- {} (pid {}, id {}{}) stdout -----\n{}\n----- {} stderr -----\n{}\n",
