@@ -327,8 +327,9 @@ pub struct DependencyState {
 /// A pipeline spec, as `POST`/`PUT /api/v1/pipelines` read it (JSON or YAML).
 ///
 /// Only the outline is described here; every task kind has its own fields (`copy`:
-/// `source`, `destination(s)`, `include`, `exclude`, `overwrite`; `check`: `source`,
-/// `target`, `mode`, `include`, `exclude`; `noop`: none). The server checks the whole
+/// `source`, `destination(s)`, `include`, `exclude`, `overwrite`, `delete_extraneous`,
+/// `max_delete`; `check`: `source`, `target`, `mode`, `include`, `exclude`; `noop`:
+/// none). The server checks the whole
 /// document and lists every problem it finds in a `422` answer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({

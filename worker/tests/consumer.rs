@@ -217,6 +217,8 @@ fn copy_body(source: String, dest: String) -> TaskBody {
         include: Vec::new(),
         exclude: Vec::new(),
         overwrite: Overwrite::Skip,
+        delete_extraneous: false,
+        max_delete: None,
     })
 }
 

@@ -15,7 +15,16 @@ pub(crate) const TASK_COMMON_FIELDS: &[&str] = &["id", "kind", "depends_on", "re
 pub(crate) const KINDS: &[(&str, &[&str])] = &[
     (
         "copy",
-        &["source", "destinations", "destination", "include", "exclude", "overwrite"],
+        &[
+            "source",
+            "destinations",
+            "destination",
+            "include",
+            "exclude",
+            "overwrite",
+            "delete_extraneous",
+            "max_delete",
+        ],
     ),
     ("check", &["source", "target", "mode", "include", "exclude"]),
     ("noop", &[]),

@@ -9,6 +9,7 @@
 mod check;
 mod duration;
 mod fields;
+mod max_delete;
 mod parse;
 mod resolve;
 mod types;
@@ -16,6 +17,7 @@ mod validate;
 
 pub use check::{check_value, check_value_with};
 pub use duration::HumanDuration;
+pub use max_delete::MaxDelete;
 pub use parse::{SpecFormat, decode, parse_spec, parse_value};
 pub use types::*;
 pub use validate::{ValidationContext, validate};

@@ -143,3 +143,20 @@ fn retry_delays_grow_and_cap() {
     let secs: Vec<u64> = (1..=5).map(|r| p.delay(r).as_secs()).collect();
     assert_eq!(secs, vec![2, 4, 8, 10, 10]);
 }
+
+#[test]
+fn mirror_fields_parse_and_max_delete_needs_delete_extraneous() {
+    let spec = parse_spec(
+        "name: m\ntasks:\n  - {id: a, kind: copy, source: file:///a/, destination: file:///b/, delete_extraneous: true, max_delete: 5%}\n",
+        SpecFormat::Yaml,
+    )
+    .expect("valid");
+    let TaskBody::Copy(copy) = &spec.tasks[0].body else { panic!() };
+    assert!(copy.delete_extraneous);
+    assert_eq!(copy.max_delete, Some(MaxDelete::Percent(5.0)));
+
+    let p = problems("name: m\ntasks:\n  - {id: a, kind: copy, source: file:///a/, destination: file:///b/, max_delete: 3}\n");
+    assert!(p.iter().any(|x| x.path == "tasks[0].max_delete" && x.message.contains("delete_extraneous")), "{p:?}");
+    let p = problems("name: m\ntasks:\n  - {id: a, kind: copy, source: file:///a/, destination: file:///b/, delete_extraneous: true, max_delete: lots}\n");
+    assert!(p.iter().any(|x| x.path.starts_with("tasks[0].max_delete") && x.message.contains("lots")), "{p:?}");
+}

@@ -1,6 +1,7 @@
 //! The typed spec. Field names here are the names users write; keep them stable.
 
 use super::HumanDuration;
+use super::MaxDelete;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A whole pipeline: a named DAG of tasks with shared defaults.
@@ -140,6 +141,14 @@ pub struct CopyTask {
     pub exclude: Vec<String>,
     #[serde(default)]
     pub overwrite: Overwrite,
+    /// Mirror: after copying, delete destination files the source does not have (among
+    /// those the include/exclude patterns select; excluded files are never deleted).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_extraneous: bool,
+    /// With `delete_extraneous`: the most files one destination may lose; above it the
+    /// task fails before it writes or deletes anything. No limit when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_delete: Option<MaxDelete>,
 }
 
 /// What to do when the destination already has a file at the same path.

@@ -89,6 +89,12 @@ fn check_body(body: &TaskBody, path: &str, ctx: &ValidationContext, problems: &m
                     problems.push(SpecProblem::new(dpath, "destination is the same as the source"));
                 }
             }
+            if copy.max_delete.is_some() && !copy.delete_extraneous {
+                problems.push(SpecProblem::new(
+                    format!("{path}.max_delete"),
+                    "max_delete limits deletions, and this copy deletes nothing; add `delete_extraneous: true` or remove it",
+                ));
+            }
             check_globs(&copy.include, &format!("{path}.include"), problems);
             check_globs(&copy.exclude, &format!("{path}.exclude"), problems);
         }
@@ -107,12 +113,13 @@ fn check_location(loc: &Location, path: &str, ctx: &ValidationContext, problems:
         problems.push(SpecProblem::new(path, e.to_string()));
     }
     if let Some(conn) = &loc.connection
-        && !ctx.connections.contains(conn) {
-            problems.push(SpecProblem::new(
-                format!("{path}.connection"),
-                format!("no connection named `{conn}` is defined"),
-            ));
-        }
+        && !ctx.connections.contains(conn)
+    {
+        problems.push(SpecProblem::new(
+            format!("{path}.connection"),
+            format!("no connection named `{conn}` is defined"),
+        ));
+    }
 }
 
 fn check_globs(globs: &[String], path: &str, problems: &mut Vec<SpecProblem>) {

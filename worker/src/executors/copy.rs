@@ -31,10 +31,15 @@
 //! - `InMemory`: `put` inserts the whole object; multipart parts are buffered and
 //!   inserted on completion.
 //!
+//! # Mirror
+//! With `delete_extraneous: true`, destination files the source lacks are deleted after
+//! the copy, within the `max_delete` guard (see [`mirror`]).
+//!
 //! # Result
 //! `{"files_total", "bytes_total", "files_copied", "bytes_copied", "files_skipped",
 //! "bytes_skipped", "destinations": [{"url", "files_copied", "bytes_copied",
-//! "files_skipped", "bytes_skipped"}]}`; totals are summed over destinations
+//! "files_skipped", "bytes_skipped"}]}`, plus `files_deleted` and `bytes_deleted` (in
+//! both places) for a mirror; totals are summed over destinations
 //! (`files_total` = source files × destinations). No report.
 //!
 //! # Progress
@@ -56,7 +61,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Files copied concurrently within one attempt.
 pub const MAX_FILES_IN_FLIGHT: usize = 16;
@@ -85,6 +90,8 @@ struct Tally {
     bytes_copied: u64,
     files_skipped: u64,
     bytes_skipped: u64,
+    files_deleted: u64,
+    bytes_deleted: u64,
 }
 
 /// One destination with what it already holds.
@@ -161,6 +168,10 @@ async fn run(
         dests.push(Dest { loc, existing });
     }
 
+    let source_paths: HashSet<&str> = listing.entries.iter().map(|e| e.rel_path.as_str()).collect();
+    let deletions = mirror::plan(task, &source_paths, listing.single_object, &dests)?;
+    drop(source_paths);
+
     let n_dest = dests.len() as u64;
     let files_total = listing.entries.len() as u64 * n_dest;
     let bytes_total = listing.total_bytes() * n_dest;
@@ -186,6 +197,11 @@ async fn run(
         }
     }
     drop(outcomes);
+    for ((d, extra), t) in dests.iter().zip(deletions).zip(tallies.iter_mut()) {
+        let (files, bytes) = mirror::delete(ctx, d, extra).await?;
+        t.files_deleted = files;
+        t.bytes_deleted = bytes;
+    }
 
     Ok(TaskOutput {
         result: result_json(files_total, bytes_total, task, &tallies),
@@ -199,22 +215,28 @@ fn result_json(files_total: u64, bytes_total: u64, task: &CopyTask, tallies: &[T
         bytes_copied: a.bytes_copied + t.bytes_copied,
         files_skipped: a.files_skipped + t.files_skipped,
         bytes_skipped: a.bytes_skipped + t.bytes_skipped,
+        files_deleted: a.files_deleted + t.files_deleted,
+        bytes_deleted: a.bytes_deleted + t.bytes_deleted,
     });
     let destinations: Vec<Value> = task
         .destinations
         .iter()
         .zip(tallies)
         .map(|(d, t)| {
-            json!({
+            let mut v = json!({
                 "url": d.url,
                 "files_copied": t.files_copied,
                 "bytes_copied": t.bytes_copied,
                 "files_skipped": t.files_skipped,
                 "bytes_skipped": t.bytes_skipped,
-            })
+            });
+            if task.delete_extraneous {
+                with_deleted(&mut v, t);
+            }
+            v
         })
         .collect();
-    json!({
+    let mut out = json!({
         "files_total": files_total,
         "bytes_total": bytes_total,
         "files_copied": sum.files_copied,
@@ -222,7 +244,17 @@ fn result_json(files_total: u64, bytes_total: u64, task: &CopyTask, tallies: &[T
         "files_skipped": sum.files_skipped,
         "bytes_skipped": sum.bytes_skipped,
         "destinations": destinations,
-    })
+    });
+    if task.delete_extraneous {
+        with_deleted(&mut out, &sum);
+    }
+    out
+}
+
+/// Adds the deletion counters (only mirrors report them).
+fn with_deleted(v: &mut Value, t: &Tally) {
+    v["files_deleted"] = json!(t.files_deleted);
+    v["bytes_deleted"] = json!(t.bytes_deleted);
 }
 
 /// Decides and, where needed, copies one source file to the destinations that need it.
@@ -409,6 +441,8 @@ async fn pump(
     }
     Ok(total)
 }
+
+mod mirror;
 
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,8 @@ fn task(source: &str, dests: &[&str]) -> CopyTask {
         include: Vec::new(),
         exclude: Vec::new(),
         overwrite: Overwrite::Skip,
+        delete_extraneous: false,
+        max_delete: None,
     }
 }
 
@@ -402,4 +404,73 @@ async fn a_cancelled_copy_stops_and_leaves_no_partial_file() {
         "{:?}",
         read_tree(dst.path()).keys()
     );
+}
+
+fn mirror_task(src: &std::path::Path, dst: &std::path::Path, max_delete: Option<ferry_common::spec::MaxDelete>) -> CopyTask {
+    CopyTask {
+        delete_extraneous: true,
+        max_delete,
+        ..task(&dir_url(src), &[&dir_url(dst)])
+    }
+}
+
+#[tokio::test]
+async fn a_mirror_deletes_what_the_source_lacks_but_never_excluded_files() {
+    let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_tree(src.path(), &[("a.csv", b"aaa"), ("sub/c.csv", b"c")]);
+    write_tree(
+        dst.path(),
+        &[("a.csv", b"aaa"), ("old.csv", b"gone"), ("sub/x.csv", b"xx"), ("keep.log", b"log")],
+    );
+    let t = CopyTask {
+        exclude: vec!["*.log".into()],
+        ..mirror_task(src.path(), dst.path(), None)
+    };
+    let r = copy(&t).await.unwrap();
+    assert_eq!((r["files_copied"].clone(), r["files_skipped"].clone()), (json!(1), json!(1)), "{r}");
+    assert_eq!((r["files_deleted"].clone(), r["bytes_deleted"].clone()), (json!(2), json!(6)), "{r}");
+    assert_eq!(r["destinations"][0]["files_deleted"], 2, "{r}");
+    let left: Vec<String> = read_tree(dst.path()).into_keys().collect();
+    assert_eq!(left, ["a.csv", "keep.log", "sub/c.csv"]);
+    // A second mirror has nothing left to do.
+    let r = copy(&t).await.unwrap();
+    assert_eq!((r["files_copied"].clone(), r["files_deleted"].clone()), (json!(0), json!(0)), "{r}");
+}
+
+#[tokio::test]
+async fn max_delete_fails_a_mirror_before_it_touches_the_destination() {
+    use ferry_common::spec::MaxDelete;
+    let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_tree(src.path(), &[("new.csv", b"new")]);
+    let held: Vec<(String, Vec<u8>)> = (0..10).map(|i| (format!("f{i}.csv"), vec![b'x'; i + 1])).collect();
+    let held_refs: Vec<(&str, &[u8])> = held.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    write_tree(dst.path(), &held_refs);
+    let before = read_tree(dst.path());
+
+    for limit in [MaxDelete::Count(3), MaxDelete::Percent(50.0)] {
+        let e = copy(&mirror_task(src.path(), dst.path(), Some(limit))).await.unwrap_err();
+        assert!(
+            matches!(&e, ExecError::Fatal(m) if m.contains("would delete 10 of the 10 files") && m.contains("max_delete")),
+            "{limit}: {e:?}"
+        );
+        assert_eq!(read_tree(dst.path()), before, "nothing copied or deleted under {limit}");
+    }
+    // Within the limit the mirror goes ahead.
+    let r = copy(&mirror_task(src.path(), dst.path(), Some(MaxDelete::Count(10)))).await.unwrap();
+    assert_eq!(r["files_deleted"], 10, "{r}");
+    assert_eq!(read_tree(dst.path()).into_keys().collect::<Vec<_>>(), ["new.csv"]);
+}
+
+#[tokio::test]
+async fn a_mirror_of_a_single_file_is_refused() {
+    let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_tree(src.path(), &[("one.csv", b"1")]);
+    write_tree(dst.path(), &[("other.csv", b"2")]);
+    let t = CopyTask {
+        delete_extraneous: true,
+        ..task(&format!("file://{}/one.csv", src.path().display()), &[&dir_url(dst.path())])
+    };
+    let e = copy(&t).await.unwrap_err();
+    assert!(matches!(&e, ExecError::Fatal(m) if m.contains("single file")), "{e:?}");
+    assert!(dst.path().join("other.csv").exists());
 }

@@ -1,0 +1,77 @@
+//! Mirroring (`delete_extraneous: true`): after the copy, destination files the source
+//! does not have are deleted, as `rclone sync` does, so the destination ends up equal to
+//! the source. The `max_delete` guard is checked before anything is written, so a mirror
+//! pointed at the wrong place (an empty source, a mistyped prefix) fails without touching
+//! the destination.
+
+use super::Dest;
+use crate::error::store_exec_error;
+use crate::listing::Entry;
+use ferry_common::executor::{ExecContext, ExecError};
+use ferry_common::spec::CopyTask;
+use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectStoreExt;
+use std::collections::HashSet;
+
+/// Deletes issued at once per destination.
+const DELETES_IN_FLIGHT: usize = 16;
+
+/// Per destination, the files to delete: those the destination listing has and the
+/// source listing has not (both listings went through the same include/exclude filter,
+/// so excluded files are never candidates). Fails when one destination would lose more
+/// than `max_delete` allows.
+pub(super) fn plan(task: &CopyTask, source_paths: &HashSet<&str>, single_source: bool, dests: &[Dest]) -> Result<Vec<Vec<Entry>>, ExecError> {
+    if !task.delete_extraneous {
+        return Ok(vec![Vec::new(); dests.len()]);
+    }
+    if single_source {
+        return Err(ExecError::Fatal(format!(
+            "delete_extraneous mirrors a folder, and the source {} is a single file; copy it without delete_extraneous",
+            task.source.url
+        )));
+    }
+    let mut plans = Vec::with_capacity(dests.len());
+    for d in dests {
+        let mut extra: Vec<Entry> = d
+            .existing
+            .values()
+            .filter(|e| !source_paths.contains(e.rel_path.as_str()))
+            .cloned()
+            .collect();
+        extra.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+        let held = d.existing.len() as u64;
+        if let Some(max) = task.max_delete
+            && !max.allows(extra.len() as u64, held)
+        {
+            let examples: Vec<&str> = extra.iter().take(3).map(|e| e.rel_path.as_str()).collect();
+            return Err(ExecError::Fatal(format!(
+                "mirroring would delete {} of the {held} files at {} (e.g. {}), more than max_delete allows ({max}); nothing was copied or deleted",
+                extra.len(),
+                d.loc.url,
+                examples.join(", ")
+            )));
+        }
+        plans.push(extra);
+    }
+    Ok(plans)
+}
+
+/// Deletes the planned files of one destination; returns files and bytes deleted. A
+/// file already gone counts as deleted (a retried attempt finds part of its work done).
+pub(super) async fn delete(ctx: &ExecContext, d: &Dest, extra: Vec<Entry>) -> Result<(u64, u64), ExecError> {
+    let store = d.loc.store.as_ref();
+    let sizes: Vec<u64> = futures::stream::iter(extra)
+        .map(|e| async move {
+            if ctx.cancel.is_cancelled() {
+                return Err(ExecError::Cancelled);
+            }
+            match store.delete(&e.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(e.size),
+                Err(err) => Err(store_exec_error(&format!("deleting {} from {}", e.rel_path, d.loc.url), err)),
+            }
+        })
+        .buffer_unordered(DELETES_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok((sizes.len() as u64, sizes.iter().sum()))
+}
