@@ -30,6 +30,7 @@ pub mod error;
 mod extract;
 mod openapi;
 mod pagination;
+mod report_page;
 pub mod problem;
 pub mod readiness;
 mod routes;

@@ -621,6 +621,15 @@ async fn tasks_and_reports_are_read() {
         .await;
     assert_eq!(report.status, StatusCode::OK);
     assert_eq!(report.body, json!({"consistent": true, "missing": []}));
+    let page = app
+        .get(&format!("/api/v1/tasks/{}/report?kind=missing&limit=10", with_report.id))
+        .await;
+    assert_eq!(page.body, json!({"items": [], "next_cursor": null}));
+    for bad in ["kind=sideways", "kind=extra", "kind=missing&cursor=abc", "kind=missing&limit=0"] {
+        app.get(&format!("/api/v1/tasks/{}/report?{bad}", with_report.id))
+            .await
+            .problem(400);
+    }
     app.get(&format!("/api/v1/tasks/{}/report", without.id))
         .await
         .problem(404);

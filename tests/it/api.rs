@@ -124,3 +124,47 @@ async fn state_survives_a_restart() {
     let p: Value = app.get(&format!("/api/v1/pipelines/{pid}")).await.json().await.unwrap();
     assert_eq!(p["name"], "restart");
 }
+
+#[tokio::test]
+async fn a_check_report_is_paged_list_by_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    let files: Vec<(String, Vec<u8>)> = (0..7).map(|i| (format!("f{i}.csv"), vec![b'x'; 3])).collect();
+    for (p, b) in &files {
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join(p), b).unwrap();
+    }
+    std::fs::create_dir_all(&dst).unwrap();
+    let app = spawn_app(&tmp.path().join("data"));
+    let spec = json!({"name": "paged", "tasks": [
+        {"id": "verify", "kind": "check", "source": format!("{}/", src.display()), "target": format!("{}/", dst.display())}
+    ]});
+    let pipeline: Value = app.post_json("/api/v1/pipelines", &spec).await.json().await.unwrap();
+    let run: Value = app
+        .post_json(&format!("/api/v1/pipelines/{}/runs", pipeline["id"].as_str().unwrap()), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let run = app.wait_run(run["id"].as_str().unwrap()).await;
+    let tasks: Value = app.get(&format!("/api/v1/runs/{}/tasks", run["id"].as_str().unwrap())).await.json().await.unwrap();
+    let check = &tasks["items"][0];
+    assert_eq!(check["result"]["consistent"], false, "{check}");
+
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    let mut pages = 0;
+    loop {
+        let url = format!("/api/v1/tasks/{}/report?kind=missing&limit=3&cursor={cursor}", check["id"].as_str().unwrap());
+        let page: Value = app.get(&url).await.json().await.unwrap();
+        pages += 1;
+        seen.extend(page["items"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
+    assert_eq!(seen, expected);
+}

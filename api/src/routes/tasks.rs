@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::pagination::PageQuery;
 use crate::problem::Problem;
+use crate::report_page::{self, ReportQuery};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -75,16 +76,18 @@ pub(crate) async fn get_task(
 
 /// The report a task wrote, e.g. a `check`'s list of missing, extra and differing files.
 ///
-/// Its shape depends on the task's kind.
+/// Its shape depends on the task's kind. With `kind` (`missing`, `extra` or `differ`)
+/// the answer is instead one page `{items, next_cursor}` of that list of a `check`
+/// report; follow `next_cursor` for the rest.
 #[utoipa::path(
     get,
     path = "/api/v1/tasks/{id}/report",
     tag = "tasks",
     operation_id = "get_task_report",
-    params(("id" = Uuid, Path, description = "Task id.")),
+    params(("id" = Uuid, Path, description = "Task id."), ReportQuery),
     responses(
-        (status = 200, description = "The report.", body = Object),
-        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The report, or with `kind` one page `{items, next_cursor}` of its list.", body = Object),
+        (status = 400, description = "The id is not a UUID; a bad `kind`, `cursor` or `limit`; or the report has no such list.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such task, or it has no report (yet).", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
@@ -94,17 +97,25 @@ pub(crate) async fn get_task(
 pub(crate) async fn get_task_report(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> ApiResult<Json<Value>> {
     let row = state
         .store
         .get_task(DEFAULT_TENANT, id)
         .await?
         .ok_or_else(|| ApiError::not_found("task", id))?;
-    row.report.map(Json).ok_or_else(|| {
+    let report = row.report.ok_or_else(|| {
         ApiError::NotFound(format!(
             "task {id} has no report (yet): reports are written by finished tasks of kinds that make one, such as `check`"
         ))
-    })
+    })?;
+    match query.kind {
+        None => Ok(Json(report)),
+        Some(list) => {
+            let page = report_page::page(&report, list, &query)?;
+            Ok(Json(serde_json::json!({"items": page.items, "next_cursor": page.next_cursor})))
+        }
+    }
 }
 
 /// Task views with the live counters the coordinator holds for running tasks, which are
