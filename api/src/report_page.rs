@@ -21,6 +21,8 @@ pub(crate) enum ReportList {
     Extra,
     /// Files on both sides that differ.
     Differ,
+    /// A dry-run copy's decisions (copy, skip or delete, and why).
+    Decisions,
 }
 
 impl ReportList {
@@ -29,6 +31,7 @@ impl ReportList {
             ReportList::Missing => "missing",
             ReportList::Extra => "extra",
             ReportList::Differ => "differ",
+            ReportList::Decisions => "decisions",
         }
     }
 }
@@ -61,7 +64,7 @@ pub(crate) struct ReportPage {
 pub(crate) fn page(report: &Value, list: ReportList, query: &ReportQuery) -> Result<ReportPage, ApiError> {
     let Some(items) = report.get(list.key()).and_then(Value::as_array) else {
         return Err(ApiError::BadRequest(format!(
-            "this task's report has no `{}` list; `kind` pages through the lists of a `check` report",
+            "this task's report has no `{}` list; `kind` pages through the lists of a `check` report (`missing`, `extra`, `differ`) or a dry-run copy's (`decisions`)",
             list.key()
         )));
     };

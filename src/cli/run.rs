@@ -6,7 +6,7 @@ use super::{spec_file, summary};
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use ferry::embedded::Embedded;
-use ferry_common::spec::PipelineSpec;
+use ferry_common::spec::{PipelineSpec, TaskBody};
 use ferry_common::state::RunState;
 use ferry_store::{DEFAULT_TENANT, PageRequest, PipelineRow, Store, StoreError};
 use std::path::PathBuf;
@@ -23,6 +23,10 @@ pub(crate) struct Args {
     /// No progress bars (they are hidden anyway when stderr is not a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// Decide what every copy would copy, skip or delete, and why, without writing or
+    /// deleting anything; prints the decisions.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
@@ -34,17 +38,20 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let stack = Embedded::start(&args.embedded.options()).await?;
-    let outcome = run_to_end(&stack, &spec, !args.no_progress).await;
+    let outcome = run_to_end(&stack, &spec, !args.no_progress, args.dry_run).await;
     stack.shutdown().await;
     let state = outcome?;
     Ok(if state == RunState::Succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: bool) -> anyhow::Result<RunState> {
+async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: bool, dry_run: bool) -> anyhow::Result<RunState> {
     let store = &stack.store;
     let pipeline = upsert_pipeline(store, spec).await?;
     let mut updates = stack.orchestrator.subscribe();
-    let run = store.create_run(DEFAULT_TENANT, pipeline.id, &pipeline.spec).await?;
+    // A dry run is a run of the stored pipeline with every copy told not to write; the
+    // stored spec stays as written.
+    let run_spec = if dry_run { serde_json::to_value(as_dry_run(spec))? } else { pipeline.spec.clone() };
+    let run = store.create_run(DEFAULT_TENANT, pipeline.id, &run_spec).await?;
     stack.orchestrator.wake();
     let bars = RunBars::new(spec.tasks.len(), progress);
     let mut tick = tokio::time::interval(Duration::from_millis(200));
@@ -81,6 +88,17 @@ async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: bool) -> an
     let tasks = summary::all_tasks(store, &final_run).await?;
     summary::print(&final_run, &tasks, 50);
     Ok(final_run.state)
+}
+
+/// The spec with `dry_run: true` on every copy.
+fn as_dry_run(spec: &PipelineSpec) -> PipelineSpec {
+    let mut spec = spec.clone();
+    for task in &mut spec.tasks {
+        if let TaskBody::Copy(copy) = &mut task.body {
+            copy.dry_run = true;
+        }
+    }
+    spec
 }
 
 /// Stores the spec under its name: created the first time, replaced after, so each

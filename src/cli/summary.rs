@@ -37,22 +37,54 @@ pub(crate) fn print(run: &RunRow, tasks: &[TaskRow], limit: usize) {
     if shown.len() > limit {
         println!("  … and {} more tasks", shown.len() - limit);
     }
+    for t in tasks {
+        print_decisions(t, limit);
+    }
+}
+
+/// A dry run's decisions, file by file (at most `limit` lines per task).
+fn print_decisions(t: &TaskRow, limit: usize) {
+    let Some(report) = &t.report else { return };
+    let Some(decisions) = report.get("decisions").and_then(Value::as_array) else { return };
+    println!("  {} (dry run): what would happen", t.key);
+    for d in decisions.iter().take(limit) {
+        let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
+        println!("    {:<6}  {}  →  {}  ({})", s("action"), s("path"), s("destination"), s("reason"));
+    }
+    let total = report.get("decisions_count").and_then(Value::as_u64).unwrap_or(decisions.len() as u64);
+    if total > limit.min(decisions.len()) as u64 {
+        println!("    … {} decisions in all: GET /api/v1/tasks/{}/report?kind=decisions", total, t.id);
+    }
 }
 
 fn detail(t: &TaskRow) -> String {
     if let Some(e) = &t.error
-        && t.state != ferry_common::state::TaskState::Succeeded {
-            return e.lines().next().unwrap_or("").to_string();
-        }
+        && t.state != ferry_common::state::TaskState::Succeeded
+    {
+        return e.lines().next().unwrap_or("").to_string();
+    }
     let Some(r) = &t.result else { return String::new() };
     let n = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let deleted = |verb: &str, files: &str, b: &str| match r.get(files) {
+        Some(_) => format!(", {verb} {} ({})", n(files), bytes(n(b))),
+        None => String::new(),
+    };
     match t.kind.as_str() {
+        "copy" if r.get("dry_run").and_then(Value::as_bool) == Some(true) => format!(
+            "dry run: would copy {} files ({}), skip {} ({}){}",
+            n("files_to_copy"),
+            bytes(n("bytes_to_copy")),
+            n("files_to_skip"),
+            bytes(n("bytes_to_skip")),
+            deleted("delete", "files_to_delete", "bytes_to_delete")
+        ),
         "copy" => format!(
-            "copied {} files ({}), skipped {} ({})",
+            "copied {} files ({}), skipped {} ({}){}",
             n("files_copied"),
             bytes(n("bytes_copied")),
             n("files_skipped"),
-            bytes(n("bytes_skipped"))
+            bytes(n("bytes_skipped")),
+            deleted("deleted", "files_deleted", "bytes_deleted")
         ),
         "check" => {
             let consistent = r.get("consistent").and_then(Value::as_bool).unwrap_or(false);

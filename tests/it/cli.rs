@@ -117,3 +117,31 @@ fn the_quickstart_example_runs_as_shipped() {
     assert!(stdout.contains("consistent"), "{stdout}");
     assert!(Path::new("/tmp/ferry-quickstart/mirror/sales/2026/november.csv").exists());
 }
+
+#[test]
+fn a_dry_run_prints_the_decisions_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst, data) = (tmp.path().join("src"), tmp.path().join("dst"), tmp.path().join("data"));
+    write_tree(&src, SAMPLE);
+    std::fs::create_dir_all(&dst).unwrap();
+    std::fs::write(dst.join("stale.csv"), "old").unwrap();
+    let spec = tmp.path().join("mirror.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name: dry\ntasks:\n  - {{id: mirror, kind: copy, source: {}/, destination: {}/, exclude: ['_tmp/**'], delete_extraneous: true}}\n",
+            src.display(),
+            dst.display()
+        ),
+    )
+    .unwrap();
+    let out = ferry().arg("run").arg(&spec).arg("--dry-run").arg("--data-dir").arg(&data).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("dry run: would copy 3 files"), "{stdout}");
+    assert!(stdout.contains("delete 1"), "{stdout}");
+    assert!(stdout.contains("missing at the destination"), "{stdout}");
+    assert!(stdout.contains("stale.csv") && stdout.contains("not in the source"), "{stdout}");
+    let left: Vec<String> = read_tree(&dst).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(left, ["stale.csv"], "a dry run changes nothing");
+}

@@ -59,5 +59,23 @@ pub fn decide_by_hash(source: &blake3::Hash, dest: &blake3::Hash) -> Decision {
     }
 }
 
+/// Why [`decide`] (and [`decide_by_hash`] after it) chose `decision`, in words for a
+/// dry run's decision list: `cp` users ask "why was this copied?".
+pub fn reason(mode: Overwrite, source: &Entry, dest: Option<&Entry>, decision: Decision) -> &'static str {
+    let Some(dest) = dest else {
+        return "missing at the destination";
+    };
+    let same_size = source.size == dest.size;
+    match (mode, decision) {
+        (Overwrite::Overwrite, _) => "overwrite: every file is replaced",
+        (_, Decision::Copy) if !same_size => "size differs",
+        (Overwrite::Skip, _) => "same size",
+        (Overwrite::Newer, Decision::Copy) => "source is newer",
+        (Overwrite::Newer, _) => "destination is as new or newer",
+        (Overwrite::Checksum, Decision::Copy) => "content differs (BLAKE3)",
+        (Overwrite::Checksum, _) => "same content (BLAKE3)",
+    }
+}
+
 #[cfg(test)]
 mod tests;

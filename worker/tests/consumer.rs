@@ -219,6 +219,7 @@ fn copy_body(source: String, dest: String) -> TaskBody {
         overwrite: Overwrite::Skip,
         delete_extraneous: false,
         max_delete: None,
+        dry_run: false,
     })
 }
 

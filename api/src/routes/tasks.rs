@@ -76,9 +76,9 @@ pub(crate) async fn get_task(
 
 /// The report a task wrote, e.g. a `check`'s list of missing, extra and differing files.
 ///
-/// Its shape depends on the task's kind. With `kind` (`missing`, `extra` or `differ`)
-/// the answer is instead one page `{items, next_cursor}` of that list of a `check`
-/// report; follow `next_cursor` for the rest.
+/// Its shape depends on the task's kind. With `kind` (`missing`, `extra` or `differ` of
+/// a `check`; `decisions` of a dry-run `copy`) the answer is instead one page
+/// `{items, next_cursor}` of that list; follow `next_cursor` for the rest.
 #[utoipa::path(
     get,
     path = "/api/v1/tasks/{id}/report",

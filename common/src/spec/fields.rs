@@ -24,6 +24,7 @@ pub(crate) const KINDS: &[(&str, &[&str])] = &[
             "overwrite",
             "delete_extraneous",
             "max_delete",
+            "dry_run",
         ],
     ),
     ("check", &["source", "target", "mode", "include", "exclude"]),

@@ -149,6 +149,10 @@ pub struct CopyTask {
     /// task fails before it writes or deletes anything. No limit when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_delete: Option<MaxDelete>,
+    /// Decide everything (copy, skip, delete, and why) but write and delete nothing; the
+    /// decisions are the task's report. `ferry run --dry-run` sets it on every copy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
 }
 
 /// What to do when the destination already has a file at the same path.

@@ -63,3 +63,16 @@ fn hash_decisions() {
         assert_eq!(decide_by_hash(&x, &y), want);
     }
 }
+
+#[test]
+fn reasons_name_what_decided() {
+    let (s, same, bigger, newer) = (entry(10, 5), entry(10, 5), entry(11, 5), entry(10, 9));
+    assert_eq!(reason(O::Skip, &s, None, Copy), "missing at the destination");
+    assert_eq!(reason(O::Skip, &s, Some(&same), Skip), "same size");
+    assert_eq!(reason(O::Skip, &s, Some(&bigger), Copy), "size differs");
+    assert_eq!(reason(O::Overwrite, &s, Some(&same), Copy), "overwrite: every file is replaced");
+    assert_eq!(reason(O::Newer, &entry(10, 9), Some(&same), Copy), "source is newer");
+    assert_eq!(reason(O::Newer, &s, Some(&newer), Skip), "destination is as new or newer");
+    assert_eq!(reason(O::Checksum, &s, Some(&same), Copy), "content differs (BLAKE3)");
+    assert_eq!(reason(O::Checksum, &s, Some(&same), Skip), "same content (BLAKE3)");
+}

@@ -31,6 +31,11 @@
 //! - `InMemory`: `put` inserts the whole object; multipart parts are buffered and
 //!   inserted on completion.
 //!
+//! # Dry run
+//! With `dry_run: true` the same decisions are made (hashing in checksum mode) and
+//! reported, file by file with the reason, but nothing is written or deleted (see
+//! [`dry_run`]).
+//!
 //! # Mirror
 //! With `delete_extraneous: true`, destination files the source lacks are deleted after
 //! the copy, within the `max_delete` guard (see [`mirror`]).
@@ -48,7 +53,7 @@
 //! file when it has landed.
 
 use super::{cancellable, wrong_body};
-use crate::decide::{Decision, decide, decide_by_hash};
+use crate::decide::{Decision, decide, decide_by_hash, reason};
 use crate::error::store_exec_error;
 use crate::hash::hash_object;
 use crate::listing::{Entry, Filter, join, list};
@@ -177,6 +182,10 @@ async fn run(
     let bytes_total = listing.total_bytes() * n_dest;
     ctx.progress.add_total(files_total, bytes_total);
 
+    if task.dry_run {
+        return dry_run::run(ctx, task, &src, &dests, listing.entries, deletions, files_total, bytes_total).await;
+    }
+
     let mut tallies = vec![Tally::default(); dests.len()];
     let mut outcomes = stream::iter(listing.entries)
         .map(|entry| copy_file(ctx, task.overwrite, &src, &dests, entry))
@@ -257,23 +266,22 @@ fn with_deleted(v: &mut Value, t: &Tally) {
     v["bytes_deleted"] = json!(t.bytes_deleted);
 }
 
-/// Decides and, where needed, copies one source file to the destinations that need it.
-async fn copy_file(
+/// Decides, per destination, whether one source file must be written there, and why.
+async fn plan_file(
     ctx: &ExecContext,
     mode: Overwrite,
     src: &Resolved,
     dests: &[Dest],
-    entry: Entry,
-) -> Result<Vec<(usize, FileOutcome)>, ExecError> {
+    entry: &Entry,
+) -> Result<Vec<(Decision, &'static str)>, ExecError> {
     if ctx.cancel.is_cancelled() {
         return Err(ExecError::Cancelled);
     }
     let mut src_hash = None;
-    let mut targets = Vec::new();
-    let mut outcomes = Vec::with_capacity(dests.len());
-    for (i, d) in dests.iter().enumerate() {
+    let mut plan = Vec::with_capacity(dests.len());
+    for d in dests {
         let existing = d.existing.get(&entry.rel_path);
-        let mut decision = decide(mode, &entry, existing);
+        let mut decision = decide(mode, entry, existing);
         if let (Decision::NeedsChecksum, Some(existing)) = (decision, existing) {
             let sh = match src_hash {
                 Some(h) => h,
@@ -285,6 +293,23 @@ async fn copy_file(
             let dh = hash_object(d.loc.store.as_ref(), &existing.location, &ctx.cancel).await?;
             decision = decide_by_hash(&sh, &dh);
         }
+        plan.push((decision, reason(mode, entry, existing, decision)));
+    }
+    Ok(plan)
+}
+
+/// Decides and, where needed, copies one source file to the destinations that need it.
+async fn copy_file(
+    ctx: &ExecContext,
+    mode: Overwrite,
+    src: &Resolved,
+    dests: &[Dest],
+    entry: Entry,
+) -> Result<Vec<(usize, FileOutcome)>, ExecError> {
+    let plan = plan_file(ctx, mode, src, dests, &entry).await?;
+    let mut targets = Vec::new();
+    let mut outcomes = Vec::with_capacity(dests.len());
+    for (i, (decision, _)) in plan.into_iter().enumerate() {
         if decision == Decision::Skip {
             ctx.progress.add_done(1, entry.size);
             outcomes.push((i, FileOutcome::Skipped(entry.size)));
@@ -442,6 +467,7 @@ async fn pump(
     Ok(total)
 }
 
+mod dry_run;
 mod mirror;
 
 #[cfg(test)]

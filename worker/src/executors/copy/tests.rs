@@ -15,6 +15,7 @@ fn task(source: &str, dests: &[&str]) -> CopyTask {
         overwrite: Overwrite::Skip,
         delete_extraneous: false,
         max_delete: None,
+        dry_run: false,
     }
 }
 
@@ -473,4 +474,33 @@ async fn a_mirror_of_a_single_file_is_refused() {
     let e = copy(&t).await.unwrap_err();
     assert!(matches!(&e, ExecError::Fatal(m) if m.contains("single file")), "{e:?}");
     assert!(dst.path().join("other.csv").exists());
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_every_decision_and_writes_nothing() {
+    let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_tree(src.path(), &[("a.csv", b"aaa"), ("b.txt", b"bb"), ("sub/c.csv", b"c")]);
+    write_tree(dst.path(), &[("a.csv", b"xyz"), ("b.txt", b"bbbb"), ("old.csv", b"o")]);
+    let before = read_tree(dst.path());
+    let t = CopyTask {
+        dry_run: true,
+        ..mirror_task(src.path(), dst.path(), None)
+    };
+    let out = CopyExecutor::new(StoreResolver::new())
+        .execute(&ctx(), &TaskBody::Copy(t))
+        .await
+        .unwrap();
+    assert_eq!(read_tree(dst.path()), before, "a dry run writes and deletes nothing");
+    let r = out.result;
+    assert_eq!(r["dry_run"], true);
+    assert_eq!((r["files_to_copy"].clone(), r["files_to_skip"].clone(), r["files_to_delete"].clone()), (json!(2), json!(1), json!(1)), "{r}");
+    assert!(r.get("files_copied").is_none(), "{r}");
+    assert_eq!(r["destinations"][0]["files_to_copy"], 2, "{r}");
+    let report = out.report.expect("decisions");
+    assert_eq!(report["decisions_count"], 4);
+    let find = |p: &str| report["decisions"].as_array().unwrap().iter().find(|d| d["path"] == p).cloned().unwrap();
+    assert_eq!((find("a.csv")["action"].clone(), find("a.csv")["reason"].clone()), (json!("skip"), json!("same size")));
+    assert_eq!((find("b.txt")["action"].clone(), find("b.txt")["reason"].clone()), (json!("copy"), json!("size differs")));
+    assert_eq!(find("sub/c.csv")["reason"], "missing at the destination");
+    assert_eq!((find("old.csv")["action"].clone(), find("old.csv")["reason"].clone()), (json!("delete"), json!("not in the source")));
 }
