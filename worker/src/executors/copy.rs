@@ -343,6 +343,25 @@ async fn transfer(
         })?;
         paths.push((i, p));
     }
+    if let ([(i, path)], true) = (paths.as_slice(), entry.size < SMALL_FILE_LIMIT)
+        && let (Some(from), Some(to)) = (
+            local::filesystem_path(src, &entry.location),
+            local::filesystem_path(&dests[*i].loc, path),
+        )
+    {
+        if ctx.cancel.is_cancelled() {
+            return Err(ExecError::Cancelled);
+        }
+        let copied = local::copy(from, to).await.map_err(|e| {
+            let msg = format!("copying {} to {}: {e}", entry.rel_path, dests[*i].loc.url);
+            match e.kind() {
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => ExecError::Fatal(msg),
+                _ => ExecError::Retryable(msg),
+            }
+        })?;
+        ctx.progress.add_done(1, copied);
+        return Ok(copied);
+    }
     let read_err = |e| store_exec_error(&format!("reading {}", entry.location), e);
     let stream = src
         .store
@@ -468,6 +487,7 @@ async fn pump(
 }
 
 mod dry_run;
+mod local;
 mod mirror;
 
 #[cfg(test)]
