@@ -13,6 +13,11 @@
 //! Redelivered attempts are cheap: files that already landed are skipped by the same
 //! decision (in the default `skip` mode: same size at the destination).
 //!
+//! # Local to local
+//! A file going from a local source to exactly one local destination skips
+//! `object_store` and is copied by the kernel (`copy_file_range`) into a staging file
+//! that is then renamed (see [`local`]); the guarantees below hold the same way.
+//!
 //! # Nothing half-written is visible
 //! Files under [`SMALL_FILE_LIMIT`] are read whole and written with one `put`; larger
 //! ones are streamed through `put_multipart` ([`WriteMultipart`], a few parts in flight
@@ -343,24 +348,22 @@ async fn transfer(
         })?;
         paths.push((i, p));
     }
-    if let ([(i, path)], true) = (paths.as_slice(), entry.size < SMALL_FILE_LIMIT)
+    if let [(i, path)] = paths.as_slice()
         && let (Some(from), Some(to)) = (
             local::filesystem_path(src, &entry.location),
             local::filesystem_path(&dests[*i].loc, path),
         )
     {
-        if ctx.cancel.is_cancelled() {
-            return Err(ExecError::Cancelled);
-        }
-        let copied = local::copy(from, to).await.map_err(|e| {
-            let msg = format!("copying {} to {}: {e}", entry.rel_path, dests[*i].loc.url);
-            match e.kind() {
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => ExecError::Fatal(msg),
-                _ => ExecError::Retryable(msg),
-            }
-        })?;
-        ctx.progress.add_done(1, copied);
-        return Ok(copied);
+        return local::copy(from, to, ctx.progress.clone(), ctx.cancel.clone())
+            .await
+            .map_err(|e| {
+                let msg = format!("copying {} to {}: {e}", entry.rel_path, dests[*i].loc.url);
+                match e.kind() {
+                    std::io::ErrorKind::Interrupted => ExecError::Cancelled,
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => ExecError::Fatal(msg),
+                    _ => ExecError::Retryable(msg),
+                }
+            });
     }
     let read_err = |e| store_exec_error(&format!("reading {}", entry.location), e);
     let stream = src

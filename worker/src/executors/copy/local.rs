@@ -1,5 +1,7 @@
-//! Local file to local file, small files: one `copy_file_range` (through
-//! [`std::fs::copy`]) into a staging file, then a `rename`, on a blocking thread.
+//! Local file to local file: `copy_file_range` (what [`std::io::copy`] does between two
+//! files on Linux) into a staging file, then a `rename`, on a blocking thread. Large files
+//! go in steps of [`STEP`], so progress moves and a cancellation stops the copy between
+//! steps.
 //!
 //! Why: through `object_store` a small local copy costs a blocking-thread hop per open,
 //! read, write and rename, and the bytes pass through user space. On the 50,000 × 4 KiB
@@ -8,14 +10,24 @@
 //! `<dest>#<digits>`, the form `LocalFileSystem` uses and its listings skip, and the
 //! rename publishes the whole file at once. Files with several destinations still take
 //! the streaming path, which reads the source once for all of them.
+//!
+//! Unlike `std::fs::copy`, no permission bits are copied: new files get the umask's, as
+//! with `object_store`.
 
 use crate::stores::Resolved;
+use ferry_common::executor::ProgressCounters;
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use tokio_util::sync::CancellationToken;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes per `copy_file_range` step of one file.
+const STEP: u64 = 64 * 1024 * 1024;
 
 /// The filesystem path of `path` when `loc` is a local (`file://`) location.
 pub(super) fn filesystem_path(loc: &Resolved, path: &Path) -> Option<PathBuf> {
@@ -28,24 +40,48 @@ pub(super) fn filesystem_path(loc: &Resolved, path: &Path) -> Option<PathBuf> {
     ROOT.get_or_init(LocalFileSystem::new).path_to_filesystem(path).ok()
 }
 
-/// Copies `from` to `to` atomically; returns the bytes copied.
-pub(super) async fn copy(from: PathBuf, to: PathBuf) -> std::io::Result<u64> {
+/// Copies `from` to `to` atomically, counting bytes (as they land) and the file (once
+/// published) in `progress`; returns the bytes copied. A cancellation ends it with
+/// [`ErrorKind::Interrupted`] and no staging file left behind.
+pub(super) async fn copy(from: PathBuf, to: PathBuf, progress: ProgressCounters, cancel: CancellationToken) -> std::io::Result<u64> {
     tokio::task::spawn_blocking(move || {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let mut staging = OsString::from(to.as_os_str());
         staging.push(format!("#{}{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
         let staging = PathBuf::from(staging);
-        let copied = std::fs::copy(&from, &staging).or_else(|e| {
+        let mut src = File::open(&from)?;
+        let mut out = File::create_new(&staging).or_else(|e| {
             // The folder may not exist yet; anything else is the real error.
-            let parent = to.parent().filter(|_| e.kind() == std::io::ErrorKind::NotFound).ok_or(e)?;
+            let parent = to.parent().filter(|_| e.kind() == ErrorKind::NotFound).ok_or(e)?;
             std::fs::create_dir_all(parent)?;
-            std::fs::copy(&from, &staging)
-        });
+            File::create_new(&staging)
+        })?;
+        let copied = (|| {
+            let mut total = 0u64;
+            loop {
+                if cancel.is_cancelled() {
+                    return Err(std::io::Error::new(ErrorKind::Interrupted, "cancelled"));
+                }
+                let n = std::io::copy(&mut (&mut src).take(STEP), &mut out)?;
+                total += n;
+                progress.add_done(0, n);
+                if n < STEP {
+                    return Ok(total);
+                }
+            }
+        })();
+        drop(out);
         let published = copied.and_then(|n| std::fs::rename(&staging, &to).map(|()| n));
-        if published.is_err() {
-            let _ = std::fs::remove_file(&staging);
+        match published {
+            Ok(n) => {
+                progress.add_done(1, 0);
+                Ok(n)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&staging);
+                Err(e)
+            }
         }
-        published
     })
     .await
     .map_err(std::io::Error::other)?
