@@ -83,14 +83,7 @@ async fn a_failed_task_skips_its_dependants_and_fails_the_run() {
             {"id": "independent", "kind": "noop"}
         ]
     });
-    let pipeline: Value = app.post_json("/api/v1/pipelines", &spec).await.json().await.unwrap();
-    let run: Value = app
-        .post_json(&format!("/api/v1/pipelines/{}/runs", pipeline["id"].as_str().unwrap()), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let run = app.wait_run(run["id"].as_str().unwrap()).await;
+    let (_, run) = app.create_and_run(&spec).await;
     assert_eq!(run["state"], "failed");
     let tasks: Value = app.get(&format!("/api/v1/runs/{}/tasks", run["id"].as_str().unwrap())).await.json().await.unwrap();
     let state = |key: &str| {
@@ -111,10 +104,8 @@ async fn state_survives_a_restart() {
     write_tree(&src, SAMPLE);
     let app = spawn_app(&data);
     let spec = mirror_spec("restart", src.to_str().unwrap(), dst.to_str().unwrap());
-    let pipeline: Value = app.post_json("/api/v1/pipelines", &spec).await.json().await.unwrap();
+    let (pipeline, run) = app.create_and_run(&spec).await;
     let pid = pipeline["id"].as_str().unwrap().to_string();
-    let run: Value = app.post_json(&format!("/api/v1/pipelines/{pid}/runs"), &json!({})).await.json().await.unwrap();
-    let run = app.wait_run(run["id"].as_str().unwrap()).await;
     app.stop();
 
     let app = spawn_app(&data);
@@ -129,24 +120,15 @@ async fn state_survives_a_restart() {
 async fn a_check_report_is_paged_list_by_list() {
     let tmp = tempfile::tempdir().unwrap();
     let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
-    let files: Vec<(String, Vec<u8>)> = (0..7).map(|i| (format!("f{i}.csv"), vec![b'x'; 3])).collect();
-    for (p, b) in &files {
-        std::fs::create_dir_all(&src).unwrap();
-        std::fs::write(src.join(p), b).unwrap();
-    }
+    let names: Vec<String> = (0..7).map(|i| format!("f{i}.csv")).collect();
+    let files: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "xxx")).collect();
+    write_tree(&src, &files);
     std::fs::create_dir_all(&dst).unwrap();
     let app = spawn_app(&tmp.path().join("data"));
     let spec = json!({"name": "paged", "tasks": [
         {"id": "verify", "kind": "check", "source": format!("{}/", src.display()), "target": format!("{}/", dst.display())}
     ]});
-    let pipeline: Value = app.post_json("/api/v1/pipelines", &spec).await.json().await.unwrap();
-    let run: Value = app
-        .post_json(&format!("/api/v1/pipelines/{}/runs", pipeline["id"].as_str().unwrap()), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let run = app.wait_run(run["id"].as_str().unwrap()).await;
+    let (_, run) = app.create_and_run(&spec).await;
     let tasks: Value = app.get(&format!("/api/v1/runs/{}/tasks", run["id"].as_str().unwrap())).await.json().await.unwrap();
     let check = &tasks["items"][0];
     assert_eq!(check["result"]["consistent"], false, "{check}");
@@ -165,6 +147,5 @@ async fn a_check_report_is_paged_list_by_list() {
         }
     }
     assert_eq!(pages, 3);
-    let expected: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
-    assert_eq!(seen, expected);
+    assert_eq!(seen, names);
 }

@@ -68,6 +68,17 @@ impl App {
         self.client.post(self.url(path)).bearer_auth(KEY).json(body).send().await.expect("POST")
     }
 
+    /// Creates a pipeline from `spec`, starts a run of it and waits for the run to end;
+    /// the pipeline and the finished run.
+    pub(crate) async fn create_and_run(&self, spec: &serde_json::Value) -> (serde_json::Value, serde_json::Value) {
+        let pipeline: serde_json::Value = self.post_json("/api/v1/pipelines", spec).await.json().await.expect("pipeline json");
+        let pid = pipeline["id"].as_str().expect("pipeline id");
+        let run: serde_json::Value =
+            self.post_json(&format!("/api/v1/pipelines/{pid}/runs"), &serde_json::json!({})).await.json().await.expect("run json");
+        let run = self.wait_run(run["id"].as_str().expect("run id")).await;
+        (pipeline, run)
+    }
+
     /// Polls a run until it reaches a terminal state.
     pub(crate) async fn wait_run(&self, run_id: &str) -> serde_json::Value {
         let deadline = Instant::now() + Duration::from_secs(60);
