@@ -26,8 +26,8 @@ use uuid::Uuid;
 pub const LEADER_LEASE: &str = "orchestrator-leader";
 
 /// Task publishes awaiting their confirm at once. RabbitMQ confirms persistent messages
-/// only after its periodic fsync (tens of ms), so throughput is this many messages per
-/// confirm latency: 64 held the distributed noop benchmark near 1,000 tasks/s.
+/// only after its periodic fsync (tens of ms), so a fan-out needs many in flight to keep
+/// the broker, not the round trips, the limit.
 const PUBLISH_IN_FLIGHT: usize = 1024;
 
 /// How the orchestrator paces itself.

@@ -71,7 +71,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Files copied concurrently within one attempt.
 pub const MAX_FILES_IN_FLIGHT: usize = 16;
@@ -178,9 +178,7 @@ async fn run(
         dests.push(Dest { loc, existing });
     }
 
-    let source_paths: HashSet<&str> = listing.entries.iter().map(|e| e.rel_path.as_str()).collect();
-    let deletions = mirror::plan(task, &source_paths, listing.single_object, &dests)?;
-    drop(source_paths);
+    let deletions = mirror::plan(task, &listing, &dests)?;
 
     let n_dest = dests.len() as u64;
     let files_total = listing.entries.len() as u64 * n_dest;
@@ -188,7 +186,7 @@ async fn run(
     ctx.progress.add_total(files_total, bytes_total);
 
     if task.dry_run {
-        return dry_run::run(ctx, task, &src, &dests, listing.entries, deletions, files_total, bytes_total).await;
+        return dry_run::run(ctx, task, &src, &dests, listing.entries, deletions).await;
     }
 
     let mut tallies = vec![Tally::default(); dests.len()];

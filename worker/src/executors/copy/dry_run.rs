@@ -15,7 +15,6 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::{Value, json};
 
 /// Plans every file without moving any; the result and the decision report.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn run(
     ctx: &ExecContext,
     task: &CopyTask,
@@ -23,9 +22,10 @@ pub(super) async fn run(
     dests: &[Dest],
     entries: Vec<Entry>,
     deletions: Vec<Vec<Entry>>,
-    files_total: u64,
-    bytes_total: u64,
 ) -> Result<TaskOutput, ExecError> {
+    let n_dest = dests.len() as u64;
+    let files_total = entries.len() as u64 * n_dest;
+    let bytes_total = entries.iter().map(|e| e.size).sum::<u64>() * n_dest;
     let mut tallies = vec![Tally::default(); dests.len()];
     let mut decisions: Vec<Value> = Vec::new();
     let mut count = 0usize;

@@ -6,7 +6,7 @@
 
 use super::Dest;
 use crate::error::store_exec_error;
-use crate::listing::Entry;
+use crate::listing::{Entry, Listing};
 use ferry_common::executor::{ExecContext, ExecError};
 use ferry_common::spec::CopyTask;
 use futures::{StreamExt, TryStreamExt};
@@ -20,16 +20,17 @@ const DELETES_IN_FLIGHT: usize = 16;
 /// source listing has not (both listings went through the same include/exclude filter,
 /// so excluded files are never candidates). Fails when one destination would lose more
 /// than `max_delete` allows.
-pub(super) fn plan(task: &CopyTask, source_paths: &HashSet<&str>, single_source: bool, dests: &[Dest]) -> Result<Vec<Vec<Entry>>, ExecError> {
+pub(super) fn plan(task: &CopyTask, source: &Listing, dests: &[Dest]) -> Result<Vec<Vec<Entry>>, ExecError> {
     if !task.delete_extraneous {
         return Ok(vec![Vec::new(); dests.len()]);
     }
-    if single_source {
+    if source.single_object {
         return Err(ExecError::Fatal(format!(
             "delete_extraneous mirrors a folder, and the source {} is a single file; copy it without delete_extraneous",
             task.source.url
         )));
     }
+    let source_paths: HashSet<&str> = source.entries.iter().map(|e| e.rel_path.as_str()).collect();
     let mut plans = Vec::with_capacity(dests.len());
     for d in dests {
         let mut extra: Vec<Entry> = d
