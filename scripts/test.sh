@@ -12,6 +12,8 @@ ensure_postgres
 ensure_redis
 ensure_rabbitmq
 ensure_rabbitmq_management
+ensure_seaweedfs
+ensure_azurite
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"

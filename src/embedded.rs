@@ -7,6 +7,7 @@ use ferry_common::coordination::Coordinator;
 use ferry_common::inproc::{InProcBroker, InProcCoordinator};
 use ferry_common::messages::DEFAULT_QUEUE;
 use ferry_common::settings::Secret;
+use ferry_common::connections::Connections;
 use ferry_common::spec::ValidationContext;
 use ferry_orchestrator::{EngineConfig, Orchestrator};
 use ferry_store::Store;
@@ -32,6 +33,8 @@ pub struct Embedded {
     pub broker: Arc<InProcBroker>,
     pub coordinator: Arc<InProcCoordinator>,
     pub orchestrator: Orchestrator,
+    /// The connection names specs may use (from `FERRY_CONNECTIONS`).
+    validation: ValidationContext,
     shutdown: CancellationToken,
     roles: Vec<JoinHandle<()>>,
 }
@@ -52,7 +55,13 @@ impl Embedded {
         let coordinator = Arc::new(InProcCoordinator::new());
         let dyn_broker: Arc<dyn Broker> = broker.clone();
         let dyn_coord: Arc<dyn Coordinator> = coordinator.clone();
-        let orchestrator = Orchestrator::new(store.clone(), dyn_broker.clone(), dyn_coord.clone(), EngineConfig::default());
+        let connections = Connections::from_env()?;
+        let validation = connections.validation_context();
+        let engine = EngineConfig {
+            validation: validation.clone(),
+            ..EngineConfig::default()
+        };
+        let orchestrator = Orchestrator::new(store.clone(), dyn_broker.clone(), dyn_coord.clone(), engine);
         let shutdown = CancellationToken::new();
 
         let mut roles = Vec::new();
@@ -63,7 +72,7 @@ impl Embedded {
                 tracing::error!(error = %e, "orchestrator stopped");
             }
         }));
-        let registry = Arc::new(Registry::with_defaults(StoreResolver::new()));
+        let registry = Arc::new(Registry::with_defaults(StoreResolver::with_connections(connections)));
         let cfg = WorkerConfig {
             queues: vec![DEFAULT_QUEUE.to_string()],
             concurrency: opts.worker_concurrency.max(1),
@@ -80,6 +89,7 @@ impl Embedded {
             broker,
             coordinator,
             orchestrator,
+            validation,
             shutdown,
             roles,
         })
@@ -93,7 +103,7 @@ impl Embedded {
             coordinator: self.coordinator.clone(),
             broker: self.broker.clone(),
             admin_key,
-            validation: ValidationContext::default(),
+            validation: self.validation.clone(),
             on_run_change: Arc::new(move || orch.wake()),
         }
     }

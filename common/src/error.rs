@@ -5,6 +5,14 @@ use thiserror::Error;
 /// Errors raised by the shared model and the in-process seams.
 #[derive(Debug, Error)]
 pub enum CommonError {
+    /// The connections file cannot be read or parsed.
+    #[error("connections file {file}: {reason}")]
+    Connections {
+        /// The file `FERRY_CONNECTIONS` names.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A state change that the state machine forbids, e.g. `succeeded → running`.
     #[error("illegal {entity} transition from {from} to {to}")]
     IllegalTransition {

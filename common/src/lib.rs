@@ -7,6 +7,7 @@
 //! live behind the seams so the model can be tested without any server.
 
 pub mod broker;
+pub mod connections;
 pub mod coordination;
 pub mod dag;
 pub mod error;

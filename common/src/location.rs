@@ -35,6 +35,11 @@ pub fn parse_location(text: &str) -> Result<Url, CommonError> {
         return file_url(trimmed).ok_or_else(|| invalid("not a valid local path"));
     }
     let url = Url::parse(trimmed).map_err(|e| invalid(&format!("not a valid URL ({e})")))?;
+    if url.password().is_some() {
+        return Err(invalid(
+            "credentials in a URL are not allowed: specs are stored and shown; put them in a named connection ({url, connection})",
+        ));
+    }
     let scheme = url.scheme();
     if !SUPPORTED_SCHEMES.contains(&scheme) {
         return Err(invalid(&format!(
@@ -123,6 +128,8 @@ mod tests {
         assert!(msg("s3://lake/a/%2E%2E/b").contains("escape"));
         assert!(msg("s3:///nobucket").contains("bucket"));
         assert!(msg("").contains("empty"));
+        assert!(msg("s3://AKIA:secret@lake/raw/").contains("named connection"));
+        assert!(parse_location("abfss://container@account.dfs.core.windows.net/raw/").is_ok());
     }
 
     #[test]

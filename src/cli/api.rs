@@ -5,7 +5,7 @@ use ferry::distributed::Servers;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use ferry_common::settings::Secret;
-use ferry_common::spec::ValidationContext;
+use ferry_common::connections::Connections;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -45,7 +45,7 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
         coordinator: Arc::new(coordinator),
         broker: Arc::new(broker),
         admin_key: Secret::new(args.admin_key),
-        validation: ValidationContext::default(),
+        validation: Connections::from_env()?.validation_context(),
         // The orchestrator (another process) polls for new runs and cancel requests.
         on_run_change: Arc::new(|| {}),
     };

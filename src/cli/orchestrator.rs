@@ -8,6 +8,7 @@ use clap::Args as ClapArgs;
 use ferry_api::readiness::Dependencies;
 use ferry_common::broker::Broker;
 use ferry_common::coordination::Coordinator;
+use ferry_common::connections::Connections;
 use ferry_orchestrator::{EngineConfig, Orchestrator};
 use std::io::Write;
 use std::process::ExitCode;
@@ -58,6 +59,7 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
         // Workers are other processes: a `running` task found at take-over may still be
         // running; the reaper decides from the heartbeats.
         recover_running: false,
+        validation: Connections::from_env()?.validation_context(),
         ..EngineConfig::default()
     };
     println!("orchestrator {} started", cfg.id);

@@ -2,12 +2,15 @@
 //! against the file's folder, validate.
 
 use ferry_common::spec::{self, PipelineSpec, SpecFormat, SpecProblem, ValidationContext};
+use ferry_common::connections::Connections;
 use std::path::Path;
 
 /// Why a spec file could not be used.
 pub(crate) enum SpecFileError {
     Read(std::io::Error),
     Invalid(Vec<SpecProblem>),
+    /// The connections file (`FERRY_CONNECTIONS`) that names what specs may use is bad.
+    Connections(ferry_common::CommonError),
 }
 
 /// Loads and validates one spec file.
@@ -19,7 +22,8 @@ pub(crate) fn load(path: &Path) -> Result<PipelineSpec, SpecFileError> {
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| Path::new(".").to_path_buf());
-    spec::check_value_with(doc, &ValidationContext::default(), |spec| spec.resolve_relative_paths(&base))
+    let ctx: ValidationContext = Connections::from_env().map_err(SpecFileError::Connections)?.validation_context();
+    spec::check_value_with(doc, &ctx, |spec| spec.resolve_relative_paths(&base))
         .map_err(SpecFileError::Invalid)
 }
 
@@ -27,6 +31,7 @@ pub(crate) fn load(path: &Path) -> Result<PipelineSpec, SpecFileError> {
 pub(crate) fn report(path: &Path, err: &SpecFileError) {
     match err {
         SpecFileError::Read(e) => eprintln!("{}: cannot read: {e}", path.display()),
+        SpecFileError::Connections(e) => eprintln!("{}: {e}", path.display()),
         SpecFileError::Invalid(problems) => {
             eprintln!("{}: {} problem(s)", path.display(), problems.len());
             for p in problems {

@@ -57,7 +57,7 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
     };
     println!("worker {} started", cfg.id);
     let _ = std::io::stdout().flush();
-    let registry = Arc::new(Registry::with_defaults(StoreResolver::new()));
+    let registry = Arc::new(Registry::with_defaults(StoreResolver::from_env()?));
     ferry_worker::run_worker(cfg, broker, coordinator, registry, shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }

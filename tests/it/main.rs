@@ -3,6 +3,7 @@
 mod api;
 mod api_problems;
 mod app;
+mod backends;
 mod cli;
 mod distributed;
 mod fixtures;

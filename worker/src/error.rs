@@ -19,15 +19,33 @@ pub enum WorkerError {
         /// Why it was refused.
         reason: String,
     },
-    /// The location names a stored connection; the worker cannot resolve those yet.
-    #[error(
-        "location `{location}` uses connection `{connection}`: named connections are not supported yet"
-    )]
-    UnsupportedConnection {
+    /// The location names a connection this worker's connections file does not define.
+    #[error("location `{location}` uses connection `{connection}`, which is not defined here ({known})")]
+    UnknownConnection {
         /// The location as written in the spec.
         location: String,
         /// The connection name.
         connection: String,
+        /// What is defined, or how to define connections (names only, never values).
+        known: String,
+    },
+    /// A connection's options do not fit the store the location needs.
+    #[error("connection `{connection}` for `{location}`: {reason}")]
+    BadConnection {
+        /// The location as written in the spec.
+        location: String,
+        /// The connection name.
+        connection: String,
+        /// Which option is wrong, or why a connection cannot apply.
+        reason: String,
+    },
+    /// The connections file cannot be read or parsed.
+    #[error("connections file {file}: {reason}")]
+    Connections {
+        /// The file `FERRY_CONNECTIONS` names.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// An include/exclude pattern does not compile.
     #[error("bad glob `{pattern}`: {source}")]
@@ -57,7 +75,9 @@ impl WorkerError {
     pub fn is_retryable(&self) -> bool {
         match self {
             WorkerError::InvalidLocation { .. }
-            | WorkerError::UnsupportedConnection { .. }
+            | WorkerError::UnknownConnection { .. }
+            | WorkerError::BadConnection { .. }
+            | WorkerError::Connections { .. }
             | WorkerError::Glob { .. } => false,
             WorkerError::Store(e) => store_error_is_retryable(e),
             WorkerError::Broker(_) | WorkerError::Coordinator(_) | WorkerError::StreamsClosed => {

@@ -27,6 +27,7 @@ pub mod stores;
 mod test_support;
 
 pub use config::WorkerConfig;
+pub use ferry_common::connections::{Connection, Connections};
 pub use consumer::run_worker;
 pub use error::WorkerError;
 pub use executors::Registry;

@@ -12,9 +12,14 @@
 //!   builder configured from the environment (`AmazonS3Builder::from_env()` and friends,
 //!   i.e. `AWS_*`, `GOOGLE_*`, `AZURE_*` variables), then from the URL.
 //!
-//! Built stores are cached per scheme and authority: building a cloud client is not free
+//! - A location with a `connection` → the same builders, configured only from that
+//!   connection's options (see [`ferry_common::connections`]); the environment is not read, so
+//!   two connections to the same bucket never share credentials by accident.
+//!
+//! Built stores are cached per scheme and authority (and connection): building a cloud client is not free
 //! (credential discovery, connection pools) and one client serves every prefix of a bucket.
 
+use ferry_common::connections::{CONNECTIONS_ENV, Connection, Connections};
 use crate::error::WorkerError;
 use ferry_common::location::{is_prefix, parse_location};
 use ferry_common::spec::Location;
@@ -60,12 +65,36 @@ pub struct Resolved {
 #[derive(Debug, Clone, Default)]
 pub struct StoreResolver {
     cache: Arc<Mutex<HashMap<String, Arc<dyn ObjectStore>>>>,
+    connections: Arc<Connections>,
 }
 
 impl StoreResolver {
-    /// A resolver with an empty cache.
+    /// A resolver with an empty cache and no named connections.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A resolver that serves locations naming one of `connections`.
+    pub fn with_connections(connections: Connections) -> Self {
+        Self {
+            cache: Arc::default(),
+            connections: Arc::new(connections),
+        }
+    }
+
+    /// A resolver with the connections of the file `FERRY_CONNECTIONS` names (none when
+    /// unset): what every worker process uses.
+    pub fn from_env() -> Result<Self, WorkerError> {
+        let connections = Connections::from_env().map_err(|e| match e {
+            ferry_common::CommonError::Connections { file, reason } => {
+                WorkerError::Connections { file, reason }
+            }
+            other => WorkerError::Connections {
+                file: std::env::var(CONNECTIONS_ENV).unwrap_or_default(),
+                reason: other.to_string(),
+            },
+        })?;
+        Ok(Self::with_connections(connections))
     }
 
     /// The store serving `location` and the prefix inside it.
@@ -80,12 +109,6 @@ impl StoreResolver {
     /// Like [`StoreResolver::resolve`], also returning the parsed URL and whether it names
     /// a prefix explicitly.
     pub fn resolve_full(&self, location: &Location) -> Result<Resolved, WorkerError> {
-        if let Some(connection) = &location.connection {
-            return Err(WorkerError::UnsupportedConnection {
-                location: location.url.clone(),
-                connection: connection.clone(),
-            });
-        }
         let invalid = |reason: String| WorkerError::InvalidLocation {
             location: location.url.clone(),
             reason,
@@ -95,6 +118,10 @@ impl StoreResolver {
             other => invalid(other.to_string()),
         })?;
         let explicit_prefix = is_prefix(&url);
+        let connection = match &location.connection {
+            None => None,
+            Some(name) => Some((name.as_str(), self.connection(location, name, &url)?)),
+        };
         let (store, prefix): (Arc<dyn ObjectStore>, Path) = match url.scheme() {
             "file" => {
                 let prefix = Path::from_url_path(url.path()).map_err(|e| invalid(e.to_string()))?;
@@ -111,9 +138,22 @@ impl StoreResolver {
             _ => {
                 let (scheme, prefix) =
                     ObjectStoreScheme::parse(&url).map_err(|e| invalid(e.to_string()))?;
-                let store = self.cached(cache_key(&url), || {
-                    build_cloud(&scheme, &url).map_err(WorkerError::from)
-                })?;
+                let store = match connection {
+                    None => self.cached(cache_key(&url), || {
+                        build_cloud(&scheme, &url).map_err(WorkerError::from)
+                    })?,
+                    Some((name, conn)) => {
+                        self.cached(format!("{name}|{}", cache_key(&url)), || {
+                            build_with_connection(&scheme, &url, conn).map_err(|reason| {
+                                WorkerError::BadConnection {
+                                    location: location.url.clone(),
+                                    connection: name.to_string(),
+                                    reason,
+                                }
+                            })
+                        })?
+                    }
+                };
                 (store, prefix)
             }
         };
@@ -123,6 +163,34 @@ impl StoreResolver {
             url,
             explicit_prefix,
         })
+    }
+
+    /// The connection a location names; only object stores take one.
+    fn connection(
+        &self,
+        location: &Location,
+        name: &str,
+        url: &Url,
+    ) -> Result<&Connection, WorkerError> {
+        if matches!(url.scheme(), "file" | "memory") {
+            return Err(WorkerError::BadConnection {
+                location: location.url.clone(),
+                connection: name.to_string(),
+                reason: format!("{}:// locations take no connection", url.scheme()),
+            });
+        }
+        self.connections
+            .get(name)
+            .ok_or_else(|| WorkerError::UnknownConnection {
+                location: location.url.clone(),
+                connection: name.to_string(),
+                known: match self.connections.names() {
+                    n if n.is_empty() => format!(
+                        "no connections are defined; point {CONNECTIONS_ENV} at a connections file"
+                    ),
+                    n => format!("defined: {}", n.join(", ")),
+                },
+            })
     }
 
     fn cached(
@@ -197,6 +265,47 @@ fn build_cloud(
             });
         }
     })
+}
+
+/// Builds the store for `url` from a connection's options alone. An option the builder
+/// does not know is an error naming it, not silently dropped.
+fn build_with_connection(
+    scheme: &ObjectStoreScheme,
+    url: &Url,
+    connection: &Connection,
+) -> Result<Arc<dyn ObjectStore>, String> {
+    use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+    use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+    use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+    let unknown = |key: &str| format!("unknown option `{key}` for a {scheme:?} store");
+    let built = match scheme {
+        ObjectStoreScheme::AmazonS3 => {
+            let mut b = AmazonS3Builder::new().with_url(url.as_str());
+            for (k, v) in &connection.options {
+                let key: AmazonS3ConfigKey = k.parse().map_err(|_| unknown(k))?;
+                b = b.with_config(key, v);
+            }
+            b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+        }
+        ObjectStoreScheme::MicrosoftAzure => {
+            let mut b = MicrosoftAzureBuilder::new().with_url(url.as_str());
+            for (k, v) in &connection.options {
+                let key: AzureConfigKey = k.parse().map_err(|_| unknown(k))?;
+                b = b.with_config(key, v);
+            }
+            b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+        }
+        ObjectStoreScheme::GoogleCloudStorage => {
+            let mut b = GoogleCloudStorageBuilder::new().with_url(url.as_str());
+            for (k, v) in &connection.options {
+                let key: GoogleConfigKey = k.parse().map_err(|_| unknown(k))?;
+                b = b.with_config(key, v);
+            }
+            b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+        }
+        other => return Err(format!("connections do not apply to {other:?} locations")),
+    };
+    built.map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

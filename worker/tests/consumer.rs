@@ -220,6 +220,7 @@ fn copy_body(source: String, dest: String) -> TaskBody {
         delete_extraneous: false,
         max_delete: None,
         dry_run: false,
+        verify: Default::default(),
     })
 }
 

@@ -25,6 +25,7 @@ pub(crate) const KINDS: &[(&str, &[&str])] = &[
             "delete_extraneous",
             "max_delete",
             "dry_run",
+            "verify",
         ],
     ),
     ("check", &["source", "target", "mode", "include", "exclude"]),

@@ -153,6 +153,30 @@ pub struct CopyTask {
     /// decisions are the task's report. `ferry run --dry-run` sets it on every copy.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// What the copy confirms about every file it leaves at a destination.
+    #[serde(default, skip_serializing_if = "Verify::is_none")]
+    pub verify: Verify,
+}
+
+/// End-to-end verification of a copy, for stores that share no native hash (S3 multipart
+/// ETags are not MD5s, local files have none): the check rclone falls back to size for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verify {
+    /// Trust each store's acknowledgement of the write (and sizes for skips).
+    #[default]
+    None,
+    /// Hash the source with BLAKE3 as it is read, read back every file written and compare,
+    /// confirm files left in place by hashing both sides, and keep a manifest (path, size,
+    /// hash) as the task's report.
+    Checksum,
+}
+
+impl Verify {
+    /// Whether nothing is verified (the default, left out when serialising).
+    pub fn is_none(&self) -> bool {
+        *self == Verify::None
+    }
 }
 
 /// What to do when the destination already has a file at the same path.

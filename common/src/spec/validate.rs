@@ -117,7 +117,14 @@ fn check_location(loc: &Location, path: &str, ctx: &ValidationContext, problems:
     {
         problems.push(SpecProblem::new(
             format!("{path}.connection"),
-            format!("no connection named `{conn}` is defined"),
+            format!(
+                "no connection named `{conn}` is defined ({})",
+                if ctx.connections.is_empty() {
+                    "no connections are; FERRY_CONNECTIONS names the file that defines them".to_string()
+                } else {
+                    format!("defined: {}", ctx.connections.iter().cloned().collect::<Vec<_>>().join(", "))
+                }
+            ),
         ));
     }
 }

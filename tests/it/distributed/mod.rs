@@ -11,7 +11,7 @@ mod copies;
 mod dead_letter;
 mod leader;
 mod restarts;
-mod servers;
+pub(crate) mod servers;
 mod stack;
 mod tree;
 

@@ -41,6 +41,11 @@
 //! reported, file by file with the reason, but nothing is written or deleted (see
 //! [`dry_run`]).
 //!
+//! # Verify
+//! With `verify: checksum` the source is hashed as it is read, every written file is read
+//! back and compared, files left in place are confirmed by hash, and the report is a
+//! manifest of path, size and hash (see [`verify`]).
+//!
 //! # Mirror
 //! With `delete_extraneous: true`, destination files the source lacks are deleted after
 //! the copy, within the `max_delete` guard (see [`mirror`]).
@@ -49,8 +54,9 @@
 //! `{"files_total", "bytes_total", "files_copied", "bytes_copied", "files_skipped",
 //! "bytes_skipped", "destinations": [{"url", "files_copied", "bytes_copied",
 //! "files_skipped", "bytes_skipped"}]}`, plus `files_deleted` and `bytes_deleted` (in
-//! both places) for a mirror; totals are summed over destinations
-//! (`files_total` = source files × destinations). No report.
+//! both places) for a mirror, and `files_verified` with `verify: checksum`; totals are
+//! summed over destinations (`files_total` = source files × destinations). The report is
+//! the manifest when verifying, else there is none.
 //!
 //! # Progress
 //! `files_total`/`bytes_total` grow by the whole work (files × destinations) right after
@@ -65,7 +71,7 @@ use crate::listing::{Entry, Filter, join, list};
 use crate::stores::{Resolved, StoreResolver};
 use bytes::Bytes;
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
-use ferry_common::spec::{CopyTask, Overwrite, TaskBody};
+use ferry_common::spec::{CopyTask, Overwrite, TaskBody, Verify};
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -114,6 +120,14 @@ struct Dest {
 enum FileOutcome {
     Copied(u64),
     Skipped(u64),
+}
+
+/// One source file's outcomes, with its hash when the copy verifies.
+struct FileDone {
+    rel_path: String,
+    size: u64,
+    per_dest: Vec<(usize, FileOutcome)>,
+    hash: Option<blake3::Hash>,
 }
 
 #[async_trait::async_trait]
@@ -190,22 +204,29 @@ async fn run(
     }
 
     let mut tallies = vec![Tally::default(); dests.len()];
+    let mut manifest = verify::Manifest::default();
     let mut outcomes = stream::iter(listing.entries)
-        .map(|entry| copy_file(ctx, task.overwrite, &src, &dests, entry))
+        .map(|entry| copy_file(ctx, task, &src, &dests, entry))
         .buffer_unordered(MAX_FILES_IN_FLIGHT);
-    while let Some(per_dest) = outcomes.try_next().await? {
-        for (i, outcome) in per_dest {
+    while let Some(done) = outcomes.try_next().await? {
+        let mut per_dest = vec![""; dests.len()];
+        for (i, outcome) in done.per_dest {
             let t = &mut tallies[i];
             match outcome {
                 FileOutcome::Copied(b) => {
                     t.files_copied += 1;
                     t.bytes_copied += b;
+                    per_dest[i] = "copied";
                 }
                 FileOutcome::Skipped(b) => {
                     t.files_skipped += 1;
                     t.bytes_skipped += b;
+                    per_dest[i] = "kept";
                 }
             }
+        }
+        if let Some(hash) = done.hash {
+            manifest.push(&done.rel_path, done.size, &hash, per_dest);
         }
     }
     drop(outcomes);
@@ -215,10 +236,12 @@ async fn run(
         t.bytes_deleted = bytes;
     }
 
-    Ok(TaskOutput {
-        result: result_json(files_total, bytes_total, task, &tallies),
-        report: None,
-    })
+    let mut result = result_json(files_total, bytes_total, task, &tallies);
+    let report = (task.verify == Verify::Checksum).then(|| {
+        result["files_verified"] = json!(manifest.count());
+        manifest.into_report()
+    });
+    Ok(TaskOutput { result, report })
 }
 
 fn result_json(files_total: u64, bytes_total: u64, task: &CopyTask, tallies: &[Tally]) -> Value {
@@ -269,14 +292,22 @@ fn with_deleted(v: &mut Value, t: &Tally) {
     v["bytes_deleted"] = json!(t.bytes_deleted);
 }
 
+/// Per destination, whether one source file must be written there and why; plus the
+/// source's hash when deciding needed it.
+struct FilePlan {
+    decisions: Vec<(Decision, &'static str)>,
+    src_hash: Option<blake3::Hash>,
+}
+
 /// Decides, per destination, whether one source file must be written there, and why.
+/// With `verify: checksum` a file that would be kept is kept only if its content matches.
 async fn plan_file(
     ctx: &ExecContext,
-    mode: Overwrite,
+    task: &CopyTask,
     src: &Resolved,
     dests: &[Dest],
     entry: &Entry,
-) -> Result<Vec<(Decision, &'static str)>, ExecError> {
+) -> Result<FilePlan, ExecError> {
     if ctx.cancel.is_cancelled() {
         return Err(ExecError::Cancelled);
     }
@@ -284,7 +315,12 @@ async fn plan_file(
     let mut plan = Vec::with_capacity(dests.len());
     for d in dests {
         let existing = d.existing.get(&entry.rel_path);
+        let mut mode = task.overwrite;
         let mut decision = decide(mode, entry, existing);
+        if task.verify == Verify::Checksum && decision == Decision::Skip {
+            mode = Overwrite::Checksum;
+            decision = Decision::NeedsChecksum;
+        }
         if let (Decision::NeedsChecksum, Some(existing)) = (decision, existing) {
             let sh = match src_hash {
                 Some(h) => h,
@@ -298,21 +334,26 @@ async fn plan_file(
         }
         plan.push((decision, reason(mode, entry, existing, decision)));
     }
-    Ok(plan)
+    Ok(FilePlan {
+        decisions: plan,
+        src_hash,
+    })
 }
 
 /// Decides and, where needed, copies one source file to the destinations that need it.
 async fn copy_file(
     ctx: &ExecContext,
-    mode: Overwrite,
+    task: &CopyTask,
     src: &Resolved,
     dests: &[Dest],
     entry: Entry,
-) -> Result<Vec<(usize, FileOutcome)>, ExecError> {
-    let plan = plan_file(ctx, mode, src, dests, &entry).await?;
+) -> Result<FileDone, ExecError> {
+    let plan = plan_file(ctx, task, src, dests, &entry).await?;
+    let verifying = task.verify == Verify::Checksum;
+    let mut hash = plan.src_hash;
     let mut targets = Vec::new();
     let mut outcomes = Vec::with_capacity(dests.len());
-    for (i, (decision, _)) in plan.into_iter().enumerate() {
+    for (i, (decision, _)) in plan.decisions.into_iter().enumerate() {
         if decision == Decision::Skip {
             ctx.progress.add_done(1, entry.size);
             outcomes.push((i, FileOutcome::Skipped(entry.size)));
@@ -321,24 +362,41 @@ async fn copy_file(
         }
     }
     if !targets.is_empty() {
-        let copied = transfer(ctx, src, dests, &targets, &entry).await?;
+        let (copied, streamed_hash) = transfer(ctx, src, dests, &targets, &entry, verifying).await?;
+        if verifying {
+            let expected = match streamed_hash.or(hash) {
+                Some(h) => h,
+                // The kernel copied it without it passing through here: hash the source.
+                None => hash_object(src.store.as_ref(), &entry.location, &ctx.cancel).await?,
+            };
+            verify::confirm_written(ctx, dests, &targets, &entry.rel_path, &expected).await?;
+            hash = Some(expected);
+        }
         outcomes.extend(
             targets
                 .into_iter()
                 .map(|i| (i, FileOutcome::Copied(copied))),
         );
     }
-    Ok(outcomes)
+    Ok(FileDone {
+        rel_path: entry.rel_path,
+        size: entry.size,
+        per_dest: outcomes,
+        hash: hash.filter(|_| verifying),
+    })
 }
 
-/// Reads `entry` once and writes it to `dests[targets]`; returns the bytes read.
+/// Reads `entry` once and writes it to `dests[targets]`; returns the bytes read and, when
+/// `hashing`, their BLAKE3 hash (none from the local fast path, where the bytes never
+/// pass through this process).
 async fn transfer(
     ctx: &ExecContext,
     src: &Resolved,
     dests: &[Dest],
     targets: &[usize],
     entry: &Entry,
-) -> Result<u64, ExecError> {
+    hashing: bool,
+) -> Result<(u64, Option<blake3::Hash>), ExecError> {
     let mut paths = Vec::with_capacity(targets.len());
     for &i in targets {
         let p = join(&dests[i].loc.prefix, &entry.rel_path).map_err(|e| {
@@ -354,6 +412,7 @@ async fn transfer(
     {
         return local::copy(from, to, ctx.progress.clone(), ctx.cancel.clone())
             .await
+            .map(|n| (n, None))
             .map_err(|e| {
                 let msg = format!("copying {} to {}: {e}", entry.rel_path, dests[*i].loc.url);
                 match e.kind() {
@@ -370,11 +429,13 @@ async fn transfer(
         .await
         .map_err(read_err)?
         .into_stream();
-    if entry.size < SMALL_FILE_LIMIT {
-        put_small(ctx, dests, &paths, entry, stream).await
+    let mut hasher = hashing.then(blake3::Hasher::new);
+    let n = if entry.size < SMALL_FILE_LIMIT {
+        put_small(ctx, dests, &paths, entry, stream, hasher.as_mut()).await?
     } else {
-        put_large(ctx, dests, &paths, entry, stream).await
-    }
+        put_large(ctx, dests, &paths, entry, stream, hasher.as_mut()).await?
+    };
+    Ok((n, hasher.map(|h| h.finalize())))
 }
 
 fn write_err(path: &Path) -> impl Fn(object_store::Error) -> ExecError + '_ {
@@ -387,6 +448,7 @@ async fn put_small(
     paths: &[(usize, Path)],
     entry: &Entry,
     mut stream: BoxStream<'static, object_store::Result<Bytes>>,
+    mut hasher: Option<&mut blake3::Hasher>,
 ) -> Result<u64, ExecError> {
     let mut chunks = Vec::new();
     let mut total = 0u64;
@@ -397,6 +459,9 @@ async fn put_small(
         let chunk =
             chunk.map_err(|e| store_exec_error(&format!("reading {}", entry.location), e))?;
         total += chunk.len() as u64;
+        if let Some(h) = hasher.as_deref_mut() {
+            h.update(&chunk);
+        }
         chunks.push(chunk);
     }
     let payload: PutPayload = chunks.into_iter().collect();
@@ -423,6 +488,7 @@ async fn put_large(
     paths: &[(usize, Path)],
     entry: &Entry,
     stream: BoxStream<'static, object_store::Result<Bytes>>,
+    hasher: Option<&mut blake3::Hasher>,
 ) -> Result<u64, ExecError> {
     let mut writers = Vec::with_capacity(paths.len());
     for (i, path) in paths {
@@ -434,7 +500,7 @@ async fn put_large(
             .map_err(write_err(path))?;
         writers.push(WriteMultipart::new(upload));
     }
-    match pump(ctx, paths, entry, stream, &mut writers).await {
+    match pump(ctx, paths, entry, stream, &mut writers, hasher).await {
         Ok(total) => {
             let finished = writers
                 .into_iter()
@@ -466,6 +532,7 @@ async fn pump(
     entry: &Entry,
     mut stream: BoxStream<'static, object_store::Result<Bytes>>,
     writers: &mut [WriteMultipart],
+    mut hasher: Option<&mut blake3::Hasher>,
 ) -> Result<u64, ExecError> {
     let mut total = 0u64;
     let fan_out = writers.len() as u64;
@@ -475,6 +542,9 @@ async fn pump(
         }
         let chunk =
             chunk.map_err(|e| store_exec_error(&format!("reading {}", entry.location), e))?;
+        if let Some(h) = hasher.as_deref_mut() {
+            h.update(&chunk);
+        }
         for (w, (_, path)) in writers.iter_mut().zip(paths) {
             w.wait_for_capacity(PARTS_IN_FLIGHT)
                 .await
@@ -490,6 +560,7 @@ async fn pump(
 mod dry_run;
 mod local;
 mod mirror;
+mod verify;
 
 #[cfg(test)]
 mod tests;

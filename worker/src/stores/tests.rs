@@ -44,8 +44,8 @@ fn connections_and_bad_urls_are_refused() {
     };
     let e = r.resolve(&loc).unwrap_err();
     assert!(
-        e.to_string()
-            .contains("named connections are not supported yet"),
+        e.to_string().contains("connection `prod`, which is not defined here")
+            && e.to_string().contains("FERRY_CONNECTIONS"),
         "{e}"
     );
     assert!(!e.is_retryable());
@@ -64,4 +64,25 @@ fn cloud_cache_keys_keep_buckets_apart() {
         k("https://acct.blob.core.windows.net/c1/x"),
         k("https://acct.blob.core.windows.net/c2/x")
     );
+}
+
+#[test]
+fn connections_configure_their_store_and_only_object_stores() {
+    let mut conns = crate::Connections::none();
+    let opts = |pairs: &[(&str, &str)]| crate::Connection {
+        options: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    };
+    conns.insert("lake", opts(&[("endpoint", "http://127.0.0.1:1"), ("region", "us-east-1"), ("allow_http", "true")]));
+    conns.insert("typo", opts(&[("endpiont", "http://127.0.0.1:1")]));
+    let r = StoreResolver::with_connections(conns);
+    let at = |url: &str, c: &str| Location { url: url.into(), connection: Some(c.into()) };
+    let (store, prefix) = r.resolve(&at("s3://bucket/raw/", "lake")).unwrap();
+    assert_eq!(prefix.as_ref(), "raw");
+    assert!(format!("{store}").contains("bucket"), "{store}");
+    let e = r.resolve(&at("s3://bucket/raw/", "typo")).unwrap_err().to_string();
+    assert!(e.contains("unknown option `endpiont`"), "{e}");
+    let e = r.resolve(&at("s3://bucket/raw/", "nope")).unwrap_err().to_string();
+    assert!(e.contains("defined: lake, typo"), "{e}");
+    let e = r.resolve(&at("file:///tmp/x/", "lake")).unwrap_err().to_string();
+    assert!(e.contains("file:// locations take no connection"), "{e}");
 }

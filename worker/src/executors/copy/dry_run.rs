@@ -31,7 +31,7 @@ pub(super) async fn run(
     let mut count = 0usize;
     let mut planned = stream::iter(entries)
         .map(|entry| async move {
-            let plan = plan_file(ctx, task.overwrite, src, dests, &entry).await?;
+            let plan = plan_file(ctx, task, src, dests, &entry).await?.decisions;
             ctx.progress.add_done(dests.len() as u64, entry.size * dests.len() as u64);
             Ok::<_, ExecError>((entry, plan))
         })
