@@ -36,6 +36,9 @@ pub enum ApiError {
     /// The run already finished, so it cannot be cancelled.
     #[error("{0}")]
     RunFinished(String),
+    /// The run is still going, or has nothing left to retry.
+    #[error("{0}")]
+    NothingToRetry(String),
     /// The spec was read but is wrong; every problem is listed.
     #[error("the pipeline spec has {} problem(s)", .0.len())]
     InvalidSpec(Vec<SpecProblem>),
@@ -77,6 +80,12 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "name-taken",
                 "Pipeline name already in use",
+                detail,
+            ),
+            ApiError::NothingToRetry(_) => Problem::typed(
+                StatusCode::CONFLICT,
+                "nothing-to-retry",
+                "Nothing to retry",
                 detail,
             ),
             ApiError::RunFinished(_) => Problem::typed(

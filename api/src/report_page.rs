@@ -23,6 +23,8 @@ pub(crate) enum ReportList {
     Differ,
     /// A dry-run copy's decisions (copy, skip or delete, and why).
     Decisions,
+    /// A verifying copy's manifest (path, size, BLAKE3, outcome per destination).
+    Manifest,
 }
 
 impl ReportList {
@@ -32,6 +34,7 @@ impl ReportList {
             ReportList::Extra => "extra",
             ReportList::Differ => "differ",
             ReportList::Decisions => "decisions",
+            ReportList::Manifest => "manifest",
         }
     }
 }
@@ -64,7 +67,7 @@ pub(crate) struct ReportPage {
 pub(crate) fn page(report: &Value, list: ReportList, query: &ReportQuery) -> Result<ReportPage, ApiError> {
     let Some(items) = report.get(list.key()).and_then(Value::as_array) else {
         return Err(ApiError::BadRequest(format!(
-            "this task's report has no `{}` list; `kind` pages through the lists of a `check` report (`missing`, `extra`, `differ`) or a dry-run copy's (`decisions`)",
+            "this task's report has no `{}` list; `kind` pages through the lists of a `check` report (`missing`, `extra`, `differ`) a dry-run copy's (`decisions`) or a verifying copy's (`manifest`)",
             list.key()
         )));
     };

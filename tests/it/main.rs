@@ -2,6 +2,7 @@
 
 mod api;
 mod api_problems;
+mod api_retry;
 mod app;
 mod backends;
 mod cli;

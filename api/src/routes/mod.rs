@@ -3,6 +3,9 @@
 
 pub(crate) mod health;
 pub(crate) mod pipelines;
+pub(crate) mod run_history;
+pub(crate) mod run_manifest;
+pub(crate) mod run_retry;
 pub(crate) mod runs;
 pub(crate) mod tasks;
 pub(crate) mod workers;
@@ -30,6 +33,9 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::cancel_run))
+        .routes(routes!(run_retry::retry_run))
+        .routes(routes!(run_history::list_run_transitions))
+        .routes(routes!(run_manifest::get_run_manifest))
         .routes(routes!(tasks::list_run_tasks))
         .routes(routes!(tasks::get_task))
         .routes(routes!(tasks::get_task_report))

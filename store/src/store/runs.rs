@@ -26,6 +26,18 @@ impl Store {
     /// Creates a `queued` run holding a snapshot of `spec`, and records its first
     /// transition; the orchestrator plans it when it next polls.
     pub async fn create_run(&self, tenant: Uuid, pipeline_id: Uuid, spec: &Value) -> Result<RunRow, StoreError> {
+        self.create_run_because(tenant, pipeline_id, spec, "run requested").await
+    }
+
+    /// Like [`Store::create_run`], recording `cause` on the first transition (a retry names
+    /// the run it retries there, so the history links the two).
+    pub async fn create_run_because(
+        &self,
+        tenant: Uuid,
+        pipeline_id: Uuid,
+        spec: &Value,
+        cause: &str,
+    ) -> Result<RunRow, StoreError> {
         let at = now();
         let row = RunRow {
             id: Uuid::now_v7(),
@@ -45,7 +57,7 @@ impl Store {
             task_id: None,
             from_state: None,
             to_state: RunState::Queued.as_str().to_owned(),
-            cause: "run requested".to_owned(),
+            cause: cause.to_owned(),
             at,
         };
         let txn = self.db.begin().await?;

@@ -28,6 +28,20 @@ impl Store {
         Ok(window.finish(rows, |t: &TaskRow| t.id))
     }
 
+    /// Every task of one run, in planning order (for retries and manifests: runs have
+    /// tens of tasks, not millions; files live inside tasks).
+    pub async fn all_run_tasks(&self, tenant: Uuid, run_id: Uuid) -> Result<Vec<TaskRow>, StoreError> {
+        tasks::Entity::find()
+            .filter(Column::TenantId.eq(tenant))
+            .filter(Column::RunId.eq(run_id))
+            .order_by_asc(Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(TaskRow::try_from)
+            .collect()
+    }
+
     /// One task of a tenant.
     pub async fn get_task(&self, tenant: Uuid, id: Uuid) -> Result<Option<TaskRow>, StoreError> {
         tasks::Entity::find_by_id(id)
