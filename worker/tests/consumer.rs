@@ -221,6 +221,7 @@ fn copy_body(source: String, dest: String) -> TaskBody {
         max_delete: None,
         dry_run: false,
         verify: Default::default(),
+        unpack: false,
     })
 }
 

@@ -26,6 +26,7 @@ pub(crate) const KINDS: &[(&str, &[&str])] = &[
             "max_delete",
             "dry_run",
             "verify",
+            "unpack",
         ],
     ),
     ("check", &["source", "target", "mode", "include", "exclude"]),

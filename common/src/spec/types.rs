@@ -156,6 +156,10 @@ pub struct CopyTask {
     /// What the copy confirms about every file it leaves at a destination.
     #[serde(default, skip_serializing_if = "Verify::is_none")]
     pub verify: Verify,
+    /// The source is one archive (`.zip`, `.tar`, `.tar.gz`/`.tgz`, `.gz`) whose files are
+    /// written under each destination as it streams, instead of the archive itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unpack: bool,
 }
 
 /// End-to-end verification of a copy, for stores that share no native hash (S3 multipart

@@ -6,6 +6,7 @@
 mod hops;
 mod outage;
 mod repair;
+mod unpack;
 
 use crate::app::ferry;
 use crate::distributed::servers::listening;

@@ -46,6 +46,10 @@
 //! back and compared, files left in place are confirmed by hash, and the report is a
 //! manifest of path, size and hash (see [`verify`]).
 //!
+//! # Unpack
+//! With `unpack: true` the source is one archive expanded into every destination as it
+//! streams (see [`unpack`]).
+//!
 //! # Mirror
 //! With `delete_extraneous: true`, destination files the source lacks are deleted after
 //! the copy, within the `max_delete` guard (see [`mirror`]).
@@ -161,6 +165,15 @@ async fn run(
         let mut loc = resolver.resolve_full(d)?;
         loc.explicit_prefix = true;
         dest_locs.push(loc);
+    }
+
+    if task.unpack {
+        if task.delete_extraneous || task.dry_run || task.verify == Verify::Checksum {
+            return Err(ExecError::Fatal(
+                "unpack cannot be combined with delete_extraneous, dry_run or verify yet".into(),
+            ));
+        }
+        return unpack::run(ctx, task, &src, &dest_locs).await;
     }
 
     let listing = cancellable(&ctx.cancel, async {
@@ -560,6 +573,7 @@ async fn pump(
 mod dry_run;
 mod local;
 mod mirror;
+mod unpack;
 mod verify;
 
 #[cfg(test)]

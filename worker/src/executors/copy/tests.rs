@@ -17,6 +17,7 @@ fn task(source: &str, dests: &[&str]) -> CopyTask {
         max_delete: None,
         dry_run: false,
         verify: Default::default(),
+        unpack: false,
     }
 }
 
@@ -486,6 +487,7 @@ async fn a_dry_run_reports_every_decision_and_writes_nothing() {
     let t = CopyTask {
         dry_run: true,
         verify: Default::default(),
+        unpack: false,
         ..mirror_task(src.path(), dst.path(), None)
     };
     let out = CopyExecutor::new(StoreResolver::new())
