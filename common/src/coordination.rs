@@ -23,6 +23,20 @@ pub struct WorkerInfo {
 }
 
 /// Leases, heartbeats and cancellation flags.
+/// How far ahead of its budget a transfer may run: a tenth of a second's worth of bytes,
+/// so a budget is smooth over any window longer than that.
+pub const BANDWIDTH_BURST: Duration = Duration::from_millis(100);
+
+/// The GCRA step shared by every coordinator: given the budget's theoretical arrival
+/// time `tat` (ms on any clock) and `now` (same clock), the wait before the caller may
+/// go on and the new `tat`.
+pub fn gcra_step(tat: f64, now: f64, bytes: u64, bytes_per_sec: u64) -> (Duration, f64) {
+    let start = tat.max(now);
+    let wait_ms = (start - now - BANDWIDTH_BURST.as_secs_f64() * 1000.0).max(0.0);
+    let new_tat = start + bytes as f64 * 1000.0 / bytes_per_sec.max(1) as f64;
+    (Duration::from_secs_f64(wait_ms / 1000.0), new_tat)
+}
+
 #[async_trait]
 pub trait Coordinator: Send + Sync + 'static {
     /// Takes or renews the lease `name` for `holder`; true while `holder` holds it.
@@ -55,6 +69,11 @@ pub trait Coordinator: Send + Sync + 'static {
     async fn put_progress(&self, _task_id: Uuid, _progress: &Progress, _ttl: Duration) -> Result<(), CommonError> {
         Ok(())
     }
+    /// Reserves `bytes` against the shared budget `key` of `bytes_per_sec` and answers
+    /// how long the caller must wait before moving more. Every worker moving bytes under
+    /// one budget reserves here, so together they stay at the budget (a GCRA token
+    /// bucket that allows [`BANDWIDTH_BURST`] of credit).
+    async fn reserve_bandwidth(&self, key: &str, bytes: u64, bytes_per_sec: u64) -> Result<Duration, CommonError>;
     /// The live counters published for these tasks (absent ones are not running).
     async fn live_progress(&self, _task_ids: &[Uuid]) -> Result<HashMap<Uuid, Progress>, CommonError> {
         Ok(HashMap::new())

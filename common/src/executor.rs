@@ -20,6 +20,8 @@ pub struct ExecContext {
     pub attempt: u32,
     pub progress: ProgressCounters,
     pub cancel: CancellationToken,
+    /// The bandwidth budgets this attempt moves bytes under.
+    pub throttle: crate::throttle::Throttle,
 }
 
 /// Lock-free progress counters shared between an executor and its publisher.

@@ -171,6 +171,9 @@ struct CoordState {
     cancels: HashSet<Uuid>,
     claims: HashMap<(Uuid, u32), (String, Instant)>,
     progress: HashMap<Uuid, (Progress, Instant)>,
+    /// Bandwidth budgets: theoretical arrival time in ms since `epoch`.
+    bandwidth: HashMap<String, f64>,
+    epoch: Option<Instant>,
     /// When expired claims and progress entries are next swept. Sweeping on every call
     /// would make a 10,000-task fan-out quadratic; lookups check expiry themselves.
     next_sweep: Option<Instant>,
@@ -206,6 +209,16 @@ impl InProcCoordinator {
 
 #[async_trait]
 impl Coordinator for InProcCoordinator {
+    async fn reserve_bandwidth(&self, key: &str, bytes: u64, bytes_per_sec: u64) -> Result<Duration, CommonError> {
+        let mut st = self.state.lock().expect("coord lock");
+        let epoch = *st.epoch.get_or_insert_with(Instant::now);
+        let now = epoch.elapsed().as_secs_f64() * 1000.0;
+        let tat = st.bandwidth.get(key).copied().unwrap_or(now);
+        let (wait, new_tat) = crate::coordination::gcra_step(tat, now, bytes, bytes_per_sec);
+        st.bandwidth.insert(key.to_string(), new_tat);
+        Ok(wait)
+    }
+
     async fn acquire_lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, CommonError> {
         let mut st = self.state.lock().expect("coord lock");
         let now = Instant::now();

@@ -18,5 +18,6 @@ pub mod messages;
 pub mod settings;
 pub mod spec;
 pub mod state;
+pub mod throttle;
 
 pub use error::CommonError;

@@ -25,6 +25,9 @@ pub struct TaskMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
     pub queue: String,
+    /// Bandwidth budgets the attempt draws from (its task's, its pipeline's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bandwidth: Vec<crate::throttle::BandwidthBudget>,
 }
 
 /// Counters a task reports while it runs; totals may grow as listing proceeds.

@@ -7,7 +7,8 @@ use crate::transitions::{created, move_run, move_task};
 use chrono::{DateTime, Utc};
 use ferry_common::dag;
 use ferry_common::messages::{EventKind, Outcome, Progress, TaskEvent, TaskMessage};
-use ferry_common::spec::PipelineSpec;
+use ferry_common::spec::{PipelineSpec, TaskBody};
+use ferry_common::throttle::BandwidthBudget;
 use ferry_common::state::{RunState, TaskState};
 use ferry_store::{RunRow, TaskRow, TransitionRow};
 use std::collections::{BTreeSet, HashMap};
@@ -337,7 +338,26 @@ impl ActiveRun {
             body: spec.body.clone(),
             timeout_secs: spec.effective_timeout(&self.spec.defaults).map(|d| d.0.as_secs().max(1)),
             queue: t.queue.clone(),
+            bandwidth: self.budgets(i),
         }
+    }
+
+    /// The bandwidth budgets task `i` draws from: its own (`task:<id>`), and the
+    /// pipeline's, shared by every task of this run (`run:<id>`).
+    fn budgets(&self, i: usize) -> Vec<BandwidthBudget> {
+        let t = &self.tasks[i];
+        let own = match &self.spec.tasks[self.spec_index[i]].body {
+            TaskBody::Copy(c) => c.bandwidth,
+            _ => None,
+        };
+        let mut budgets = Vec::new();
+        if let Some(b) = own {
+            budgets.push(BandwidthBudget { key: format!("task:{}", t.id), bytes_per_sec: b.bytes_per_sec() });
+        }
+        if let Some(b) = self.spec.bandwidth {
+            budgets.push(BandwidthBudget { key: format!("run:{}", t.run_id), bytes_per_sec: b.bytes_per_sec() });
+        }
+        budgets
     }
 
     fn set(&mut self, i: usize, to: TaskState, cause: &str, now: DateTime<Utc>, fx: &mut Effects) -> bool {

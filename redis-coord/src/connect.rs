@@ -301,6 +301,10 @@ impl Coordinator for RedisCoordinator {
         Ok(self.get_progress(task_ids).await?)
     }
 
+    async fn reserve_bandwidth(&self, key: &str, bytes: u64, bytes_per_sec: u64) -> Result<Duration, CommonError> {
+        Ok(self.reserve_in_bucket(key, bytes, bytes_per_sec).await?)
+    }
+
     async fn claim_attempt(
         &self,
         task_id: Uuid,

@@ -24,6 +24,7 @@
 //! every call has a deadline ([`CALL_DEADLINE`]) so a dead Redis shows up as errors,
 //! not as stuck loops.
 
+mod bandwidth;
 mod cancel;
 mod claims;
 mod connect;

@@ -77,3 +77,24 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
 ",
     )
 });
+
+/// One GCRA step of a shared bandwidth budget (see `ferry_common::coordination::gcra_step`,
+/// which this mirrors), on Redis's own clock so workers' clocks never matter.
+///
+/// `KEYS[1]` the budget; `ARGV[1]` bytes; `ARGV[2]` bytes per second; `ARGV[3]` the
+/// burst in ms. Returns the wait in microseconds.
+pub(crate) static RESERVE_BANDWIDTH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - now - tonumber(ARGV[3])
+local new = tat + tonumber(ARGV[1]) * 1000 / tonumber(ARGV[2])
+redis.call('SET', KEYS[1], string.format('%.3f', new), 'PX', math.ceil(new - now) + 1000)
+if wait < 0 then wait = 0 end
+return math.floor(wait * 1000)
+",
+    )
+});

@@ -72,6 +72,7 @@ async fn noop(a: NoopArgs) -> anyhow::Result<ExitCode> {
         name: "bench-noop".into(),
         description: None,
         defaults: Defaults::default(),
+        bandwidth: None,
         tasks,
     };
     let stack = BenchStack::start(&a.stack).await?;
@@ -107,6 +108,7 @@ async fn chain(a: ChainArgs) -> anyhow::Result<ExitCode> {
         name: "bench-chain".into(),
         description: None,
         defaults: Defaults::default(),
+        bandwidth: None,
         tasks,
     };
     let stack = BenchStack::start(&a.stack).await?;

@@ -10,6 +10,7 @@ use ferry_common::broker::{Broker, Delivery};
 use ferry_common::coordination::Coordinator;
 use ferry_common::executor::{ExecContext, ExecError, ProgressCounters, TaskOutput};
 use ferry_common::messages::{EventKind, Outcome, Progress, TaskEvent, TaskMessage};
+use ferry_common::throttle::Throttle;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -323,6 +324,7 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
         attempt: msg.attempt,
         progress: progress.clone(),
         cancel: token.clone(),
+        throttle: Throttle::new(msg.bandwidth.clone(), shared.coordinator.clone()),
     };
     let body = msg.body.clone();
     let mut handle = tokio::spawn(

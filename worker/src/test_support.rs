@@ -16,6 +16,7 @@ pub(crate) fn ctx() -> ExecContext {
         attempt: 1,
         progress: ProgressCounters::default(),
         cancel: CancellationToken::new(),
+        throttle: ferry_common::throttle::Throttle::none(),
     }
 }
 

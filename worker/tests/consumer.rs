@@ -74,6 +74,7 @@ fn message(body: TaskBody) -> TaskMessage {
         body,
         timeout_secs: None,
         queue: "default".into(),
+        bandwidth: Vec::new(),
     }
 }
 
@@ -222,6 +223,7 @@ fn copy_body(source: String, dest: String) -> TaskBody {
         dry_run: false,
         verify: Default::default(),
         unpack: false,
+        bandwidth: None,
     })
 }
 

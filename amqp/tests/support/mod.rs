@@ -207,6 +207,7 @@ pub fn task(key: &str) -> TaskMessage {
         body: TaskBody::Noop(NoopTask {}),
         timeout_secs: None,
         queue: "default".to_string(),
+        bandwidth: Vec::new(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! step with the typed structs.
 
 /// Top-level fields of a pipeline.
-pub(crate) const PIPELINE_FIELDS: &[&str] = &["name", "description", "defaults", "tasks"];
+pub(crate) const PIPELINE_FIELDS: &[&str] = &["name", "description", "defaults", "bandwidth", "tasks"];
 /// Fields of `defaults`.
 pub(crate) const DEFAULTS_FIELDS: &[&str] = &["retries", "timeout"];
 /// Fields of a retry policy.
@@ -27,6 +27,7 @@ pub(crate) const KINDS: &[(&str, &[&str])] = &[
             "dry_run",
             "verify",
             "unpack",
+            "bandwidth",
         ],
     ),
     ("check", &["source", "target", "mode", "include", "exclude"]),

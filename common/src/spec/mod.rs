@@ -6,6 +6,7 @@
 //! `validate` checks the meaning (ids, dependencies, cycles, URLs). A user fixing a spec
 //! sees all problems at once instead of one per attempt.
 
+mod bandwidth;
 mod check;
 mod duration;
 mod fields;
@@ -16,6 +17,7 @@ mod types;
 mod validate;
 
 pub use check::{check_value, check_value_with};
+pub use bandwidth::Bandwidth;
 pub use duration::HumanDuration;
 pub use max_delete::MaxDelete;
 pub use parse::{SpecFormat, decode, parse_spec, parse_value};

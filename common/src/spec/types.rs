@@ -1,5 +1,6 @@
 //! The typed spec. Field names here are the names users write; keep them stable.
 
+use super::Bandwidth;
 use super::HumanDuration;
 use super::MaxDelete;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -13,6 +14,9 @@ pub struct PipelineSpec {
     pub description: Option<String>,
     #[serde(default)]
     pub defaults: Defaults,
+    /// Bytes per second all of a run's copies may move together, across every worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<Bandwidth>,
     pub tasks: Vec<TaskSpec>,
 }
 
@@ -160,6 +164,9 @@ pub struct CopyTask {
     /// written under each destination as it streams, instead of the archive itself.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unpack: bool,
+    /// Bytes per second this task may move, across every worker running it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<Bandwidth>,
 }
 
 /// End-to-end verification of a copy, for stores that share no native hash (S3 multipart

@@ -46,6 +46,11 @@
 //! back and compared, files left in place are confirmed by hash, and the report is a
 //! manifest of path, size and hash (see [`verify`]).
 //!
+//! # Bandwidth
+//! Under a `bandwidth` budget (the task's, the pipeline's) the bytes read are metered and
+//! drawn from the coordinator's shared bucket ([`ferry_common::throttle`]), so all the
+//! workers of a task or run stay within it together; such copies skip the local fast path.
+//!
 //! # Unpack
 //! With `unpack: true` the source is one archive expanded into every destination as it
 //! streams (see [`unpack`]).
@@ -417,7 +422,9 @@ async fn transfer(
         })?;
         paths.push((i, p));
     }
+    // Under a bandwidth budget every byte passes through here to be metered.
     if let [(i, path)] = paths.as_slice()
+        && !ctx.throttle.is_active()
         && let (Some(from), Some(to)) = (
             local::filesystem_path(src, &entry.location),
             local::filesystem_path(&dests[*i].loc, path),
@@ -451,6 +458,11 @@ async fn transfer(
     Ok((n, hasher.map(|h| h.finalize())))
 }
 
+/// The coordinator keeping the bandwidth budget failed: worth another attempt.
+fn budget_err(e: ferry_common::CommonError) -> ExecError {
+    ExecError::Retryable(format!("drawing from the bandwidth budget: {e}"))
+}
+
 fn write_err(path: &Path) -> impl Fn(object_store::Error) -> ExecError + '_ {
     move |e| store_exec_error(&format!("writing {path}"), e)
 }
@@ -465,6 +477,7 @@ async fn put_small(
 ) -> Result<u64, ExecError> {
     let mut chunks = Vec::new();
     let mut total = 0u64;
+    let mut meter = ctx.throttle.meter();
     while let Some(chunk) = stream.next().await {
         if ctx.cancel.is_cancelled() {
             return Err(ExecError::Cancelled);
@@ -472,11 +485,13 @@ async fn put_small(
         let chunk =
             chunk.map_err(|e| store_exec_error(&format!("reading {}", entry.location), e))?;
         total += chunk.len() as u64;
+        meter.add(chunk.len() as u64).await.map_err(budget_err)?;
         if let Some(h) = hasher.as_deref_mut() {
             h.update(&chunk);
         }
         chunks.push(chunk);
     }
+    meter.flush().await.map_err(budget_err)?;
     let payload: PutPayload = chunks.into_iter().collect();
     futures::future::try_join_all(paths.iter().map(|(i, path)| {
         let payload = payload.clone();
@@ -549,6 +564,7 @@ async fn pump(
 ) -> Result<u64, ExecError> {
     let mut total = 0u64;
     let fan_out = writers.len() as u64;
+    let mut meter = ctx.throttle.meter();
     while let Some(chunk) = stream.next().await {
         if ctx.cancel.is_cancelled() {
             return Err(ExecError::Cancelled);
@@ -566,7 +582,9 @@ async fn pump(
         }
         total += chunk.len() as u64;
         ctx.progress.add_bytes_done(chunk.len() as u64 * fan_out);
+        meter.add(chunk.len() as u64).await.map_err(budget_err)?;
     }
+    meter.flush().await.map_err(budget_err)?;
     Ok(total)
 }
 

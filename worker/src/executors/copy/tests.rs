@@ -18,6 +18,7 @@ fn task(source: &str, dests: &[&str]) -> CopyTask {
         dry_run: false,
         verify: Default::default(),
         unpack: false,
+        bandwidth: None,
     }
 }
 
@@ -488,6 +489,7 @@ async fn a_dry_run_reports_every_decision_and_writes_nothing() {
         dry_run: true,
         verify: Default::default(),
         unpack: false,
+        bandwidth: None,
         ..mirror_task(src.path(), dst.path(), None)
     };
     let out = CopyExecutor::new(StoreResolver::new())
