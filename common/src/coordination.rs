@@ -3,6 +3,7 @@
 
 use crate::CommonError;
 use crate::messages::Progress;
+use crate::shards::ShardState;
 use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -74,6 +75,10 @@ pub trait Coordinator: Send + Sync + 'static {
     /// one budget reserves here, so together they stay at the budget (a GCRA token
     /// bucket that allows [`BANDWIDTH_BURST`] of credit).
     async fn reserve_bandwidth(&self, key: &str, bytes: u64, bytes_per_sec: u64) -> Result<Duration, CommonError>;
+    /// Records the state of one shard of a sharded copy (see [`crate::shards`]).
+    async fn put_shard_state(&self, task_id: Uuid, attempt: u32, index: u32, state: &ShardState) -> Result<(), CommonError>;
+    /// Every shard state recorded for one attempt, by shard index.
+    async fn shard_states(&self, task_id: Uuid, attempt: u32) -> Result<HashMap<u32, ShardState>, CommonError>;
     /// The live counters published for these tasks (absent ones are not running).
     async fn live_progress(&self, _task_ids: &[Uuid]) -> Result<HashMap<Uuid, Progress>, CommonError> {
         Ok(HashMap::new())

@@ -22,6 +22,8 @@ pub struct ExecContext {
     pub cancel: CancellationToken,
     /// The bandwidth budgets this attempt moves bytes under.
     pub throttle: crate::throttle::Throttle,
+    /// Where a large copy farms out its shards; `None` runs every shard inline.
+    pub shards: Option<std::sync::Arc<dyn crate::shards::ShardHub>>,
 }
 
 /// Lock-free progress counters shared between an executor and its publisher.
@@ -84,4 +86,16 @@ pub trait Executor: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
     /// Runs one attempt. Must be idempotent: a redelivered attempt skips finished work.
     async fn execute(&self, ctx: &ExecContext, body: &TaskBody) -> Result<TaskOutput, ExecError>;
+    /// Runs one shard of a sharded attempt (see [`crate::shards`]); `recheck` when the
+    /// shard came back from a worker that died, so what already landed is looked up
+    /// again. Only kinds that shard implement it.
+    async fn execute_shard(
+        &self,
+        _ctx: &ExecContext,
+        body: &TaskBody,
+        _order: &crate::shards::ShardOrder,
+        _recheck: bool,
+    ) -> Result<crate::shards::ShardState, ExecError> {
+        Err(ExecError::Fatal(format!("`{}` tasks are not sharded", body.kind())))
+    }
 }

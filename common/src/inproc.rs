@@ -7,6 +7,7 @@ use crate::CommonError;
 use crate::broker::{Acker, Broker, Delivery, DeliveryStream};
 use crate::coordination::{Coordinator, WorkerInfo};
 use crate::messages::{Progress, TaskEvent, TaskMessage};
+use crate::shards::ShardState;
 use async_trait::async_trait;
 use chrono::Utc;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -171,6 +172,8 @@ struct CoordState {
     cancels: HashSet<Uuid>,
     claims: HashMap<(Uuid, u32), (String, Instant)>,
     progress: HashMap<Uuid, (Progress, Instant)>,
+    /// Shard states by (task, attempt), then shard index.
+    shards: HashMap<(Uuid, u32), HashMap<u32, ShardState>>,
     /// Bandwidth budgets: theoretical arrival time in ms since `epoch`.
     bandwidth: HashMap<String, f64>,
     epoch: Option<Instant>,
@@ -209,6 +212,17 @@ impl InProcCoordinator {
 
 #[async_trait]
 impl Coordinator for InProcCoordinator {
+    async fn put_shard_state(&self, task_id: Uuid, attempt: u32, index: u32, state: &ShardState) -> Result<(), CommonError> {
+        let mut st = self.state.lock().expect("coord lock");
+        st.shards.entry((task_id, attempt)).or_default().insert(index, state.clone());
+        Ok(())
+    }
+
+    async fn shard_states(&self, task_id: Uuid, attempt: u32) -> Result<HashMap<u32, ShardState>, CommonError> {
+        let st = self.state.lock().expect("coord lock");
+        Ok(st.shards.get(&(task_id, attempt)).cloned().unwrap_or_default())
+    }
+
     async fn reserve_bandwidth(&self, key: &str, bytes: u64, bytes_per_sec: u64) -> Result<Duration, CommonError> {
         let mut st = self.state.lock().expect("coord lock");
         let epoch = *st.epoch.get_or_insert_with(Instant::now);

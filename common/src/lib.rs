@@ -16,6 +16,7 @@ pub mod inproc;
 pub mod location;
 pub mod messages;
 pub mod settings;
+pub mod shards;
 pub mod spec;
 pub mod state;
 pub mod throttle;

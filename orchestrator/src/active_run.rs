@@ -339,6 +339,7 @@ impl ActiveRun {
             timeout_secs: spec.effective_timeout(&self.spec.defaults).map(|d| d.0.as_secs().max(1)),
             queue: t.queue.clone(),
             bandwidth: self.budgets(i),
+            shard: None,
         }
     }
 

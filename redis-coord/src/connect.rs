@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use ferry_common::CommonError;
 use ferry_common::coordination::{Coordinator, WorkerInfo};
 use ferry_common::messages::Progress;
+use ferry_common::shards::ShardState;
 use std::collections::HashMap;
 use redis::RedisResult;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -299,6 +300,14 @@ impl Coordinator for RedisCoordinator {
 
     async fn live_progress(&self, task_ids: &[Uuid]) -> Result<HashMap<Uuid, Progress>, CommonError> {
         Ok(self.get_progress(task_ids).await?)
+    }
+
+    async fn put_shard_state(&self, task_id: Uuid, attempt: u32, index: u32, state: &ShardState) -> Result<(), CommonError> {
+        Ok(self.record_shard_state(task_id, attempt, index, state).await?)
+    }
+
+    async fn shard_states(&self, task_id: Uuid, attempt: u32) -> Result<HashMap<u32, ShardState>, CommonError> {
+        Ok(self.read_shard_states(task_id, attempt).await?)
     }
 
     async fn reserve_bandwidth(&self, key: &str, bytes: u64, bytes_per_sec: u64) -> Result<Duration, CommonError> {

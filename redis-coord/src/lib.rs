@@ -32,6 +32,7 @@ mod error;
 mod lease;
 mod progress;
 mod scripts;
+mod shards;
 mod workers;
 
 pub use cancel::CANCEL_FLAG_TTL_SECS;

@@ -11,6 +11,7 @@ use ferry_common::coordination::Coordinator;
 use ferry_common::executor::{ExecContext, ExecError, ProgressCounters, TaskOutput};
 use ferry_common::messages::{EventKind, Outcome, Progress, TaskEvent, TaskMessage};
 use ferry_common::throttle::Throttle;
+use crate::shard_hub::{AttemptShardHub, Slot};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -158,11 +159,14 @@ enum End {
 }
 
 /// Runs one delivery to its end. `permit` (a concurrency slot) is held until then.
-pub(crate) async fn run_attempt<P: Send>(
+pub(crate) async fn run_attempt<P: Send + 'static>(
     shared: Arc<Shared>,
     delivery: Delivery<TaskMessage>,
     permit: P,
 ) {
+    if delivery.message.shard.is_some() {
+        return crate::shard_attempt::run(shared, delivery, permit).await;
+    }
     let msg = delivery.message.clone();
     let span = tracing::info_span!(
         "attempt",
@@ -172,7 +176,7 @@ pub(crate) async fn run_attempt<P: Send>(
         key = %msg.key
     );
     async move {
-        let _permit = permit;
+        let slot = Slot::new(permit);
         if delivery.redelivered {
             debug!("redelivered message");
         }
@@ -190,7 +194,7 @@ pub(crate) async fn run_attempt<P: Send>(
                 // the holder lives and finishes, the late run repeats idempotent work and
                 // the orchestrator ignores its events (that attempt is over).
                 debug!("attempt claimed by another worker; handing the redelivery back until the claim lapses");
-                drop(_permit);
+                slot.release();
                 sleep(CLAIMED_REDELIVERY_PAUSE).await;
                 settle(delivery, false).await;
                 return;
@@ -212,7 +216,7 @@ pub(crate) async fn run_attempt<P: Send>(
         }
         let _running = shared.register(msg.task_id, msg.attempt);
         let progress = ProgressCounters::default();
-        let run = execute(&shared, &msg, &progress);
+        let run = execute(&shared, &msg, &progress, &slot);
         tokio::pin!(run);
         let end = if shared.announce_after.is_zero() {
             None
@@ -305,7 +309,7 @@ async fn sleep_opt(at: Option<Instant>) {
 
 /// Runs the executor in its own task (so a panic is caught as a `JoinError`) while
 /// publishing progress, polling for a cancel request and enforcing the timeout.
-async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters) -> End {
+async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters, slot: &Arc<Slot>) -> End {
     let kind = msg.body.kind();
     let Some(executor) = shared.registry.get(kind) else {
         return End::Report(Outcome::Failed {
@@ -325,6 +329,12 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
         progress: progress.clone(),
         cancel: token.clone(),
         throttle: Throttle::new(msg.bandwidth.clone(), shared.coordinator.clone()),
+        shards: Some(Arc::new(AttemptShardHub {
+            broker: shared.broker.clone(),
+            coordinator: shared.coordinator.clone(),
+            template: msg.clone(),
+            slot: slot.clone(),
+        })),
     };
     let body = msg.body.clone();
     let mut handle = tokio::spawn(

@@ -15,6 +15,8 @@
 //!   and content hashing ([`hash`]).
 
 mod attempt;
+mod shard_attempt;
+mod shard_hub;
 pub mod config;
 pub mod consumer;
 pub mod decide;

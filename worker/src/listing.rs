@@ -186,5 +186,11 @@ pub fn join(prefix: &Path, rel_path: &str) -> Result<Path, object_store::path::E
     }
 }
 
+mod merge;
+mod sorted;
+
+pub use merge::{Merge, Row};
+pub use sorted::sorted_entries;
+
 #[cfg(test)]
 mod tests;

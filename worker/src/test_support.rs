@@ -17,6 +17,7 @@ pub(crate) fn ctx() -> ExecContext {
         progress: ProgressCounters::default(),
         cancel: CancellationToken::new(),
         throttle: ferry_common::throttle::Throttle::none(),
+        shards: None,
     }
 }
 

@@ -75,6 +75,7 @@ fn message(body: TaskBody) -> TaskMessage {
         timeout_secs: None,
         queue: "default".into(),
         bandwidth: Vec::new(),
+        shard: None,
     }
 }
 
@@ -224,6 +225,8 @@ fn copy_body(source: String, dest: String) -> TaskBody {
         verify: Default::default(),
         unpack: false,
         bandwidth: None,
+        shard_files: None,
+        shard_bytes: None,
     })
 }
 

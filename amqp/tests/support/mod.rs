@@ -208,6 +208,7 @@ pub fn task(key: &str) -> TaskMessage {
         timeout_secs: None,
         queue: "default".to_string(),
         bandwidth: Vec::new(),
+        shard: None,
     }
 }
 

@@ -1,22 +1,12 @@
 //! `bandwidth: "50MiB/s"`: a budget of bytes per second for a task or a whole pipeline,
 //! written the way rclone's `--bwlimit` and AzCopy's `--cap-mbps` users think of it.
 
+use super::byte_size::{format_amount, parse_amount};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A transfer budget in bytes per second (never 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bandwidth(pub u64);
-
-const UNITS: &[(&str, u64)] = &[
-    ("GiB", 1 << 30),
-    ("MiB", 1 << 20),
-    ("KiB", 1 << 10),
-    ("GB", 1_000_000_000),
-    ("MB", 1_000_000),
-    ("KB", 1_000),
-    ("kB", 1_000),
-    ("B", 1),
-];
 
 impl Bandwidth {
     /// Bytes per second.
@@ -31,27 +21,14 @@ impl Bandwidth {
         };
         let t = text.trim();
         let t = t.strip_suffix("/s").unwrap_or(t).trim_end();
-        let (number, factor) = UNITS
-            .iter()
-            .find_map(|(unit, factor)| t.strip_suffix(unit).map(|n| (n.trim(), *factor)))
-            .ok_or_else(bad)?;
-        let n: f64 = number.parse().map_err(|_| bad())?;
-        let bytes = (n * factor as f64).round();
-        if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
-            return Err(format!("`{text}` is not a usable bandwidth: it must be at least 1 B/s"));
-        }
-        Ok(Bandwidth(bytes as u64))
+        let bytes = parse_amount(t).ok_or_else(bad)?;
+        Ok(Bandwidth(bytes))
     }
 }
 
 impl std::fmt::Display for Bandwidth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (unit, factor) in UNITS.iter().filter(|(u, _)| u.ends_with("iB") || *u == "B") {
-            if self.0 % factor == 0 {
-                return write!(f, "{}{unit}/s", self.0 / factor);
-            }
-        }
-        write!(f, "{}B/s", self.0)
+        write!(f, "{}/s", format_amount(self.0))
     }
 }
 

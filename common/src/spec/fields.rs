@@ -28,6 +28,8 @@ pub(crate) const KINDS: &[(&str, &[&str])] = &[
             "verify",
             "unpack",
             "bandwidth",
+            "shard_files",
+            "shard_bytes",
         ],
     ),
     ("check", &["source", "target", "mode", "include", "exclude"]),

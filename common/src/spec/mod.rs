@@ -7,6 +7,7 @@
 //! sees all problems at once instead of one per attempt.
 
 mod bandwidth;
+mod byte_size;
 mod check;
 mod duration;
 mod fields;
@@ -18,6 +19,7 @@ mod validate;
 
 pub use check::{check_value, check_value_with};
 pub use bandwidth::Bandwidth;
+pub use byte_size::ByteSize;
 pub use duration::HumanDuration;
 pub use max_delete::MaxDelete;
 pub use parse::{SpecFormat, decode, parse_spec, parse_value};

@@ -1,6 +1,7 @@
 //! The typed spec. Field names here are the names users write; keep them stable.
 
 use super::Bandwidth;
+use super::ByteSize;
 use super::HumanDuration;
 use super::MaxDelete;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -167,6 +168,28 @@ pub struct CopyTask {
     /// Bytes per second this task may move, across every worker running it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth: Option<Bandwidth>,
+    /// Most files per shard of a large copy (default [`CopyTask::DEFAULT_SHARD_FILES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_files: Option<u64>,
+    /// Most bytes per shard of a large copy (default [`CopyTask::DEFAULT_SHARD_BYTES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_bytes: Option<ByteSize>,
+}
+
+impl CopyTask {
+    /// Files per shard unless the spec says otherwise: enough to keep a worker busy for
+    /// seconds, small enough that a shard message stays well under a megabyte.
+    pub const DEFAULT_SHARD_FILES: u64 = 5_000;
+    /// Bytes per shard unless the spec says otherwise: a lost shard costs at most this.
+    pub const DEFAULT_SHARD_BYTES: u64 = 8 << 30;
+
+    /// The shard limits in force: (files, bytes).
+    pub fn shard_limits(&self) -> (u64, u64) {
+        (
+            self.shard_files.unwrap_or(Self::DEFAULT_SHARD_FILES).max(1),
+            self.shard_bytes.map_or(Self::DEFAULT_SHARD_BYTES, |b| b.0),
+        )
+    }
 }
 
 /// End-to-end verification of a copy, for stores that share no native hash (S3 multipart

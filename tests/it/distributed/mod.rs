@@ -11,6 +11,7 @@ mod copies;
 mod dead_letter;
 mod leader;
 mod restarts;
+mod shards;
 pub(crate) mod servers;
 mod stack;
 mod tree;

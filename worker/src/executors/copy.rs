@@ -80,6 +80,7 @@ use crate::listing::{Entry, Filter, join, list};
 use crate::stores::{Resolved, StoreResolver};
 use bytes::Bytes;
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
+use ferry_common::shards::{ShardOrder, ShardState};
 use ferry_common::spec::{CopyTask, Overwrite, TaskBody, Verify};
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
@@ -151,6 +152,25 @@ impl Executor for CopyExecutor {
         };
         run(&self.resolver, ctx, task).await
     }
+
+    async fn execute_shard(
+        &self,
+        ctx: &ExecContext,
+        body: &TaskBody,
+        order: &ShardOrder,
+        recheck: bool,
+    ) -> Result<ShardState, ExecError> {
+        let TaskBody::Copy(task) = body else {
+            return Err(wrong_body("copy", body));
+        };
+        let src = self.resolver.resolve_full(&task.source)?;
+        let dests = task
+            .destinations
+            .iter()
+            .map(|d| self.resolver.resolve_full(d))
+            .collect::<Result<Vec<_>, _>>()?;
+        shard::run(ctx, task, &src, &dests, order.files.clone(), recheck).await
+    }
 }
 
 async fn run(
@@ -170,6 +190,13 @@ async fn run(
         let mut loc = resolver.resolve_full(d)?;
         loc.explicit_prefix = true;
         dest_locs.push(loc);
+    }
+
+    if !task.unpack && !task.dry_run && names_prefix(&src).await? {
+        if !prefix_exists(&src).await? {
+            return Err(ExecError::Fatal(format!("source {} not found", task.source.url)));
+        }
+        return sharded::run(ctx, task, &src, &dest_locs, &filter).await;
     }
 
     if task.unpack {
@@ -260,6 +287,33 @@ async fn run(
         manifest.into_report()
     });
     Ok(TaskOutput { result, report })
+}
+
+/// Whether the source is a prefix (a folder) rather than one object.
+async fn names_prefix(src: &Resolved) -> Result<bool, ExecError> {
+    if src.explicit_prefix || src.prefix.is_root() {
+        return Ok(true);
+    }
+    match src.store.head(&src.prefix).await {
+        Ok(_) => Ok(false),
+        Err(object_store::Error::NotFound { .. }) => Ok(true),
+        Err(e) => Err(store_exec_error(&format!("looking up {}", src.url), e)),
+    }
+}
+
+/// Whether anything is there: a local folder (even empty), or any object under the prefix.
+async fn prefix_exists(src: &Resolved) -> Result<bool, ExecError> {
+    if src.url.scheme() == "file"
+        && let Ok(path) = src.url.to_file_path()
+    {
+        return Ok(tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_dir()));
+    }
+    let prefix = (!src.prefix.is_root()).then_some(&src.prefix);
+    match src.store.list(prefix).next().await {
+        None => Ok(false),
+        Some(Ok(_)) => Ok(true),
+        Some(Err(e)) => Err(store_exec_error(&format!("listing {}", src.url), e)),
+    }
 }
 
 fn result_json(files_total: u64, bytes_total: u64, task: &CopyTask, tallies: &[Tally]) -> Value {
@@ -591,6 +645,8 @@ async fn pump(
 mod dry_run;
 mod local;
 mod mirror;
+mod shard;
+mod sharded;
 mod unpack;
 mod verify;
 

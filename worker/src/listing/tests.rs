@@ -117,3 +117,49 @@ fn bad_globs_are_reported() {
     let e = Filter::new(&["a[".to_string()], &[]).unwrap_err();
     assert!(e.to_string().contains("bad glob `a[`"), "{e}");
 }
+
+async fn sorted_paths(url: &str) -> Vec<String> {
+    use futures::TryStreamExt;
+    let r = StoreResolver::new().resolve_full(&Location::url(url)).unwrap();
+    sorted_entries(&r, &Filter::all())
+        .map_ok(|e| e.rel_path)
+        .try_collect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn local_walks_come_out_in_byte_order_without_staging_files() {
+    let d = tempfile::tempdir().unwrap();
+    for p in ["a/b", "a.txt", "a-z/c", "B", "a/b#12", "z/y/x", "a0"] {
+        let full = d.path().join(p);
+        fs::create_dir_all(full.parent().unwrap()).unwrap();
+        fs::write(full, "x").unwrap();
+    }
+    let got = sorted_paths(&format!("file://{}/", d.path().display())).await;
+    let mut want: Vec<String> = ["a/b", "a.txt", "a-z/c", "B", "z/y/x", "a0"].iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(got, want, "the same order object stores list in");
+    assert!(sorted_paths(&format!("file://{}/missing/", d.path().display())).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_merge_pairs_paths_across_listings() {
+    let (src, dst) = (tree(), tempfile::tempdir().unwrap());
+    fs::write(dst.path().join("a.csv"), "1").unwrap();
+    fs::write(dst.path().join("zz.csv"), "9").unwrap();
+    let r = StoreResolver::new();
+    let loc = |p: &std::path::Path| r.resolve_full(&Location::url(format!("file://{}/", p.display()))).unwrap();
+    let (s, d) = (loc(src.path()), loc(dst.path()));
+    let mut m = Merge::new(sorted_entries(&s, &Filter::all()), vec![sorted_entries(&d, &Filter::all())], vec!["s".into(), "d".into()]);
+    let mut rows = Vec::new();
+    while let Some(row) = m.next().await.unwrap() {
+        let path = row.source.as_ref().or(row.dests[0].as_ref()).unwrap().rel_path.clone();
+        rows.push((path, row.source.is_some(), row.dests[0].is_some()));
+    }
+    let rows: Vec<(&str, bool, bool)> = rows.iter().map(|(p, s, d)| (p.as_str(), *s, *d)).collect();
+    assert_eq!(
+        rows,
+        [("a.csv", true, true), ("b.txt", true, false), ("sub/_tmp/d.csv", true, false), ("sub/c.csv", true, false), ("zz.csv", false, true)]
+    );
+}

@@ -44,17 +44,26 @@ pub(super) fn plan(task: &CopyTask, source: &Listing, dests: &[Dest]) -> Result<
         if let Some(max) = task.max_delete
             && !max.allows(extra.len() as u64, held)
         {
-            let examples: Vec<&str> = extra.iter().take(3).map(|e| e.rel_path.as_str()).collect();
-            return Err(ExecError::Fatal(format!(
-                "mirroring would delete {} of the {held} files at {} (e.g. {}), more than max_delete allows ({max}); nothing was copied or deleted",
-                extra.len(),
-                d.loc.url,
-                examples.join(", ")
-            )));
+            let examples: Vec<String> = extra.iter().take(3).map(|e| e.rel_path.clone()).collect();
+            return Err(too_many(extra.len() as u64, held, &d.loc.url, &examples, max));
         }
         plans.push(extra);
     }
     Ok(plans)
+}
+
+/// The error of a mirror stopped by its `max_delete` guard.
+pub(super) fn too_many(
+    deleting: u64,
+    held: u64,
+    url: &url::Url,
+    examples: &[String],
+    max: ferry_common::spec::MaxDelete,
+) -> ExecError {
+    ExecError::Fatal(format!(
+        "mirroring would delete {deleting} of the {held} files at {url} (e.g. {}), more than max_delete allows ({max}); nothing was copied or deleted",
+        examples.join(", ")
+    ))
 }
 
 /// Deletes the planned files of one destination; returns files and bytes deleted. A

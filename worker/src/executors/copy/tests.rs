@@ -19,6 +19,8 @@ fn task(source: &str, dests: &[&str]) -> CopyTask {
         verify: Default::default(),
         unpack: false,
         bandwidth: None,
+        shard_files: None,
+        shard_bytes: None,
     }
 }
 
@@ -490,6 +492,8 @@ async fn a_dry_run_reports_every_decision_and_writes_nothing() {
         verify: Default::default(),
         unpack: false,
         bandwidth: None,
+        shard_files: None,
+        shard_bytes: None,
         ..mirror_task(src.path(), dst.path(), None)
     };
     let out = CopyExecutor::new(StoreResolver::new())
@@ -548,4 +552,24 @@ async fn verify_checksum_keeps_a_manifest_and_rewrites_a_same_size_corruption() 
     assert_eq!((b["path"].clone(), b["destinations"].clone()), (json!("b.txt"), json!(["copied", "kept"])));
     let fixed = store.get(&Path::from("out/b.txt")).await.unwrap().bytes().await.unwrap();
     assert_eq!(&fixed[..], b"bb");
+}
+
+#[tokio::test]
+async fn a_copy_larger_than_a_shard_runs_shard_by_shard_with_the_same_outcome() {
+    let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let names: Vec<String> = (0..7).map(|i| format!("d{}/f{i}.csv", i % 3)).collect();
+    let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"12345"[..])).collect();
+    write_tree(src.path(), &files);
+    write_tree(dst.path(), &[("d0/f0.csv", b"12345"), ("stale.csv", b"x")]);
+    let t = CopyTask {
+        shard_files: Some(2),
+        delete_extraneous: true,
+        ..task(&dir_url(src.path()), &[&dir_url(dst.path())])
+    };
+    let c = ctx();
+    let r = copy_with(&c, &t).await.unwrap();
+    assert_eq!((r["files_copied"].clone(), r["files_skipped"].clone(), r["files_deleted"].clone()), (json!(6), json!(1), json!(1)), "{r}");
+    assert_eq!(read_tree(dst.path()), read_tree(src.path()));
+    let p = c.progress.snapshot();
+    assert_eq!((p.files_total, p.files_done, p.bytes_total, p.bytes_done), (7, 7, 35, 35));
 }

@@ -66,6 +66,18 @@ impl Manifest {
         }
     }
 
+    /// Adds the items another shard verified.
+    pub(super) fn extend(&mut self, items: Vec<Value>) {
+        self.count += items.len() as u64;
+        let room = MANIFEST_LIMIT.saturating_sub(self.items.len());
+        self.items.extend(items.into_iter().take(room));
+    }
+
+    /// The items, for a shard to hand to its parent.
+    pub(super) fn into_items(self) -> Vec<Value> {
+        self.items
+    }
+
     /// Files verified so far.
     pub(super) fn count(&self) -> u64 {
         self.count

@@ -1,0 +1,220 @@
+//! Planning a copy over a prefix in one streaming pass, and running it in shards.
+//!
+//! The source and every destination are listed as sorted streams and merged
+//! ([`Merge`]); each source file is decided against what each destination holds. Files
+//! every destination already has are counted as skipped on the spot; the others go into
+//! the current shard, which is handed on when it reaches the task's `shard_files` or
+//! `shard_bytes`. So no process ever holds more than one shard of file names, whatever
+//! the size of the tree (plus, for a mirror, the files it will delete).
+//!
+//! A copy that fits in one shard runs it inline, as before sharding existed. A larger one
+//! publishes every shard through the [`ShardHub`] (to any worker on the task's queue),
+//! gives its worker slot back, and waits: it sums the shards' reported progress into its
+//! own and finishes when they all have, failing with the first shard that failed. Without
+//! a hub (tests, embedding), shards run inline one after another.
+//!
+//! A mirror with `max_delete` makes a counting pass first, so the guard still fails the
+//! task before anything is written.
+
+use super::{Dest, Tally, mirror, result_json, shard, verify};
+use crate::decide::{Decision, decide};
+use crate::listing::{Entry, Filter, Merge, sorted_entries};
+use crate::stores::Resolved;
+use ferry_common::executor::{ExecContext, ExecError, TaskOutput};
+use ferry_common::shards::{SeenFile, ShardFile, ShardHub, ShardOrder, ShardState};
+use ferry_common::spec::{CopyTask, Verify};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often a waiting parent reads its shards' states.
+const POLL_EVERY: Duration = Duration::from_millis(200);
+
+/// Runs a copy whose source is a prefix.
+pub(super) async fn run(
+    ctx: &ExecContext,
+    task: &CopyTask,
+    src: &Resolved,
+    dests: &[Resolved],
+    filter: &Filter,
+) -> Result<TaskOutput, ExecError> {
+    let n_dest = dests.len();
+    if task.delete_extraneous && task.max_delete.is_some() {
+        check_max_delete(task, src, dests, filter).await?;
+    }
+    let (max_files, max_bytes) = task.shard_limits();
+    let mut merge = merged(src, dests, filter);
+    let mut tallies = vec![Tally::default(); n_dest];
+    let mut deletions: Vec<Vec<Entry>> = vec![Vec::new(); n_dest];
+    let (mut files_total, mut bytes_total) = (0u64, 0u64);
+    let mut current: Vec<ShardFile> = Vec::new();
+    let mut current_bytes = 0u64;
+    let mut published = 0u32;
+    let mut manifest = verify::Manifest::default();
+    let hub = ctx.shards.clone();
+
+    while let Some(row) = merge.next().await? {
+        if ctx.cancel.is_cancelled() {
+            return Err(ExecError::Cancelled);
+        }
+        let Some(file) = row.source else {
+            if task.delete_extraneous {
+                for (i, d) in row.dests.into_iter().enumerate() {
+                    deletions[i].extend(d);
+                }
+            }
+            continue;
+        };
+        files_total += n_dest as u64;
+        bytes_total += file.size * n_dest as u64;
+        ctx.progress.add_total(n_dest as u64, file.size * n_dest as u64);
+        let all_kept = row.dests.iter().all(|d| {
+            let decision = decide(task.overwrite, &file, d.as_ref());
+            decision == Decision::Skip && task.verify != Verify::Checksum
+        });
+        if all_kept {
+            for t in &mut tallies {
+                t.files_skipped += 1;
+                t.bytes_skipped += file.size;
+            }
+            ctx.progress.add_done(n_dest as u64, file.size * n_dest as u64);
+            continue;
+        }
+        current_bytes += file.size;
+        current.push(ShardFile {
+            path: file.rel_path,
+            size: file.size,
+            modified: file.last_modified,
+            dests: row.dests.iter().map(|d| d.as_ref().map(|e| SeenFile { size: e.size, modified: e.last_modified })).collect(),
+        });
+        if current.len() as u64 >= max_files || current_bytes >= max_bytes {
+            let files = std::mem::take(&mut current);
+            current_bytes = 0;
+            match &hub {
+                Some(hub) => {
+                    publish(hub, published, files).await?;
+                    published += 1;
+                }
+                None => add(&mut tallies, &mut manifest, shard::run(ctx, task, src, dests, files, false).await?),
+            }
+        }
+    }
+    drop(merge);
+    if !current.is_empty() {
+        match (&hub, published) {
+            (Some(hub), 1..) => {
+                publish(hub, published, std::mem::take(&mut current)).await?;
+                published += 1;
+            }
+            _ => add(&mut tallies, &mut manifest, shard::run(ctx, task, src, dests, current, false).await?),
+        }
+    }
+    if let (Some(hub), 1..) = (&hub, published) {
+        for state in wait(ctx, hub.as_ref(), published).await? {
+            add(&mut tallies, &mut manifest, state);
+        }
+    }
+
+    for (i, extra) in deletions.into_iter().enumerate() {
+        let d = Dest { loc: dests[i].clone(), existing: HashMap::new() };
+        let (files, bytes) = mirror::delete(ctx, &d, extra).await?;
+        tallies[i].files_deleted = files;
+        tallies[i].bytes_deleted = bytes;
+    }
+    let mut result = result_json(files_total, bytes_total, task, &tallies);
+    if published > 0 {
+        result["shards"] = json!(published);
+    }
+    let report = (task.verify == Verify::Checksum).then(|| {
+        result["files_verified"] = json!(manifest.count());
+        manifest.into_report()
+    });
+    Ok(TaskOutput { result, report })
+}
+
+fn merged(src: &Resolved, dests: &[Resolved], filter: &Filter) -> Merge {
+    let names = std::iter::once(src.url.to_string()).chain(dests.iter().map(|d| d.url.to_string())).collect();
+    Merge::new(sorted_entries(src, filter), dests.iter().map(|d| sorted_entries(d, filter)).collect(), names)
+}
+
+async fn publish(hub: &Arc<dyn ShardHub>, index: u32, files: Vec<ShardFile>) -> Result<(), ExecError> {
+    hub.publish(ShardOrder { index, files })
+        .await
+        .map_err(|e| ExecError::Retryable(format!("publishing shard {index}: {e}")))
+}
+
+/// Folds one shard's outcome into the parent's.
+fn add(tallies: &mut [Tally], manifest: &mut verify::Manifest, state: ShardState) {
+    for (t, s) in tallies.iter_mut().zip(&state.tallies) {
+        t.files_copied += s[0];
+        t.bytes_copied += s[1];
+        t.files_skipped += s[2];
+        t.bytes_skipped += s[3];
+    }
+    manifest.extend(state.manifest);
+}
+
+/// Waits for `count` published shards, moving their progress into the parent's.
+async fn wait(ctx: &ExecContext, hub: &dyn ShardHub, count: u32) -> Result<Vec<ShardState>, ExecError> {
+    hub.release_slot();
+    let (mut seen_files, mut seen_bytes) = (0u64, 0u64);
+    loop {
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return Err(ExecError::Cancelled),
+            _ = tokio::time::sleep(POLL_EVERY) => {}
+        }
+        let states = match hub.states().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read shard states; trying again");
+                continue;
+            }
+        };
+        let files: u64 = states.values().map(|s| s.files_done).sum();
+        let bytes: u64 = states.values().map(|s| s.bytes_done).sum();
+        if files > seen_files || bytes > seen_bytes {
+            ctx.progress.add_done(files.saturating_sub(seen_files), bytes.saturating_sub(seen_bytes));
+            seen_files = seen_files.max(files);
+            seen_bytes = seen_bytes.max(bytes);
+        }
+        if let Some((error, retryable)) = states.values().find_map(|s| s.error.clone()) {
+            return Err(if retryable { ExecError::Retryable(error) } else { ExecError::Fatal(error) });
+        }
+        let done = (0..count).all(|i| states.get(&i).is_some_and(|s| s.done));
+        if done {
+            let mut states: Vec<(u32, ShardState)> = states.into_iter().filter(|(i, _)| *i < count).collect();
+            states.sort_by_key(|(i, _)| *i);
+            return Ok(states.into_iter().map(|(_, s)| s).collect());
+        }
+    }
+}
+
+/// The counting pass of a mirror with `max_delete`: fails before anything is written
+/// when one destination would lose more than allowed.
+async fn check_max_delete(task: &CopyTask, src: &Resolved, dests: &[Resolved], filter: &Filter) -> Result<(), ExecError> {
+    let mut merge = merged(src, dests, filter);
+    let mut held = vec![0u64; dests.len()];
+    let mut extra: Vec<Vec<String>> = vec![Vec::new(); dests.len()];
+    let mut extra_count = vec![0u64; dests.len()];
+    while let Some(row) = merge.next().await? {
+        for (i, d) in row.dests.iter().enumerate() {
+            if let Some(d) = d {
+                held[i] += 1;
+                if row.source.is_none() {
+                    extra_count[i] += 1;
+                    if extra[i].len() < 3 {
+                        extra[i].push(d.rel_path.clone());
+                    }
+                }
+            }
+        }
+    }
+    let max = task.max_delete.expect("checked by the caller");
+    for (i, d) in dests.iter().enumerate() {
+        if !max.allows(extra_count[i], held[i]) {
+            return Err(mirror::too_many(extra_count[i], held[i], &d.url, &extra[i], max));
+        }
+    }
+    Ok(())
+}
