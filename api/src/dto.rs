@@ -115,6 +115,32 @@ pub struct RunProgress {
     pub files_done: u64,
     pub bytes_total: u64,
     pub bytes_done: u64,
+    /// Bytes moved per second, averaged since the run started (to its end, once ended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_per_sec: Option<u64>,
+    /// Seconds until every byte known so far is moved at that rate; only while the run
+    /// is running and has moved something. Totals grow while copies list, so early
+    /// estimates are low.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta_seconds: Option<u64>,
+}
+
+impl RunProgress {
+    /// Adds the rate and the estimate, from when the run started until `now` (or its end).
+    fn with_rate(mut self, row: &RunRow, now: DateTime<Utc>) -> Self {
+        let Some(started) = row.started_at else { return self };
+        let end = row.finished_at.unwrap_or(now);
+        let secs = (end - started).num_milliseconds() as f64 / 1000.0;
+        if secs <= 0.0 {
+            return self;
+        }
+        let rate = self.bytes_done as f64 / secs;
+        self.bytes_per_sec = Some(rate.round() as u64);
+        if row.finished_at.is_none() && rate >= 1.0 {
+            self.eta_seconds = Some((self.bytes_total.saturating_sub(self.bytes_done) as f64 / rate).ceil() as u64);
+        }
+        self
+    }
 }
 
 impl From<ferry_store::RunProgress> for RunProgress {
@@ -127,6 +153,8 @@ impl From<ferry_store::RunProgress> for RunProgress {
             files_done: p.files_done,
             bytes_total: p.bytes_total,
             bytes_done: p.bytes_done,
+            bytes_per_sec: None,
+            eta_seconds: None,
         }
     }
 }
@@ -151,6 +179,7 @@ pub struct Run {
 impl Run {
     /// A run row with its progress.
     pub fn new(row: RunRow, progress: RunProgress) -> Self {
+        let progress = progress.with_rate(&row, Utc::now());
         Run {
             id: row.id,
             pipeline_id: row.pipeline_id,
@@ -365,4 +394,35 @@ pub struct TaskSpec {
     /// Ids of tasks that must succeed first.
     #[serde(default)]
     pub depends_on: Vec<String>,
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::*;
+    use ferry_common::state::RunState as StoreRunState;
+
+    #[test]
+    fn rate_and_eta_come_from_the_time_since_the_run_started() {
+        let now = Utc::now();
+        let mut row = RunRow {
+            id: Uuid::nil(),
+            tenant_id: Uuid::nil(),
+            pipeline_id: Uuid::nil(),
+            state: StoreRunState::Running,
+            spec: serde_json::json!({}),
+            cancel_requested: false,
+            error: None,
+            created_at: now,
+            started_at: Some(now - chrono::Duration::seconds(10)),
+            finished_at: None,
+        };
+        let p = RunProgress { bytes_total: 3000, bytes_done: 1000, ..RunProgress::default() };
+        let live = p.with_rate(&row, now);
+        assert_eq!((live.bytes_per_sec, live.eta_seconds), (Some(100), Some(20)));
+        row.finished_at = Some(now - chrono::Duration::seconds(5));
+        let ended = p.with_rate(&row, now);
+        assert_eq!((ended.bytes_per_sec, ended.eta_seconds), (Some(200), None));
+        row.started_at = None;
+        assert_eq!(p.with_rate(&row, now), p);
+    }
 }
