@@ -9,6 +9,7 @@
 
 mod copies;
 mod dead_letter;
+mod large_upload;
 mod leader;
 mod restarts;
 mod shards;

@@ -100,6 +100,8 @@ pub(crate) struct Opts {
     pub(crate) workers: usize,
     /// `FERRY_WORKER_CONCURRENCY`.
     pub(crate) concurrency: u32,
+    /// More environment for every process (e.g. `FERRY_CONNECTIONS`).
+    pub(crate) env: Vec<(String, String)>,
 }
 
 impl Default for Opts {
@@ -109,6 +111,7 @@ impl Default for Opts {
             orchestrators: 1,
             workers: 1,
             concurrency: 4,
+            env: Vec::new(),
         }
     }
 }
@@ -219,6 +222,7 @@ impl Stack {
             ("FERRY_WORKER_CONCURRENCY".into(), opts.concurrency.to_string()),
         ];
         env.extend(TIMINGS.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env.extend(opts.env.iter().cloned());
         let mut stack = Stack {
             logs: Some(logs),
             endpoints: ep.clone(),
