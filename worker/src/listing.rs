@@ -137,44 +137,27 @@ pub async fn list(loc: &Resolved, filter: &Filter) -> Result<Listing, object_sto
             Err(e) => return Err(e),
         }
     }
-    let prefix = (!loc.prefix.is_root()).then_some(&loc.prefix);
-    let mut stream = loc.store.list(prefix);
-    let mut entries = Vec::new();
-    let mut exists = false;
-    while let Some(meta) = stream.try_next().await? {
-        let Some(parts) = meta.location.prefix_match(&loc.prefix) else {
-            continue;
-        };
-        let rel_path = parts
-            .map(|p| p.as_ref().to_string())
-            .collect::<Vec<_>>()
-            .join("/");
-        if rel_path.is_empty() {
-            continue;
-        }
-        exists = true;
-        if filter.matches(&rel_path) {
-            entries.push(Entry {
-                rel_path,
-                location: meta.location,
-                size: meta.size,
-                last_modified: meta.last_modified,
-                e_tag: meta.e_tag,
-            });
-        }
-    }
-    if !exists
-        && loc.url.scheme() == "file"
-        && let Ok(path) = loc.url.to_file_path()
-    {
-        exists = tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_dir());
-    }
-    entries.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    // The sorted walk (see `sorted`): faster than `LocalFileSystem::list` for local
+    // trees (no blocking hop per file), and already in order.
+    let entries: Vec<Entry> = sorted_entries(loc, filter).try_collect().await?;
+    let exists = !entries.is_empty() || anything_at(loc).await?;
     Ok(Listing {
         entries,
         exists,
         single_object: false,
     })
+}
+
+/// Whether anything at all is at a prefix: a local folder (even empty, or with only
+/// filtered-out files), or any object under it.
+async fn anything_at(loc: &Resolved) -> Result<bool, object_store::Error> {
+    if loc.url.scheme() == "file"
+        && let Ok(path) = loc.url.to_file_path()
+    {
+        return Ok(tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_dir()));
+    }
+    let prefix = (!loc.prefix.is_root()).then_some(&loc.prefix);
+    Ok(loc.store.list(prefix).try_next().await?.is_some())
 }
 
 /// The path of `rel_path` under `prefix`, for writing a listed file to another location.

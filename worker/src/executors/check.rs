@@ -38,7 +38,7 @@ use std::cmp::Ordering;
 /// of millions of files.
 pub const REPORT_LIMIT: usize = 10_000;
 /// Files hashed concurrently in checksum mode.
-const HASHES_IN_FLIGHT: usize = 16;
+const HASHES_IN_FLIGHT: usize = 32;
 
 /// Runs `check` tasks through the shared store resolver.
 #[derive(Debug, Clone)]
