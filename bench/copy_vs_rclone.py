@@ -10,10 +10,14 @@ Every copy writes into a fresh folder, and old folders are deleted only after al
 measurements: on this machine's ext4 file creation is several times slower for minutes
 after a mass delete.
 
-    python3 bench/copy_vs_rclone.py                 # 50,000 × 4 KiB and 4 × 1 GiB, local → local
+    python3 bench/copy_vs_rclone.py                 # 50,000 × 4 KiB and 4 × 1 GiB
     SMALL_FILES=5000 BIG_FILES=1 ROUNDS=1 python3 bench/copy_vs_rclone.py   # a quick look
+    S3=0 python3 bench/copy_vs_rclone.py            # local → local only
 
-Not covered yet (issue #4): local → S3 (SeaweedFS) for both data sets.
+Both data sets go local → local (Ferry, rclone, cp) and local → S3 (Ferry, rclone) into
+the SeaweedFS server of scripts/services.sh (bucket `lake`, a fresh prefix per copy,
+deleted after it is measured). One 4 GiB file also goes to S3, for the peak RSS of a
+single large multipart upload.
 """
 
 import os
@@ -34,6 +38,20 @@ BIG_FILES = int(os.environ.get("BIG_FILES", "4"))
 BIG_SIZE = int(os.environ.get("BIG_SIZE_MIB", "1024")) * 1024 * 1024
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 RCLONE_VERSION = "1.75.2"
+S3 = os.environ.get("S3", "1") != "0"
+HUGE_SIZE = int(os.environ.get("HUGE_SIZE_MIB", "4096")) * 1024 * 1024
+S3_ENV = {
+    "RCLONE_CONFIG_SW_TYPE": "s3", "RCLONE_CONFIG_SW_PROVIDER": "Other",
+    "RCLONE_CONFIG_SW_ENDPOINT": "http://127.0.0.1:8333", "RCLONE_CONFIG_SW_REGION": "us-east-1",
+    "RCLONE_CONFIG_SW_ACCESS_KEY_ID": "ferry", "RCLONE_CONFIG_SW_SECRET_ACCESS_KEY": "ferrysecret",
+}
+CONNECTIONS = """lake:
+  endpoint: http://127.0.0.1:8333
+  region: us-east-1
+  access_key_id: ferry
+  secret_access_key: ferrysecret
+  allow_http: true
+"""
 
 
 def sh(*args, **kw):
@@ -68,20 +86,21 @@ def make_small(root: Path):
     (root / ".done").write_text("")
 
 
-def make_big(root: Path):
+def make_big(root: Path, files=BIG_FILES, size=BIG_SIZE):
     if (root / ".done").exists():
         return
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     chunk = 8 * 1024 * 1024
-    for i in range(BIG_FILES):
+    for i in range(files):
         with open(root / f"big{i}.bin", "wb") as f:
-            for _ in range(BIG_SIZE // chunk):
+            for _ in range(size // chunk):
                 f.write(os.urandom(chunk))
     (root / ".done").write_text("")
 
 
 def timed(cmd, env=None):
+    env = dict(os.environ, **(env or {}))
     """Seconds and peak RSS (MiB) of one command, via GNU time."""
     t0 = time.monotonic()
     p = subprocess.run(["/usr/bin/time", "-f", "%M", *map(str, cmd)], capture_output=True, text=True, env=env)
@@ -104,6 +123,11 @@ def main():
     print(f"creating data in {WORK} ({SMALL_FILES} × 4 KiB, {BIG_FILES} × {BIG_SIZE >> 20} MiB)", flush=True)
     make_small(small)
     make_big(big)
+    huge = WORK / "huge"
+    if S3:
+        if subprocess.run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:8333/healthz"]).returncode != 0:
+            sys.exit("no S3 server on 127.0.0.1:8333: run `bash scripts/services.sh` first (or S3=0)")
+        make_big(huge, 1, HUGE_SIZE)
     runs = WORK / f"runs-{int(time.time())}"
     runs.mkdir()
     n = 0
@@ -122,12 +146,33 @@ def main():
         spec = ferry_spec(runs / f"check{n}-{mode}.yaml", f"{{id: check, kind: check, source: {src}/, target: {small_copy}/, mode: {mode}, exclude: ['.done']}}")
         return [fe, "run", spec, "--no-progress", "--data-dir", runs / f"data-check-{mode}"]
 
+    conns = runs / "connections.yaml"
+    conns.write_text(CONNECTIONS)
+    prefixes = []
+
+    def s3_prefix():
+        prefixes.append(f"bench-{int(time.time() * 1000)}-{len(prefixes)}")
+        return prefixes[-1]
+
+    def ferry_s3(src):
+        p = s3_prefix()
+        spec = ferry_spec(runs / f"s3-{p}.yaml", f"{{id: copy, kind: copy, source: {src}/, destination: {{url: 's3://lake/{p}/', connection: lake}}, exclude: ['.done']}}")
+        return [fe, "run", spec, "--no-progress", "--data-dir", runs / f"data-{p}"]
+
+    def purge_last():
+        subprocess.run([str(rc), "purge", f"sw:lake/{prefixes[-1]}"], env=dict(os.environ, **S3_ENV), capture_output=True)
+
     data_sets = [("small", small, SMALL_FILES, SMALL_FILES * SMALL_SIZE), ("big", big, BIG_FILES, BIG_FILES * BIG_SIZE)]
     tools = {
         "ferry": ferry_copy,
         "rclone": lambda src: [rc, "copy", f"{src}/", f"{fresh()}/", "--exclude", ".done"],
         "cp": lambda src: ["cp", "-r", src, fresh()],
     }
+    s3_tools = {
+        "ferry": ferry_s3,
+        "rclone": lambda src: [rc, "copy", f"{src}/", f"sw:lake/{s3_prefix()}/", "--exclude", ".done"],
+    }
+    s3_env = dict(S3_ENV, FERRY_CONNECTIONS=str(conns))
     results = {}
     for name, src, files, size in data_sets:
         for r in range(ROUNDS):
@@ -135,6 +180,14 @@ def main():
                 took, rss = timed(cmd(src))
                 results.setdefault((name, tool), []).append((took, rss))
                 print(f"  {name:5} round {r + 1}: {tool:6} {took:7.2f} s  peak RSS {rss:7.1f} MiB", flush=True)
+    s3_sets = [("s3-small", small), ("s3-big", big), ("s3-4GiB", huge)] if S3 else []
+    for name, src in s3_sets:
+        for r in range(ROUNDS):
+            for tool, cmd in s3_tools.items():
+                took, rss = timed(cmd(src), env=s3_env)
+                purge_last()
+                results.setdefault((name, tool), []).append((took, rss))
+                print(f"  {name:8} round {r + 1}: {tool:6} {took:7.2f} s  peak RSS {rss:7.1f} MiB", flush=True)
 
     small_copy = fresh()
     sh("cp", "-r", str(small), str(small_copy))
@@ -151,11 +204,13 @@ def main():
             print(f"  {key[0]:10} round {r + 1}: {key[1]:6} {took:7.2f} s  peak RSS {rss:7.1f} MiB", flush=True)
 
     print()
-    print(f"medians of {ROUNDS} round(s), local → local, rclone {RCLONE_VERSION} with its defaults")
+    print(f"medians of {ROUNDS} round(s), rclone {RCLONE_VERSION} with its defaults; s3-* go local → SeaweedFS")
     print(f"{'data':11} {'tool':7} {'seconds':>8} {'files/s':>9} {'MB/s':>8} {'peak RSS MiB':>13} {'Ferry/tool':>11}")
     sizes = {"small": (SMALL_FILES, SMALL_FILES * SMALL_SIZE), "big": (BIG_FILES, BIG_FILES * BIG_SIZE),
-             "check-size": (SMALL_FILES, SMALL_FILES * SMALL_SIZE), "check-hash": (SMALL_FILES, SMALL_FILES * SMALL_SIZE)}
-    for data in ["small", "big", "check-size", "check-hash"]:
+             "check-size": (SMALL_FILES, SMALL_FILES * SMALL_SIZE), "check-hash": (SMALL_FILES, SMALL_FILES * SMALL_SIZE),
+             "s3-small": (SMALL_FILES, SMALL_FILES * SMALL_SIZE), "s3-big": (BIG_FILES, BIG_FILES * BIG_SIZE),
+             "s3-4GiB": (1, HUGE_SIZE)}
+    for data in ["small", "big", "check-size", "check-hash"] + [n for n, _ in s3_sets]:
         ferry_s = statistics.median(t for t, _ in results[(data, "ferry")])
         for tool in ["ferry", "rclone", "cp"]:
             if (data, tool) not in results:

@@ -1,14 +1,18 @@
 //! The `copy` kind: files from one location to one or more destinations.
 //!
 //! # How an attempt runs
-//! 1. List the source (a single object, or everything under the prefix) with the task's
-//!    include/exclude globs. Nothing there at all is fatal: "source … not found".
-//! 2. List every destination. A destination is always a folder: the source's relative
-//!    paths are written under it (`file:///in/a.csv` → `file:///out/` writes `/out/a.csv`).
+//! 1. A source that is a prefix is planned and run in shards ([`sharded`]): source and
+//!    destinations listed as sorted streams, merged, decided file by file, the work cut
+//!    into shards that run inline or on every worker. A single file is one inline shard.
+//!    Nothing there at all is fatal: "source … not found".
+//! 2. A destination is always a folder: the source's relative paths are written under it
+//!    (`file:///in/a.csv` → `file:///out/` writes `/out/a.csv`).
 //! 3. Per file, decide for each destination whether to write it ([`crate::decide`]),
 //!    then read the source **once** and stream it to every destination that needs it
-//!    ("feed several clusters from one source read"). Up to
-//!    [`MAX_FILES_IN_FLIGHT`] files move at a time.
+//!    ("feed several clusters from one source read"). Up to [`MAX_FILES_IN_FLIGHT`]
+//!    files move at a time per shard. A destination that fails does not stop the others;
+//!    the attempt fails at the end naming each destination's outcome, and the retry
+//!    writes only where the file is still missing.
 //!
 //! Redelivered attempts are cheap: files that already landed are skipped by the same
 //! decision (in the default `skip` mode: same size at the destination).
@@ -80,10 +84,10 @@ use crate::listing::{Entry, Filter, join, list};
 use crate::stores::{Resolved, StoreResolver};
 use bytes::Bytes;
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
-use ferry_common::shards::{ShardOrder, ShardState};
+use ferry_common::shards::{SeenFile, ShardFile, ShardOrder, ShardState};
 use ferry_common::spec::{CopyTask, Overwrite, TaskBody, Verify};
-use futures::stream::{self, BoxStream};
-use futures::{StreamExt, TryStreamExt};
+use futures::stream::BoxStream;
+use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
 use serde_json::{Value, json};
@@ -126,10 +130,13 @@ struct Dest {
     existing: HashMap<String, Entry>,
 }
 
-/// What happened to one file at one destination.
+/// What happened to one file at one destination. A destination that fails does not stop
+/// the others: the file is still written wherever it can be, and the attempt fails at its
+/// end naming the destinations that did (a retry then writes only there).
 enum FileOutcome {
     Copied(u64),
     Skipped(u64),
+    Failed(ExecError),
 }
 
 /// One source file's outcomes, with its hash when the copy verifies.
@@ -169,7 +176,7 @@ impl Executor for CopyExecutor {
             .iter()
             .map(|d| self.resolver.resolve_full(d))
             .collect::<Result<Vec<_>, _>>()?;
-        shard::run(ctx, task, &src, &dests, order.files.clone(), recheck).await
+        shard::run(ctx, task, &src, &dests, order.files.clone(), shard::SourceShape::Prefix, recheck).await
     }
 }
 
@@ -248,33 +255,29 @@ async fn run(
         return dry_run::run(ctx, task, &src, &dests, listing.entries, deletions).await;
     }
 
-    let mut tallies = vec![Tally::default(); dests.len()];
+    // A single file (prefixes go through `sharded`): one inline shard.
+    let files = listing
+        .entries
+        .into_iter()
+        .map(|e| ShardFile {
+            dests: dests
+                .iter()
+                .map(|d| d.existing.get(&e.rel_path).map(|x| SeenFile { size: x.size, modified: x.last_modified }))
+                .collect(),
+            path: e.rel_path,
+            size: e.size,
+            modified: e.last_modified,
+        })
+        .collect();
+    let dest_locs: Vec<Resolved> = dests.iter().map(|d| d.loc.clone()).collect();
+    let state = shard::run(ctx, task, &src, &dest_locs, files, shard::SourceShape::SingleObject, false).await?;
+    let mut tallies: Vec<Tally> = state
+        .tallies
+        .iter()
+        .map(|t| Tally { files_copied: t[0], bytes_copied: t[1], files_skipped: t[2], bytes_skipped: t[3], ..Tally::default() })
+        .collect();
     let mut manifest = verify::Manifest::default();
-    let mut outcomes = stream::iter(listing.entries)
-        .map(|entry| copy_file(ctx, task, &src, &dests, entry))
-        .buffer_unordered(MAX_FILES_IN_FLIGHT);
-    while let Some(done) = outcomes.try_next().await? {
-        let mut per_dest = vec![""; dests.len()];
-        for (i, outcome) in done.per_dest {
-            let t = &mut tallies[i];
-            match outcome {
-                FileOutcome::Copied(b) => {
-                    t.files_copied += 1;
-                    t.bytes_copied += b;
-                    per_dest[i] = "copied";
-                }
-                FileOutcome::Skipped(b) => {
-                    t.files_skipped += 1;
-                    t.bytes_skipped += b;
-                    per_dest[i] = "kept";
-                }
-            }
-        }
-        if let Some(hash) = done.hash {
-            manifest.push(&done.rel_path, done.size, &hash, per_dest);
-        }
-    }
-    drop(outcomes);
+    manifest.extend(state.manifest);
     for ((d, extra), t) in dests.iter().zip(deletions).zip(tallies.iter_mut()) {
         let (files, bytes) = mirror::delete(ctx, d, extra).await?;
         t.files_deleted = files;
@@ -434,21 +437,31 @@ async fn copy_file(
         }
     }
     if !targets.is_empty() {
-        let (copied, streamed_hash) = transfer(ctx, src, dests, &targets, &entry, verifying).await?;
-        if verifying {
+        let (copied, streamed_hash, failures) = transfer(ctx, src, dests, &targets, &entry, verifying).await?;
+        let mut written = Vec::with_capacity(targets.len());
+        for (i, failure) in targets.into_iter().zip(failures) {
+            match failure {
+                Some(ExecError::Cancelled) => return Err(ExecError::Cancelled),
+                Some(e) => outcomes.push((i, FileOutcome::Failed(e))),
+                None => written.push(i),
+            }
+        }
+        if verifying && !written.is_empty() {
             let expected = match streamed_hash.or(hash) {
                 Some(h) => h,
                 // The kernel copied it without it passing through here: hash the source.
                 None => hash_object(src.store.as_ref(), &entry.location, &ctx.cancel).await?,
             };
-            verify::confirm_written(ctx, dests, &targets, &entry.rel_path, &expected).await?;
+            for i in std::mem::take(&mut written) {
+                match verify::confirm_written(ctx, &dests[i], &entry.rel_path, &expected).await {
+                    Ok(()) => written.push(i),
+                    Err(ExecError::Cancelled) => return Err(ExecError::Cancelled),
+                    Err(e) => outcomes.push((i, FileOutcome::Failed(e))),
+                }
+            }
             hash = Some(expected);
         }
-        outcomes.extend(
-            targets
-                .into_iter()
-                .map(|i| (i, FileOutcome::Copied(copied))),
-        );
+        outcomes.extend(written.into_iter().map(|i| (i, FileOutcome::Copied(copied))));
     }
     Ok(FileDone {
         rel_path: entry.rel_path,
@@ -458,9 +471,10 @@ async fn copy_file(
     })
 }
 
-/// Reads `entry` once and writes it to `dests[targets]`; returns the bytes read and, when
-/// `hashing`, their BLAKE3 hash (none from the local fast path, where the bytes never
-/// pass through this process).
+/// Reads `entry` once and writes it to `dests[targets]`; returns the bytes read, when
+/// `hashing` their BLAKE3 hash (none from the local fast path, where the bytes never pass
+/// through this process), and per target the error that stopped it there, if any. An
+/// error reading the source ends the file everywhere and is returned as such.
 async fn transfer(
     ctx: &ExecContext,
     src: &Resolved,
@@ -468,7 +482,7 @@ async fn transfer(
     targets: &[usize],
     entry: &Entry,
     hashing: bool,
-) -> Result<(u64, Option<blake3::Hash>), ExecError> {
+) -> Result<(u64, Option<blake3::Hash>, Vec<Option<ExecError>>), ExecError> {
     let mut paths = Vec::with_capacity(targets.len());
     for &i in targets {
         let p = join(&dests[i].loc.prefix, &entry.rel_path).map_err(|e| {
@@ -484,17 +498,17 @@ async fn transfer(
             local::filesystem_path(&dests[*i].loc, path),
         )
     {
-        return local::copy(from, to, ctx.progress.clone(), ctx.cancel.clone())
-            .await
-            .map(|n| (n, None))
-            .map_err(|e| {
+        return match local::copy(from, to, ctx.progress.clone(), ctx.cancel.clone()).await {
+            Ok(n) => Ok((n, None, vec![None])),
+            Err(e) => {
                 let msg = format!("copying {} to {}: {e}", entry.rel_path, dests[*i].loc.url);
-                match e.kind() {
+                Ok((0, None, vec![Some(match e.kind() {
                     std::io::ErrorKind::Interrupted => ExecError::Cancelled,
                     std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => ExecError::Fatal(msg),
                     _ => ExecError::Retryable(msg),
-                }
-            });
+                })]))
+            }
+        };
     }
     let read_err = |e| store_exec_error(&format!("reading {}", entry.location), e);
     let stream = src
@@ -504,12 +518,12 @@ async fn transfer(
         .map_err(read_err)?
         .into_stream();
     let mut hasher = hashing.then(blake3::Hasher::new);
-    let n = if entry.size < SMALL_FILE_LIMIT {
+    let (n, failures) = if entry.size < SMALL_FILE_LIMIT {
         put_small(ctx, dests, &paths, entry, stream, hasher.as_mut()).await?
     } else {
         put_large(ctx, dests, &paths, entry, stream, hasher.as_mut()).await?
     };
-    Ok((n, hasher.map(|h| h.finalize())))
+    Ok((n, hasher.map(|h| h.finalize()), failures))
 }
 
 /// The coordinator keeping the bandwidth budget failed: worth another attempt.
@@ -528,7 +542,7 @@ async fn put_small(
     entry: &Entry,
     mut stream: BoxStream<'static, object_store::Result<Bytes>>,
     mut hasher: Option<&mut blake3::Hasher>,
-) -> Result<u64, ExecError> {
+) -> Result<(u64, Vec<Option<ExecError>>), ExecError> {
     let mut chunks = Vec::new();
     let mut total = 0u64;
     let mut meter = ctx.throttle.meter();
@@ -547,21 +561,20 @@ async fn put_small(
     }
     meter.flush().await.map_err(budget_err)?;
     let payload: PutPayload = chunks.into_iter().collect();
-    futures::future::try_join_all(paths.iter().map(|(i, path)| {
+    let failures = futures::future::join_all(paths.iter().map(|(i, path)| {
         let payload = payload.clone();
         async move {
-            dests[*i]
-                .loc
-                .store
-                .put(path, payload)
-                .await
-                .map_err(write_err(path))?;
-            ctx.progress.add_done(1, total);
-            Ok::<_, ExecError>(())
+            match dests[*i].loc.store.put(path, payload).await {
+                Ok(_) => {
+                    ctx.progress.add_done(1, total);
+                    None
+                }
+                Err(e) => Some(write_err(path)(e)),
+            }
         }
     }))
-    .await?;
-    Ok(total)
+    .await;
+    Ok((total, failures))
 }
 
 async fn put_large(
@@ -571,53 +584,74 @@ async fn put_large(
     entry: &Entry,
     stream: BoxStream<'static, object_store::Result<Bytes>>,
     hasher: Option<&mut blake3::Hasher>,
-) -> Result<u64, ExecError> {
+) -> Result<(u64, Vec<Option<ExecError>>), ExecError> {
     let mut writers = Vec::with_capacity(paths.len());
+    let mut failures = Vec::with_capacity(paths.len());
     for (i, path) in paths {
-        let upload = dests[*i]
-            .loc
-            .store
-            .put_multipart(path)
-            .await
-            .map_err(write_err(path))?;
-        writers.push(WriteMultipart::new(upload));
+        match dests[*i].loc.store.put_multipart(path).await {
+            Ok(upload) => {
+                writers.push(Some(WriteMultipart::new(upload)));
+                failures.push(None);
+            }
+            Err(e) => {
+                writers.push(None);
+                failures.push(Some(write_err(path)(e)));
+            }
+        }
     }
-    match pump(ctx, paths, entry, stream, &mut writers, hasher).await {
+    if writers.iter().all(Option::is_none) {
+        return Ok((0, failures));
+    }
+    match pump(ctx, paths, entry, stream, &mut writers, &mut failures, hasher).await {
         Ok(total) => {
-            let finished = writers
-                .into_iter()
-                .zip(paths)
-                .map(|(w, (_, path))| async move {
-                    w.finish().await.map_err(write_err(path))?;
-                    ctx.progress.add_done(1, 0);
-                    Ok::<_, ExecError>(())
-                });
-            futures::future::try_join_all(finished).await?;
-            Ok(total)
+            let finished = writers.into_iter().zip(paths).map(|(w, (_, path))| async move {
+                let w = w?;
+                match w.finish().await {
+                    Ok(_) => {
+                        ctx.progress.add_done(1, 0);
+                        None
+                    }
+                    Err(e) => Some(write_err(path)(e)),
+                }
+            });
+            let finished = futures::future::join_all(finished).await;
+            for (slot, failure) in failures.iter_mut().zip(finished) {
+                if slot.is_none() {
+                    *slot = failure;
+                }
+            }
+            Ok((total, failures))
         }
         Err(e) => {
             // Best effort: the error being reported is the one that matters.
-            for w in writers {
-                if let Err(abort) = w.abort().await {
-                    tracing::debug!(error = %abort, "aborting a multipart upload failed");
-                }
+            for w in writers.into_iter().flatten() {
+                abort(w).await;
             }
             Err(e)
         }
     }
 }
 
-/// Streams the source into every writer, with back-pressure from the slowest one.
+/// Aborts an upload that will not be completed; its own error would only hide the cause.
+async fn abort(w: WriteMultipart) {
+    if let Err(e) = w.abort().await {
+        tracing::debug!(error = %e, "aborting a multipart upload failed");
+    }
+}
+
+/// Streams the source into every writer, with back-pressure from the slowest one. A
+/// writer that fails is aborted and recorded in `failures`; the others go on, and
+/// reading stops early only when every writer has failed.
 async fn pump(
     ctx: &ExecContext,
     paths: &[(usize, Path)],
     entry: &Entry,
     mut stream: BoxStream<'static, object_store::Result<Bytes>>,
-    writers: &mut [WriteMultipart],
+    writers: &mut [Option<WriteMultipart>],
+    failures: &mut [Option<ExecError>],
     mut hasher: Option<&mut blake3::Hasher>,
 ) -> Result<u64, ExecError> {
     let mut total = 0u64;
-    let fan_out = writers.len() as u64;
     let mut meter = ctx.throttle.meter();
     while let Some(chunk) = stream.next().await {
         if ctx.cancel.is_cancelled() {
@@ -628,14 +662,27 @@ async fn pump(
         if let Some(h) = hasher.as_deref_mut() {
             h.update(&chunk);
         }
-        for (w, (_, path)) in writers.iter_mut().zip(paths) {
-            w.wait_for_capacity(PARTS_IN_FLIGHT)
-                .await
-                .map_err(write_err(path))?;
-            w.put(chunk.clone());
+        let mut live = 0u64;
+        for (k, (slot, (_, path))) in writers.iter_mut().zip(paths).enumerate() {
+            let Some(w) = slot.as_mut() else { continue };
+            match w.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                Ok(()) => {
+                    w.put(chunk.clone());
+                    live += 1;
+                }
+                Err(e) => {
+                    failures[k] = Some(write_err(path)(e));
+                    if let Some(w) = slot.take() {
+                        abort(w).await;
+                    }
+                }
+            }
         }
         total += chunk.len() as u64;
-        ctx.progress.add_bytes_done(chunk.len() as u64 * fan_out);
+        ctx.progress.add_bytes_done(chunk.len() as u64 * live);
+        if live == 0 {
+            break;
+        }
         meter.add(chunk.len() as u64).await.map_err(budget_err)?;
     }
     meter.flush().await.map_err(budget_err)?;

@@ -96,7 +96,7 @@ pub(super) async fn run(
                     publish(hub, published, files).await?;
                     published += 1;
                 }
-                None => add(&mut tallies, &mut manifest, shard::run(ctx, task, src, dests, files, false).await?),
+                None => add(&mut tallies, &mut manifest, shard::run(ctx, task, src, dests, files, shard::SourceShape::Prefix, false).await?),
             }
         }
     }
@@ -107,7 +107,7 @@ pub(super) async fn run(
                 publish(hub, published, std::mem::take(&mut current)).await?;
                 published += 1;
             }
-            _ => add(&mut tallies, &mut manifest, shard::run(ctx, task, src, dests, current, false).await?),
+            _ => add(&mut tallies, &mut manifest, shard::run(ctx, task, src, dests, current, shard::SourceShape::Prefix, false).await?),
         }
     }
     if let (Some(hub), 1..) = (&hub, published) {

@@ -573,3 +573,19 @@ async fn a_copy_larger_than_a_shard_runs_shard_by_shard_with_the_same_outcome() 
     let p = c.progress.snapshot();
     assert_eq!((p.files_total, p.files_done, p.bytes_total, p.bytes_done), (7, 7, 35, 35));
 }
+
+#[tokio::test]
+async fn a_failing_destination_does_not_stop_the_others_and_is_named() {
+    let (src, good, tmp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_tree(src.path(), TREE);
+    // A destination under a regular file: every write there fails (not a directory).
+    std::fs::write(tmp.path().join("blocker"), "x").unwrap();
+    let bad = format!("file://{}/blocker/out/", tmp.path().display());
+    let t = task(&dir_url(src.path()), &[&dir_url(good.path()), &bad]);
+    let e = copy(&t).await.unwrap_err();
+    let (ExecError::Fatal(msg) | ExecError::Retryable(msg)) = &e else { panic!("{e:?}") };
+    assert!(msg.starts_with("1 of 2 destinations failed"), "{msg}");
+    assert!(msg.contains(&format!("{}: ok (4 copied, 0 kept)", dir_url(good.path()))), "{msg}");
+    assert!(msg.contains("blocker/out/: 4 files failed"), "{msg}");
+    assert_eq!(read_tree(good.path()), read_tree(src.path()), "the healthy destination got everything");
+}

@@ -20,27 +20,24 @@ use serde_json::{Value, json};
 /// and `manifest_truncated: true` (the report is one stored row).
 pub(super) const MANIFEST_LIMIT: usize = 100_000;
 
-/// Reads back what was written at `targets` and compares it with the source's hash.
+/// Reads back what was written at one destination and compares it with the source's hash.
 pub(super) async fn confirm_written(
     ctx: &ExecContext,
-    dests: &[Dest],
-    targets: &[usize],
+    dest: &Dest,
     rel_path: &str,
     expected: &blake3::Hash,
 ) -> Result<(), ExecError> {
-    for &i in targets {
-        let loc = &dests[i].loc;
-        let path: Path = join(&loc.prefix, rel_path)
-            .map_err(|e| ExecError::Fatal(format!("destination path for {rel_path}: {e}")))?;
-        let got = hash_object(loc.store.as_ref(), &path, &ctx.cancel).await?;
-        if &got != expected {
-            return Err(ExecError::Retryable(format!(
-                "verification failed: {rel_path} at {} reads back as BLAKE3 {} but the source was {}",
-                loc.url,
-                got.to_hex(),
-                expected.to_hex()
-            )));
-        }
+    let loc = &dest.loc;
+    let path: Path = join(&loc.prefix, rel_path)
+        .map_err(|e| ExecError::Fatal(format!("destination path for {rel_path}: {e}")))?;
+    let got = hash_object(loc.store.as_ref(), &path, &ctx.cancel).await?;
+    if &got != expected {
+        return Err(ExecError::Retryable(format!(
+            "verification failed: {rel_path} at {} reads back as BLAKE3 {} but the source was {}",
+            loc.url,
+            got.to_hex(),
+            expected.to_hex()
+        )));
     }
     Ok(())
 }
