@@ -12,6 +12,42 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use tokio_util::sync::CancellationToken;
 
+/// The blake3 hash of the file at `path` of `loc`: read directly (one blocking task per
+/// file) when it is local, else streamed through the store.
+pub async fn hash_at(
+    loc: &crate::stores::Resolved,
+    path: &Path,
+    cancel: &CancellationToken,
+) -> Result<blake3::Hash, ExecError> {
+    let Some(file) = crate::stores::local_path(loc, path) else {
+        return hash_object(loc.store.as_ref(), path, cancel).await;
+    };
+    let cancel = cancel.clone();
+    let shown = path.to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let io = |e: std::io::Error| {
+            let msg = format!("{shown}: {e}");
+            if e.kind() == std::io::ErrorKind::NotFound { ExecError::Fatal(msg) } else { ExecError::Retryable(msg) }
+        };
+        let mut f = std::fs::File::open(&file).map_err(io)?;
+        let mut hasher = blake3::Hasher::new();
+        let mut buf = vec![0u8; 256 << 10];
+        loop {
+            if cancel.is_cancelled() {
+                return Err(ExecError::Cancelled);
+            }
+            let n = f.read(&mut buf).map_err(io)?;
+            if n == 0 {
+                return Ok(hasher.finalize());
+            }
+            hasher.update(&buf[..n]);
+        }
+    })
+    .await
+    .map_err(|e| ExecError::Retryable(format!("hashing {path}: {e}")))?
+}
+
 /// The blake3 hash of the object at `path`, read as a stream. Stops with
 /// [`ExecError::Cancelled`] between chunks when `cancel` fires.
 pub async fn hash_object(

@@ -267,6 +267,18 @@ fn build_cloud(
     })
 }
 
+/// The file on disk behind `path` of a `file://` location; `None` for other stores. Lets
+/// local work skip `object_store`'s blocking hops (one per open and per chunk).
+pub fn local_path(loc: &Resolved, path: &Path) -> Option<std::path::PathBuf> {
+    if loc.url.scheme() != "file" {
+        return None;
+    }
+    // The resolver serves every file:// URL from a LocalFileSystem rooted at `/`; the
+    // same mapping (with its percent-decoding) gives the path on disk.
+    static ROOT: OnceLock<LocalFileSystem> = OnceLock::new();
+    ROOT.get_or_init(LocalFileSystem::new).path_to_filesystem(path).ok()
+}
+
 /// Builds the store for `url` from a connection's options alone. An option the builder
 /// does not know is an error naming it, not silently dropped.
 fn build_with_connection(

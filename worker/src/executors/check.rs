@@ -25,7 +25,7 @@
 
 use super::{cancellable, wrong_body};
 use crate::error::store_exec_error;
-use crate::hash::hash_object;
+use crate::hash::hash_at;
 use crate::listing::{Entry, Filter, Listing, list};
 use crate::stores::{Resolved, StoreResolver};
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
@@ -237,8 +237,8 @@ async fn compare(
         differ(Reason::Size)
     } else if checksum {
         let (ha, hb) = futures::try_join!(
-            hash_object(src.store.as_ref(), &a.location, &ctx.cancel),
-            hash_object(dst.store.as_ref(), &b.location, &ctx.cancel),
+            hash_at(src, &a.location, &ctx.cancel),
+            hash_at(dst, &b.location, &ctx.cancel),
         )?;
         ctx.progress.add_bytes_done(a.size + b.size);
         if ha == hb {

@@ -79,7 +79,7 @@
 use super::{cancellable, wrong_body};
 use crate::decide::{Decision, decide, decide_by_hash, reason};
 use crate::error::store_exec_error;
-use crate::hash::hash_object;
+use crate::hash::hash_at;
 use crate::listing::{Entry, Filter, join, list};
 use crate::stores::{Resolved, StoreResolver};
 use bytes::Bytes;
@@ -400,11 +400,11 @@ async fn plan_file(
             let sh = match src_hash {
                 Some(h) => h,
                 None => {
-                    let h = hash_object(src.store.as_ref(), &entry.location, &ctx.cancel).await?;
+                    let h = hash_at(src, &entry.location, &ctx.cancel).await?;
                     *src_hash.insert(h)
                 }
             };
-            let dh = hash_object(d.loc.store.as_ref(), &existing.location, &ctx.cancel).await?;
+            let dh = hash_at(&d.loc, &existing.location, &ctx.cancel).await?;
             decision = decide_by_hash(&sh, &dh);
         }
         plan.push((decision, reason(mode, entry, existing, decision)));
@@ -450,7 +450,7 @@ async fn copy_file(
             let expected = match streamed_hash.or(hash) {
                 Some(h) => h,
                 // The kernel copied it without it passing through here: hash the source.
-                None => hash_object(src.store.as_ref(), &entry.location, &ctx.cancel).await?,
+                None => hash_at(src, &entry.location, &ctx.cancel).await?,
             };
             for i in std::mem::take(&mut written) {
                 match verify::confirm_written(ctx, &dests[i], &entry.rel_path, &expected).await {

@@ -19,25 +19,17 @@ use ferry_common::executor::ProgressCounters;
 use std::fs::File;
 use std::io::{ErrorKind, Read};
 use tokio_util::sync::CancellationToken;
-use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bytes per `copy_file_range` step of one file.
 const STEP: u64 = 64 * 1024 * 1024;
 
-/// The filesystem path of `path` when `loc` is a local (`file://`) location.
+/// The file on disk behind `path` of `loc`, when the location is local.
 pub(super) fn filesystem_path(loc: &Resolved, path: &Path) -> Option<PathBuf> {
-    if loc.url.scheme() != "file" {
-        return None;
-    }
-    // The resolver serves every file:// URL from a LocalFileSystem rooted at `/`; the
-    // same mapping (with its percent-decoding) gives the path on disk.
-    static ROOT: OnceLock<LocalFileSystem> = OnceLock::new();
-    ROOT.get_or_init(LocalFileSystem::new).path_to_filesystem(path).ok()
+    crate::stores::local_path(loc, path)
 }
 
 /// Copies `from` to `to` atomically, counting bytes (as they land) and the file (once

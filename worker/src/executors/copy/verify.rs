@@ -10,7 +10,7 @@
 //! (`?kind=manifest`) and per run (`GET /api/v1/runs/{id}/manifest`, CSV).
 
 use super::Dest;
-use crate::hash::hash_object;
+use crate::hash::hash_at;
 use crate::listing::join;
 use ferry_common::executor::{ExecContext, ExecError};
 use object_store::path::Path;
@@ -30,7 +30,7 @@ pub(super) async fn confirm_written(
     let loc = &dest.loc;
     let path: Path = join(&loc.prefix, rel_path)
         .map_err(|e| ExecError::Fatal(format!("destination path for {rel_path}: {e}")))?;
-    let got = hash_object(loc.store.as_ref(), &path, &ctx.cancel).await?;
+    let got = hash_at(loc, &path, &ctx.cancel).await?;
     if &got != expected {
         return Err(ExecError::Retryable(format!(
             "verification failed: {rel_path} at {} reads back as BLAKE3 {} but the source was {}",
