@@ -32,7 +32,9 @@ pub async fn hash_at(
         };
         let mut f = std::fs::File::open(&file).map_err(io)?;
         let mut hasher = blake3::Hasher::new();
-        let mut buf = vec![0u8; 256 << 10];
+        // On the blocking thread's stack: a heap buffer per file (or per thread) leaves each
+        // of the many blocking threads' allocator heaps holding pages.
+        let mut buf = [0u8; 64 << 10];
         loop {
             if cancel.is_cancelled() {
                 return Err(ExecError::Cancelled);
