@@ -124,6 +124,17 @@ struct Tally {
     bytes_deleted: u64,
 }
 
+impl Tally {
+    /// Adds a shard's counters for this destination (copied files and bytes, skipped
+    /// files and bytes, as [`ShardState::tallies`] holds them).
+    fn add_shard(&mut self, t: &[u64; 4]) {
+        self.files_copied += t[0];
+        self.bytes_copied += t[1];
+        self.files_skipped += t[2];
+        self.bytes_skipped += t[3];
+    }
+}
+
 /// One destination with what it already holds.
 struct Dest {
     loc: Resolved,
@@ -271,11 +282,10 @@ async fn run(
         .collect();
     let dest_locs: Vec<Resolved> = dests.iter().map(|d| d.loc.clone()).collect();
     let state = shard::run(ctx, task, &src, &dest_locs, files, shard::SourceShape::SingleObject, false).await?;
-    let mut tallies: Vec<Tally> = state
-        .tallies
-        .iter()
-        .map(|t| Tally { files_copied: t[0], bytes_copied: t[1], files_skipped: t[2], bytes_skipped: t[3], ..Tally::default() })
-        .collect();
+    let mut tallies = vec![Tally::default(); dest_locs.len()];
+    for (t, s) in tallies.iter_mut().zip(&state.tallies) {
+        t.add_shard(s);
+    }
     let mut manifest = verify::Manifest::default();
     manifest.extend(state.manifest);
     for ((d, extra), t) in dests.iter().zip(deletions).zip(tallies.iter_mut()) {

@@ -147,10 +147,7 @@ async fn publish(hub: &Arc<dyn ShardHub>, index: u32, files: Vec<ShardFile>) -> 
 /// Folds one shard's outcome into the parent's.
 fn add(tallies: &mut [Tally], manifest: &mut verify::Manifest, state: ShardState) {
     for (t, s) in tallies.iter_mut().zip(&state.tallies) {
-        t.files_copied += s[0];
-        t.bytes_copied += s[1];
-        t.files_skipped += s[2];
-        t.bytes_skipped += s[3];
+        t.add_shard(s);
     }
     manifest.extend(state.manifest);
 }
