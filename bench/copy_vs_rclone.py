@@ -14,6 +14,7 @@ after a mass delete.
     SMALL_FILES=5000 BIG_FILES=1 ROUNDS=1 python3 bench/copy_vs_rclone.py   # a quick look
     S3=0 python3 bench/copy_vs_rclone.py            # local → local only
     LOCAL=0 python3 bench/copy_vs_rclone.py         # local → S3 only
+    COPIES=0 S3=0 python3 bench/copy_vs_rclone.py   # the checks only
 
 SeaweedFS keeps deleted objects' space until its volumes are vacuumed; the script
 vacuums after every S3 copy, but still needs ~10 GB free while a 4 GiB copy lands.
@@ -44,6 +45,7 @@ ROUNDS = int(os.environ.get("ROUNDS", "3"))
 RCLONE_VERSION = "1.75.2"
 S3 = os.environ.get("S3", "1") != "0"
 LOCAL = os.environ.get("LOCAL", "1") != "0"
+COPIES = os.environ.get("COPIES", "1") != "0"
 HUGE_SIZE = int(os.environ.get("HUGE_SIZE_MIB", "4096")) * 1024 * 1024
 S3_ENV = {
     "RCLONE_CONFIG_SW_TYPE": "s3", "RCLONE_CONFIG_SW_PROVIDER": "Other",
@@ -181,7 +183,7 @@ def main():
     }
     s3_env = dict(S3_ENV, FERRY_CONNECTIONS=str(conns))
     results = {}
-    for name, src, files, size in data_sets if LOCAL else []:
+    for name, src, files, size in data_sets if LOCAL and COPIES else []:
         for r in range(ROUNDS):
             for tool, cmd in tools.items():
                 took, rss = timed(cmd(src))

@@ -22,32 +22,53 @@ pub async fn hash_at(
     let Some(file) = crate::stores::local_path(loc, path) else {
         return hash_object(loc.store.as_ref(), path, cancel).await;
     };
-    let cancel = cancel.clone();
-    let shown = path.to_string();
-    tokio::task::spawn_blocking(move || {
-        use std::io::Read;
-        let io = |e: std::io::Error| {
-            let msg = format!("{shown}: {e}");
-            if e.kind() == std::io::ErrorKind::NotFound { ExecError::Fatal(msg) } else { ExecError::Retryable(msg) }
-        };
-        let mut f = std::fs::File::open(&file).map_err(io)?;
-        let mut hasher = blake3::Hasher::new();
-        // On the blocking thread's stack: a heap buffer per file (or per thread) leaves each
-        // of the many blocking threads' allocator heaps holding pages.
-        let mut buf = [0u8; 64 << 10];
-        loop {
-            if cancel.is_cancelled() {
-                return Err(ExecError::Cancelled);
-            }
-            let n = f.read(&mut buf).map_err(io)?;
-            if n == 0 {
-                return Ok(hasher.finalize());
-            }
-            hasher.update(&buf[..n]);
+    let (cancel, shown) = (cancel.clone(), path.to_string());
+    tokio::task::spawn_blocking(move || hash_file(&file, &shown, &cancel))
+        .await
+        .map_err(|e| ExecError::Retryable(format!("hashing {path}: {e}")))?
+}
+
+/// The hashes of two files, as `check` compares them. Two local files are hashed in one
+/// blocking task: with many small files, handing work to the blocking pool costs more
+/// than reading them.
+pub async fn hash_pair(
+    a: (&crate::stores::Resolved, &Path),
+    b: (&crate::stores::Resolved, &Path),
+    cancel: &CancellationToken,
+) -> Result<(blake3::Hash, blake3::Hash), ExecError> {
+    match (crate::stores::local_path(a.0, a.1), crate::stores::local_path(b.0, b.1)) {
+        (Some(fa), Some(fb)) => {
+            let (cancel, sa, sb) = (cancel.clone(), a.1.to_string(), b.1.to_string());
+            tokio::task::spawn_blocking(move || Ok((hash_file(&fa, &sa, &cancel)?, hash_file(&fb, &sb, &cancel)?)))
+                .await
+                .map_err(|e| ExecError::Retryable(format!("hashing {}: {e}", a.1)))?
         }
-    })
-    .await
-    .map_err(|e| ExecError::Retryable(format!("hashing {path}: {e}")))?
+        _ => futures::try_join!(hash_at(a.0, a.1, cancel), hash_at(b.0, b.1, cancel)),
+    }
+}
+
+/// Hashes a local file on the calling (blocking) thread, stopping when `cancel` fires.
+fn hash_file(file: &std::path::Path, shown: &str, cancel: &CancellationToken) -> Result<blake3::Hash, ExecError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| {
+        let msg = format!("{shown}: {e}");
+        if e.kind() == std::io::ErrorKind::NotFound { ExecError::Fatal(msg) } else { ExecError::Retryable(msg) }
+    };
+    let mut f = std::fs::File::open(file).map_err(io)?;
+    let mut hasher = blake3::Hasher::new();
+    // On the blocking thread's stack: a heap buffer per file (or per thread) leaves each
+    // of the many blocking threads' allocator heaps holding pages.
+    let mut buf = [0u8; 64 << 10];
+    loop {
+        if cancel.is_cancelled() {
+            return Err(ExecError::Cancelled);
+        }
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            return Ok(hasher.finalize());
+        }
+        hasher.update(&buf[..n]);
+    }
 }
 
 /// The blake3 hash of the object at `path`, read as a stream. Stops with

@@ -25,7 +25,7 @@
 
 use super::{cancellable, wrong_body};
 use crate::error::store_exec_error;
-use crate::hash::hash_at;
+use crate::hash::hash_pair;
 use crate::listing::{Entry, Filter, Listing, list};
 use crate::stores::{Resolved, StoreResolver};
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
@@ -102,8 +102,8 @@ async fn run(
     let filter = Filter::new(&task.include, &task.exclude)?;
     let src = resolver.resolve_full(&task.source)?;
     let dst = resolver.resolve_full(&task.target)?;
-    let source = list_side(ctx, &src, &filter).await?;
-    let mut target = list_side(ctx, &dst, &filter).await?;
+    // Both sides at once: listing is I/O and system calls, and the sides are independent.
+    let (source, mut target) = tokio::try_join!(list_side(ctx, &src, &filter), list_side(ctx, &dst, &filter))?;
     if source.single_object && !target.single_object {
         // One named file was copied into a folder: only that file is in question there.
         target
@@ -236,10 +236,7 @@ async fn compare(
     let out = if a.size != b.size {
         differ(Reason::Size)
     } else if checksum {
-        let (ha, hb) = futures::try_join!(
-            hash_at(src, &a.location, &ctx.cancel),
-            hash_at(dst, &b.location, &ctx.cancel),
-        )?;
+        let (ha, hb) = hash_pair((src, &a.location), (dst, &b.location), &ctx.cancel).await?;
         ctx.progress.add_bytes_done(a.size + b.size);
         if ha == hb {
             None

@@ -94,37 +94,50 @@ impl Walker<'_> {
     /// Walks one folder; false once the receiver is gone (stop quietly).
     fn dir(&mut self, dir: &std::path::Path) -> Result<bool, object_store::Error> {
         let io = |e: std::io::Error| object_store::Error::Generic { store: "local", source: Box::new(e) };
-        let mut names: Vec<(Vec<u8>, PathBuf, bool)> = Vec::new();
+        // Per name: its sort key, its path, and for a file its size and time (`None` for a
+        // folder), so each file is stat'ed once.
+        let mut names: Vec<(Vec<u8>, PathBuf, Option<(u64, DateTime<Utc>)>)> = Vec::new();
         for item in std::fs::read_dir(dir).map_err(io)? {
             let item = item.map_err(io)?;
             let path = item.path();
-            // Follows symbolic links, as LocalFileSystem does; a dangling one is skipped.
-            let Ok(meta) = std::fs::metadata(&path) else { continue };
             let name = item.file_name();
             let mut key = name.as_encoded_bytes().to_vec();
-            if meta.is_dir() {
+            // The entry's type comes with the folder listing; a folder needs no stat and a
+            // file is stat'ed relative to the open folder. Symbolic links are followed, as
+            // LocalFileSystem does; a dangling one is skipped.
+            let Ok(kind) = item.file_type() else { continue };
+            if kind.is_dir() {
                 key.push(b'/');
-            } else if !meta.is_file() || is_staging(&name.to_string_lossy()) {
+                names.push((key, path, None));
                 continue;
             }
-            names.push((key, path, meta.is_dir()));
+            let meta = if kind.is_symlink() { std::fs::metadata(&path) } else { item.metadata() };
+            let Ok(meta) = meta else { continue };
+            if meta.is_dir() {
+                key.push(b'/');
+                names.push((key, path, None));
+                continue;
+            }
+            if !meta.is_file() || is_staging(&name.to_string_lossy()) {
+                continue;
+            }
+            let modified = meta.modified().map(DateTime::from).unwrap_or_default();
+            names.push((key, path, Some((meta.len(), modified))));
         }
         names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (_, path, is_dir) in names {
-            if is_dir {
+        for (_, path, file) in names {
+            let Some((size, last_modified)) = file else {
                 if !self.dir(&path)? {
                     return Ok(false);
                 }
                 continue;
-            }
-            let Ok(meta) = std::fs::metadata(&path) else { continue };
+            };
             let Ok(location) = Path::from_absolute_path(&path) else { continue };
             let Some(rel_path) = relative(&self.prefix, &location) else { continue };
             if !self.filter.matches(&rel_path) {
                 continue;
             }
-            let last_modified: DateTime<Utc> = meta.modified().map(DateTime::from).unwrap_or_default();
-            self.batch.push(Entry { rel_path, location, size: meta.len(), last_modified, e_tag: None });
+            self.batch.push(Entry { rel_path, location, size, last_modified, e_tag: None });
             if self.batch.len() >= BATCH {
                 let full = std::mem::replace(self.batch, Vec::with_capacity(BATCH));
                 if self.tx.blocking_send(Ok(full)).is_err() {
