@@ -510,14 +510,7 @@ async fn transfer(
     {
         return match local::copy(from, to, ctx.progress.clone(), ctx.cancel.clone()).await {
             Ok(n) => Ok((n, None, vec![None])),
-            Err(e) => {
-                let msg = format!("copying {} to {}: {e}", entry.rel_path, dests[*i].loc.url);
-                Ok((0, None, vec![Some(match e.kind() {
-                    std::io::ErrorKind::Interrupted => ExecError::Cancelled,
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => ExecError::Fatal(msg),
-                    _ => ExecError::Retryable(msg),
-                })]))
-            }
+            Err(e) => Ok((0, None, vec![Some(local::copy_error(e, &entry.rel_path, &dests[*i].loc.url))])),
         };
     }
     let read_err = |e| store_exec_error(&format!("reading {}", entry.location), e);
@@ -701,6 +694,7 @@ async fn pump(
 
 mod dry_run;
 mod local;
+mod local_batch;
 mod mirror;
 mod shard;
 mod sharded;

@@ -36,45 +36,65 @@ pub(super) fn filesystem_path(loc: &Resolved, path: &Path) -> Option<PathBuf> {
 /// published) in `progress`; returns the bytes copied. A cancellation ends it with
 /// [`ErrorKind::Interrupted`] and no staging file left behind.
 pub(super) async fn copy(from: PathBuf, to: PathBuf, progress: ProgressCounters, cancel: CancellationToken) -> std::io::Result<u64> {
-    tokio::task::spawn_blocking(move || {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let mut staging = OsString::from(to.as_os_str());
-        staging.push(format!("#{}{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
-        let staging = PathBuf::from(staging);
-        let mut src = File::open(&from)?;
-        let mut out = File::create_new(&staging).or_else(|e| {
-            // The folder may not exist yet; anything else is the real error.
-            let parent = to.parent().filter(|_| e.kind() == ErrorKind::NotFound).ok_or(e)?;
-            std::fs::create_dir_all(parent)?;
-            File::create_new(&staging)
-        })?;
-        let copied = (|| {
-            let mut total = 0u64;
-            loop {
-                if cancel.is_cancelled() {
-                    return Err(std::io::Error::new(ErrorKind::Interrupted, "cancelled"));
-                }
-                let n = std::io::copy(&mut (&mut src).take(STEP), &mut out)?;
-                total += n;
-                progress.add_done(0, n);
-                if n < STEP {
-                    return Ok(total);
-                }
+    tokio::task::spawn_blocking(move || copy_blocking(&from, &to, &progress, &cancel))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// [`copy`] on the calling thread, for callers already on a blocking thread (a batch of
+/// small files shares one hand-off to the blocking pool).
+pub(super) fn copy_blocking(
+    from: &std::path::Path,
+    to: &std::path::Path,
+    progress: &ProgressCounters,
+    cancel: &CancellationToken,
+) -> std::io::Result<u64> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut staging = OsString::from(to.as_os_str());
+    staging.push(format!("#{}{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+    let staging = PathBuf::from(staging);
+    let mut src = File::open(from)?;
+    let mut out = File::create_new(&staging).or_else(|e| {
+        // The folder may not exist yet; anything else is the real error.
+        let parent = to.parent().filter(|_| e.kind() == ErrorKind::NotFound).ok_or(e)?;
+        std::fs::create_dir_all(parent)?;
+        File::create_new(&staging)
+    })?;
+    let copied = (|| {
+        let mut total = 0u64;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(std::io::Error::new(ErrorKind::Interrupted, "cancelled"));
             }
-        })();
-        drop(out);
-        let published = copied.and_then(|n| std::fs::rename(&staging, &to).map(|()| n));
-        match published {
-            Ok(n) => {
-                progress.add_done(1, 0);
-                Ok(n)
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&staging);
-                Err(e)
+            let n = std::io::copy(&mut (&mut src).take(STEP), &mut out)?;
+            total += n;
+            progress.add_done(0, n);
+            if n < STEP {
+                return Ok(total);
             }
         }
-    })
-    .await
-    .map_err(std::io::Error::other)?
+    })();
+    drop(out);
+    let published = copied.and_then(|n| std::fs::rename(&staging, to).map(|()| n));
+    match published {
+        Ok(n) => {
+            progress.add_done(1, 0);
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            Err(e)
+        }
+    }
+}
+
+/// The executor error for a failed local copy of `rel_path` to `dest`.
+pub(super) fn copy_error(e: std::io::Error, rel_path: &str, dest: &url::Url) -> ferry_common::executor::ExecError {
+    use ferry_common::executor::ExecError;
+    let msg = format!("copying {rel_path} to {dest}: {e}");
+    match e.kind() {
+        ErrorKind::Interrupted => ExecError::Cancelled,
+        ErrorKind::NotFound | ErrorKind::PermissionDenied => ExecError::Fatal(msg),
+        _ => ExecError::Retryable(msg),
+    }
 }

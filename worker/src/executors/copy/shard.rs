@@ -59,6 +59,9 @@ pub(crate) async fn run(
                 .collect()
         };
     }
+    if super::local_batch::applies(ctx, task, src, &dests) {
+        return super::local_batch::run(ctx, task, src, &dests[0], entries).await;
+    }
     let mut state = ShardState { tallies: vec![[0; 4]; dests.len()], ..ShardState::default() };
     let mut failed: Vec<(u64, Option<ExecError>)> = vec![(0, None); dests.len()];
     let mut manifest = verify::Manifest::default();
@@ -105,7 +108,7 @@ pub(crate) async fn run(
 /// The error of a shard some destinations failed: each destination's outcome, so the
 /// healthy ones are seen to be done and the failing ones are named with their first
 /// error. Retryable unless every failure was permanent.
-fn failure(dests: &[Resolved], state: &ShardState, failed: Vec<(u64, Option<ExecError>)>) -> ExecError {
+pub(super) fn failure(dests: &[Resolved], state: &ShardState, failed: Vec<(u64, Option<ExecError>)>) -> ExecError {
     let bad = failed.iter().filter(|(n, _)| *n > 0).count();
     let retryable = failed.iter().any(|(_, e)| matches!(e, Some(ExecError::Retryable(_))));
     let mut parts = Vec::with_capacity(dests.len());
