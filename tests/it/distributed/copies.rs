@@ -70,8 +70,12 @@ async fn killed_workers_lose_nothing() {
         ..Opts::default()
     });
 
-    // `overwrite` defaults to `skip`: a new attempt keeps files of the same size.
-    let run_id = stack.start_run(&copy_spec("killed-workers", &src, &dst, &names, vec![])).await;
+    // `overwrite` defaults to `skip`: a new attempt keeps files of the same size. Local
+    // copies are fast enough to end before a kill lands, so the run gets a bandwidth
+    // budget (drawn from Redis by every worker): 500 MiB at 80 MiB/s is about 6 s.
+    let mut spec = copy_spec("killed-workers", &src, &dst, &names, vec![]);
+    spec["bandwidth"] = serde_json::json!("80MiB/s");
+    let run_id = stack.start_run(&spec).await;
 
     // file → (inode, mtime) of every file that was complete when a worker was killed.
     let mut verified: HashMap<String, Stamp> = HashMap::new();
@@ -128,7 +132,10 @@ async fn a_terminated_worker_hands_its_tasks_back_and_exits_0() {
         concurrency: 2,
         ..Opts::default()
     });
-    let run_id = stack.start_run(&copy_spec("terminated-worker", &src, &dst, &names, vec![])).await;
+    // Slowed as in `killed_workers_lose_nothing`: 400 MiB at 80 MiB/s.
+    let mut spec = copy_spec("terminated-worker", &src, &dst, &names, vec![]);
+    spec["bandwidth"] = serde_json::json!("80MiB/s");
+    let run_id = stack.start_run(&spec).await;
     wait_files(&dst, 20).await;
     let victim = busy_worker(&stack, &run_id).await;
 
