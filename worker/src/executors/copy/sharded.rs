@@ -9,7 +9,8 @@
 //!
 //! A copy that fits in one shard runs it inline, as before sharding existed. A larger one
 //! publishes every shard through the [`ShardHub`] (to any worker on the task's queue),
-//! gives its worker slot back, and waits: it sums the shards' reported progress into its
+//! never more than [`MAX_OUTSTANDING`] unfinished at once, gives its worker slot back,
+//! and waits: it sums the shards' reported progress into its
 //! own and finishes when they all have, failing with the first shard that failed. Without
 //! a hub (tests, embedding), shards run inline one after another.
 //!
@@ -30,6 +31,9 @@ use std::time::Duration;
 
 /// How often a waiting parent reads its shards' states.
 const POLL_EVERY: Duration = Duration::from_millis(200);
+/// Shards published and not yet finished before the planner waits: enough to keep many
+/// workers busy, few enough that pending shards stay a few tens of MiB.
+const MAX_OUTSTANDING: u32 = 32;
 
 /// Runs a copy whose source is a prefix.
 pub(super) async fn run(
@@ -53,6 +57,7 @@ pub(super) async fn run(
     let mut published = 0u32;
     let mut manifest = verify::Manifest::default();
     let hub = ctx.shards.clone();
+    let mut watch = Watch::default();
 
     while let Some(row) = merge.next().await? {
         if ctx.cancel.is_cancelled() {
@@ -93,6 +98,7 @@ pub(super) async fn run(
             current_bytes = 0;
             match &hub {
                 Some(hub) => {
+                    watch.make_room(ctx, hub.as_ref(), published).await?;
                     publish(hub, published, files).await?;
                     published += 1;
                 }
@@ -104,6 +110,7 @@ pub(super) async fn run(
     if !current.is_empty() {
         match (&hub, published) {
             (Some(hub), 1..) => {
+                watch.make_room(ctx, hub.as_ref(), published).await?;
                 publish(hub, published, std::mem::take(&mut current)).await?;
                 published += 1;
             }
@@ -111,7 +118,7 @@ pub(super) async fn run(
         }
     }
     if let (Some(hub), 1..) = (&hub, published) {
-        for state in wait(ctx, hub.as_ref(), published).await? {
+        for state in watch.finish(ctx, hub.as_ref(), published).await? {
             add(&mut tallies, &mut manifest, state);
         }
     }
@@ -152,11 +159,17 @@ fn add(tallies: &mut [Tally], manifest: &mut verify::Manifest, state: ShardState
     manifest.extend(state.manifest);
 }
 
-/// Waits for `count` published shards, moving their progress into the parent's.
-async fn wait(ctx: &ExecContext, hub: &dyn ShardHub, count: u32) -> Result<Vec<ShardState>, ExecError> {
-    hub.release_slot();
-    let (mut seen_files, mut seen_bytes) = (0u64, 0u64);
-    loop {
+/// Follows the published shards of one attempt: their progress goes into the parent's,
+/// and the first failure ends the wait.
+#[derive(Default)]
+struct Watch {
+    seen_files: u64,
+    seen_bytes: u64,
+}
+
+impl Watch {
+    /// One look at the shards' states, after a pause.
+    async fn poll(&mut self, ctx: &ExecContext, hub: &dyn ShardHub) -> Result<HashMap<u32, ShardState>, ExecError> {
         tokio::select! {
             _ = ctx.cancel.cancelled() => return Err(ExecError::Cancelled),
             _ = tokio::time::sleep(POLL_EVERY) => {}
@@ -165,24 +178,50 @@ async fn wait(ctx: &ExecContext, hub: &dyn ShardHub, count: u32) -> Result<Vec<S
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read shard states; trying again");
-                continue;
+                return Ok(HashMap::new());
             }
         };
         let files: u64 = states.values().map(|s| s.files_done).sum();
         let bytes: u64 = states.values().map(|s| s.bytes_done).sum();
-        if files > seen_files || bytes > seen_bytes {
-            ctx.progress.add_done(files.saturating_sub(seen_files), bytes.saturating_sub(seen_bytes));
-            seen_files = seen_files.max(files);
-            seen_bytes = seen_bytes.max(bytes);
+        if files > self.seen_files || bytes > self.seen_bytes {
+            ctx.progress.add_done(files.saturating_sub(self.seen_files), bytes.saturating_sub(self.seen_bytes));
+            self.seen_files = self.seen_files.max(files);
+            self.seen_bytes = self.seen_bytes.max(bytes);
         }
         if let Some((error, retryable)) = states.values().find_map(|s| s.error.clone()) {
             return Err(if retryable { ExecError::Retryable(error) } else { ExecError::Fatal(error) });
         }
-        let done = (0..count).all(|i| states.get(&i).is_some_and(|s| s.done));
-        if done {
-            let mut states: Vec<(u32, ShardState)> = states.into_iter().filter(|(i, _)| *i < count).collect();
-            states.sort_by_key(|(i, _)| *i);
-            return Ok(states.into_iter().map(|(_, s)| s).collect());
+        Ok(states)
+    }
+
+    /// Waits until fewer than [`MAX_OUTSTANDING`] of the `published` shards are unfinished,
+    /// so the planner never runs far ahead of the workers (and queued shards, in the
+    /// broker or in this process, stay bounded whatever the size of the tree).
+    async fn make_room(&mut self, ctx: &ExecContext, hub: &dyn ShardHub, published: u32) -> Result<(), ExecError> {
+        if published < MAX_OUTSTANDING {
+            return Ok(());
+        }
+        // The planner waits from here on: its slot can run shards meanwhile.
+        hub.release_slot();
+        loop {
+            let states = self.poll(ctx, hub).await?;
+            let done = states.values().filter(|s| s.done).count() as u32;
+            if published.saturating_sub(done) < MAX_OUTSTANDING {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Waits for all `count` published shards; their final states, in index order.
+    async fn finish(&mut self, ctx: &ExecContext, hub: &dyn ShardHub, count: u32) -> Result<Vec<ShardState>, ExecError> {
+        hub.release_slot();
+        loop {
+            let states = self.poll(ctx, hub).await?;
+            if (0..count).all(|i| states.get(&i).is_some_and(|s| s.done)) {
+                let mut states: Vec<(u32, ShardState)> = states.into_iter().filter(|(i, _)| *i < count).collect();
+                states.sort_by_key(|(i, _)| *i);
+                return Ok(states.into_iter().map(|(_, s)| s).collect());
+            }
         }
     }
 }
