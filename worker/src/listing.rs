@@ -150,7 +150,7 @@ pub async fn list(loc: &Resolved, filter: &Filter) -> Result<Listing, object_sto
 
 /// Whether anything at all is at a prefix: a local folder (even empty, or with only
 /// filtered-out files), or any object under it.
-async fn anything_at(loc: &Resolved) -> Result<bool, object_store::Error> {
+pub async fn anything_at(loc: &Resolved) -> Result<bool, object_store::Error> {
     if loc.url.scheme() == "file"
         && let Ok(path) = loc.url.to_file_path()
     {

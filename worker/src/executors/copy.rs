@@ -80,7 +80,7 @@ use super::{cancellable, wrong_body};
 use crate::decide::{Decision, decide, decide_by_hash, reason};
 use crate::error::store_exec_error;
 use crate::hash::hash_at;
-use crate::listing::{Entry, Filter, join, list};
+use crate::listing::{Entry, Filter, anything_at, join, list};
 use crate::stores::{Resolved, StoreResolver};
 use bytes::Bytes;
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
@@ -211,7 +211,8 @@ async fn run(
     }
 
     if !task.unpack && !task.dry_run && names_prefix(&src).await? {
-        if !prefix_exists(&src).await? {
+        let exists = anything_at(&src).await.map_err(|e| store_exec_error(&format!("listing {}", src.url), e))?;
+        if !exists {
             return Err(ExecError::Fatal(format!("source {} not found", task.source.url)));
         }
         return sharded::run(ctx, task, &src, &dest_locs, &filter).await;
@@ -311,21 +312,6 @@ async fn names_prefix(src: &Resolved) -> Result<bool, ExecError> {
         Ok(_) => Ok(false),
         Err(object_store::Error::NotFound { .. }) => Ok(true),
         Err(e) => Err(store_exec_error(&format!("looking up {}", src.url), e)),
-    }
-}
-
-/// Whether anything is there: a local folder (even empty), or any object under the prefix.
-async fn prefix_exists(src: &Resolved) -> Result<bool, ExecError> {
-    if src.url.scheme() == "file"
-        && let Ok(path) = src.url.to_file_path()
-    {
-        return Ok(tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_dir()));
-    }
-    let prefix = (!src.prefix.is_root()).then_some(&src.prefix);
-    match src.store.list(prefix).next().await {
-        None => Ok(false),
-        Some(Ok(_)) => Ok(true),
-        Some(Err(e)) => Err(store_exec_error(&format!("listing {}", src.url), e)),
     }
 }
 
