@@ -86,15 +86,15 @@ pub trait Executor: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
     /// Runs one attempt. Must be idempotent: a redelivered attempt skips finished work.
     async fn execute(&self, ctx: &ExecContext, body: &TaskBody) -> Result<TaskOutput, ExecError>;
-    /// Runs one shard of a sharded attempt (see [`crate::shards`]); `recheck` when the
-    /// shard came back from a worker that died, so what already landed is looked up
-    /// again. Only kinds that shard implement it.
+    /// Runs one shard of a sharded attempt (see [`crate::shards`]). The planner's view of
+    /// the destinations may be stale by now (a redelivery, or a shard of an attempt that
+    /// was replaced while it waited), so an implementation looks them up again. Only
+    /// kinds that shard implement it.
     async fn execute_shard(
         &self,
         _ctx: &ExecContext,
         body: &TaskBody,
         _order: &crate::shards::ShardOrder,
-        _recheck: bool,
     ) -> Result<crate::shards::ShardState, ExecError> {
         Err(ExecError::Fatal(format!("`{}` tasks are not sharded", body.kind())))
     }

@@ -115,6 +115,27 @@ impl Shared {
         }
     }
 
+    /// What an executor gets for running `msg` (an attempt, or a shard when `shards` is
+    /// `None`): its ids, counters, cancel token and bandwidth budgets.
+    pub(crate) fn exec_context(
+        &self,
+        msg: &TaskMessage,
+        progress: &ProgressCounters,
+        cancel: &CancellationToken,
+        shards: Option<Arc<dyn ferry_common::shards::ShardHub>>,
+    ) -> ExecContext {
+        ExecContext {
+            task_id: msg.task_id,
+            run_id: msg.run_id,
+            tenant_id: msg.tenant_id,
+            attempt: msg.attempt,
+            progress: progress.clone(),
+            cancel: cancel.clone(),
+            throttle: Throttle::new(msg.bandwidth.clone(), self.coordinator.clone()),
+            shards,
+        }
+    }
+
     fn event(&self, msg: &TaskMessage, kind: EventKind) -> TaskEvent {
         TaskEvent {
             task_id: msg.task_id,
@@ -321,21 +342,13 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
         });
     };
     let token = shared.hard_stop.child_token();
-    let ctx = ExecContext {
-        task_id: msg.task_id,
-        run_id: msg.run_id,
-        tenant_id: msg.tenant_id,
-        attempt: msg.attempt,
-        progress: progress.clone(),
-        cancel: token.clone(),
-        throttle: Throttle::new(msg.bandwidth.clone(), shared.coordinator.clone()),
-        shards: Some(Arc::new(AttemptShardHub {
-            broker: shared.broker.clone(),
-            coordinator: shared.coordinator.clone(),
-            template: msg.clone(),
-            slot: slot.clone(),
-        })),
-    };
+    let hub = Arc::new(AttemptShardHub {
+        broker: shared.broker.clone(),
+        coordinator: shared.coordinator.clone(),
+        template: msg.clone(),
+        slot: slot.clone(),
+    });
+    let ctx = shared.exec_context(msg, progress, &token, Some(hub));
     let body = msg.body.clone();
     let mut handle = tokio::spawn(
         async move { executor.execute(&ctx, &body).await }.instrument(tracing::Span::current()),

@@ -6,10 +6,9 @@
 
 use crate::attempt::Shared;
 use ferry_common::broker::Delivery;
-use ferry_common::executor::{ExecContext, ExecError, ProgressCounters};
+use ferry_common::executor::{ExecError, ProgressCounters};
 use ferry_common::messages::TaskMessage;
 use ferry_common::shards::ShardState;
-use ferry_common::throttle::Throttle;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{Instrument, info, warn};
@@ -24,29 +23,17 @@ pub(crate) async fn run<P: Send>(shared: Arc<Shared>, delivery: Delivery<TaskMes
     let span = tracing::info_span!("shard", task_id = %msg.task_id, attempt = msg.attempt, shard = order.index, key = %msg.key);
     async move {
         let _permit = permit;
-        // Always look again: the planner's view may be stale (a redelivery, or a shard of an
-        // attempt that was replaced while the shard waited in the queue).
-        let recheck = true;
         let progress = ProgressCounters::default();
         let token = shared.hard_stop.child_token();
         let outcome = match shared.registry.get(msg.body.kind()) {
             None => Err(ExecError::Fatal(format!("this worker has no executor for kind `{}`", msg.body.kind()))),
             Some(executor) => {
-                let ctx = ExecContext {
-                    task_id: msg.task_id,
-                    run_id: msg.run_id,
-                    tenant_id: msg.tenant_id,
-                    attempt: msg.attempt,
-                    progress: progress.clone(),
-                    cancel: token.clone(),
-                    throttle: Throttle::new(msg.bandwidth.clone(), shared.coordinator.clone()),
-                    shards: None,
-                };
+                let ctx = shared.exec_context(&msg, &progress, &token, None);
                 let body = msg.body.clone();
                 let index = order.index;
                 let order = order.clone();
                 let handle = tokio::spawn(
-                    async move { executor.execute_shard(&ctx, &body, &order, recheck).await }.in_current_span(),
+                    async move { executor.execute_shard(&ctx, &body, &order).await }.in_current_span(),
                 );
                 watch(&shared, &msg, index, &progress, &token, handle).await
             }

@@ -176,7 +176,6 @@ impl Executor for CopyExecutor {
         ctx: &ExecContext,
         body: &TaskBody,
         order: &ShardOrder,
-        recheck: bool,
     ) -> Result<ShardState, ExecError> {
         let TaskBody::Copy(task) = body else {
             return Err(wrong_body("copy", body));
@@ -187,7 +186,7 @@ impl Executor for CopyExecutor {
             .iter()
             .map(|d| self.resolver.resolve_full(d))
             .collect::<Result<Vec<_>, _>>()?;
-        shard::run(ctx, task, &src, &dests, order.files.clone(), shard::SourceShape::Prefix, recheck).await
+        shard::run(ctx, task, &src, &dests, order.files.clone(), shard::SourceShape::Prefix, true).await
     }
 }
 
