@@ -84,7 +84,7 @@ use crate::listing::{Entry, Filter, anything_at, join, list};
 use crate::stores::{Resolved, StoreResolver};
 use bytes::Bytes;
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
-use ferry_common::shards::{SeenFile, ShardFile, ShardOrder, ShardState};
+use ferry_common::shards::{ShardFile, ShardOrder, ShardState};
 use ferry_common::spec::{CopyTask, Overwrite, TaskBody, Verify};
 use futures::stream::BoxStream;
 use futures::StreamExt;
@@ -239,60 +239,49 @@ async fn run(
         )));
     }
 
-    let mut dests = Vec::with_capacity(dest_locs.len());
-    for loc in dest_locs {
-        let l = cancellable(&ctx.cancel, async {
-            list(&loc, &filter)
-                .await
-                .map_err(|e| store_exec_error(&format!("listing {}", loc.url), e))
-        })
-        .await?;
-        let existing = l
-            .entries
-            .into_iter()
-            .map(|e| (e.rel_path.clone(), e))
-            .collect();
-        dests.push(Dest { loc, existing });
-    }
-
-    let deletions = mirror::plan(task, &listing, &dests)?;
-
-    let n_dest = dests.len() as u64;
+    let n_dest = dest_locs.len() as u64;
     let files_total = listing.entries.len() as u64 * n_dest;
     let bytes_total = listing.total_bytes() * n_dest;
-    ctx.progress.add_total(files_total, bytes_total);
 
     if task.dry_run {
+        let mut dests = Vec::with_capacity(dest_locs.len());
+        for loc in dest_locs {
+            let l = cancellable(&ctx.cancel, async {
+                list(&loc, &filter)
+                    .await
+                    .map_err(|e| store_exec_error(&format!("listing {}", loc.url), e))
+            })
+            .await?;
+            let existing = l.entries.into_iter().map(|e| (e.rel_path.clone(), e)).collect();
+            dests.push(Dest { loc, existing });
+        }
+        let deletions = mirror::plan(task, &listing, &dests)?;
+        ctx.progress.add_total(files_total, bytes_total);
         return dry_run::run(ctx, task, &src, &dests, listing.entries, deletions).await;
     }
 
-    // A single file (prefixes go through `sharded`): one inline shard.
+    // A single file (prefixes go through `sharded`): one inline shard, which looks the
+    // file up at each destination rather than listing the destination folders. Only the
+    // refusal of a single-file mirror is wanted from the mirror plan.
+    mirror::plan(task, &listing, &[])?;
+    ctx.progress.add_total(files_total, bytes_total);
     let files = listing
         .entries
         .into_iter()
         .map(|e| ShardFile {
-            dests: dests
-                .iter()
-                .map(|d| d.existing.get(&e.rel_path).map(|x| SeenFile { size: x.size, modified: x.last_modified }))
-                .collect(),
+            dests: vec![None; dest_locs.len()],
             path: e.rel_path,
             size: e.size,
             modified: e.last_modified,
         })
         .collect();
-    let dest_locs: Vec<Resolved> = dests.iter().map(|d| d.loc.clone()).collect();
-    let state = shard::run(ctx, task, &src, &dest_locs, files, shard::SourceShape::SingleObject, false).await?;
+    let state = shard::run(ctx, task, &src, &dest_locs, files, shard::SourceShape::SingleObject, true).await?;
     let mut tallies = vec![Tally::default(); dest_locs.len()];
     for (t, s) in tallies.iter_mut().zip(&state.tallies) {
         t.add_shard(s);
     }
     let mut manifest = verify::Manifest::default();
     manifest.extend(state.manifest);
-    for ((d, extra), t) in dests.iter().zip(deletions).zip(tallies.iter_mut()) {
-        let (files, bytes) = mirror::delete(ctx, d, extra).await?;
-        t.files_deleted = files;
-        t.bytes_deleted = bytes;
-    }
 
     let mut result = result_json(files_total, bytes_total, task, &tallies);
     let report = (task.verify == Verify::Checksum).then(|| {
