@@ -47,62 +47,9 @@ impl From<PipelineRow> for Pipeline {
     }
 }
 
-/// Lifecycle of a run: `queued → running → succeeded | failed | cancelled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RunState {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-impl From<ferry_common::state::RunState> for RunState {
-    fn from(s: ferry_common::state::RunState) -> Self {
-        use ferry_common::state::RunState as S;
-        match s {
-            S::Queued => RunState::Queued,
-            S::Running => RunState::Running,
-            S::Succeeded => RunState::Succeeded,
-            S::Failed => RunState::Failed,
-            S::Cancelled => RunState::Cancelled,
-        }
-    }
-}
-
-/// Lifecycle of a task: `pending → waiting → queued → running → succeeded | failed |
-/// skipped | cancelled`, with `retrying` between attempts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskState {
-    Pending,
-    Waiting,
-    Queued,
-    Running,
-    Retrying,
-    Succeeded,
-    Failed,
-    Skipped,
-    Cancelled,
-}
-
-impl From<ferry_common::state::TaskState> for TaskState {
-    fn from(s: ferry_common::state::TaskState) -> Self {
-        use ferry_common::state::TaskState as S;
-        match s {
-            S::Pending => TaskState::Pending,
-            S::Waiting => TaskState::Waiting,
-            S::Queued => TaskState::Queued,
-            S::Running => TaskState::Running,
-            S::Retrying => TaskState::Retrying,
-            S::Succeeded => TaskState::Succeeded,
-            S::Failed => TaskState::Failed,
-            S::Skipped => TaskState::Skipped,
-            S::Cancelled => TaskState::Cancelled,
-        }
-    }
-}
+/// The domain's states are the API's: their schema is derived on the type itself, so
+/// a new state reaches clients without a mirror enum to keep in step.
+pub use ferry_common::state::{RunState, TaskState};
 
 /// Progress of a run, summed over its tasks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -183,7 +130,7 @@ impl Run {
         Run {
             id: row.id,
             pipeline_id: row.pipeline_id,
-            state: row.state.into(),
+            state: row.state,
             cancel_requested: row.cancel_requested,
             error: row.error,
             created_at: row.created_at,
@@ -234,7 +181,7 @@ impl From<TaskRow> for Task {
             run_id: row.run_id,
             key: row.key,
             kind: row.kind,
-            state: row.state.into(),
+            state: row.state,
             attempt: row.attempt,
             depends_on: row.depends_on,
             started_at: row.started_at,
@@ -355,11 +302,9 @@ pub struct DependencyState {
 
 /// A pipeline spec, as `POST`/`PUT /api/v1/pipelines` read it (JSON or YAML).
 ///
-/// Only the outline is described here; every task kind has its own fields (`copy`:
-/// `source`, `destination(s)`, `include`, `exclude`, `overwrite`, `delete_extraneous`,
-/// `max_delete`; `check`: `source`, `target`, `mode`, `include`, `exclude`; `noop`:
-/// none). The server checks the whole
-/// document and lists every problem it finds in a `422` answer.
+/// The outline is described here; the fields each task kind adds are in the `TaskBody`
+/// schema (one variant per kind, chosen by `kind`). The server checks the whole document
+/// and lists every problem it finds in a `422` answer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "name": "mirror-landing",
@@ -384,12 +329,12 @@ pub struct PipelineSpec {
     pub tasks: Vec<TaskSpec>,
 }
 
-/// One task of a pipeline spec; fields beyond these depend on `kind`.
+/// One task of a pipeline spec; the fields beyond these are its kind's (see `TaskBody`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TaskSpec {
     /// Unique within the pipeline.
     pub id: String,
-    /// `copy`, `check` or `noop`.
+    /// One of the registered kinds (`copy`, `check`, `noop`, …); see `TaskBody`.
     pub kind: String,
     /// Ids of tasks that must succeed first.
     #[serde(default)]

@@ -19,6 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
             `limit`; pass `next_cursor` back as `cursor` until it is null.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
+    // Each task kind's fields, from the kind list in `ferry_common::kinds` (a new kind
+    // reaches the document through `TaskBody` without a line here).
+    components(schemas(ferry_common::spec::TaskBody)),
     modifiers(&BearerAuth),
     tags(
         (name = "pipelines", description = "Pipeline definitions (specs)."),

@@ -13,6 +13,7 @@ pub mod dag;
 pub mod error;
 pub mod executor;
 pub mod inproc;
+pub mod kinds;
 pub mod location;
 pub mod messages;
 pub mod settings;

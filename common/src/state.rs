@@ -10,7 +10,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Lifecycle of a run: `queued → running → succeeded | failed | cancelled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunState {
     Queued,
@@ -22,7 +22,7 @@ pub enum RunState {
 
 /// Lifecycle of a task: `pending → waiting → queued → running → succeeded | failed |
 /// skipped | cancelled`, with `retrying` between attempts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskState {
     Pending,

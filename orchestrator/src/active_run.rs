@@ -7,7 +7,7 @@ use crate::transitions::{created, move_run, move_task};
 use chrono::{DateTime, Utc};
 use ferry_common::dag;
 use ferry_common::messages::{EventKind, Outcome, Progress, TaskEvent, TaskMessage};
-use ferry_common::spec::{PipelineSpec, TaskBody};
+use ferry_common::spec::PipelineSpec;
 use ferry_common::throttle::BandwidthBudget;
 use ferry_common::state::{RunState, TaskState};
 use ferry_store::{RunRow, TaskRow, TransitionRow};
@@ -347,10 +347,7 @@ impl ActiveRun {
     /// pipeline's, shared by every task of this run (`run:<id>`).
     fn budgets(&self, i: usize) -> Vec<BandwidthBudget> {
         let t = &self.tasks[i];
-        let own = match &self.spec.tasks[self.spec_index[i]].body {
-            TaskBody::Copy(c) => c.bandwidth,
-            _ => None,
-        };
+        let own = self.spec.tasks[self.spec_index[i]].body.as_kind().body_bandwidth();
         let mut budgets = Vec::new();
         if let Some(b) = own {
             budgets.push(BandwidthBudget { key: format!("task:{}", t.id), bytes_per_sec: b.bytes_per_sec() });

@@ -6,7 +6,7 @@ use super::{spec_file, summary};
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use ferry::embedded::Embedded;
-use ferry_common::spec::{PipelineSpec, TaskBody};
+use ferry_common::spec::PipelineSpec;
 use ferry_common::state::RunState;
 use ferry_store::{DEFAULT_TENANT, PageRequest, PipelineRow, Store, StoreError};
 use std::path::PathBuf;
@@ -90,13 +90,11 @@ async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: bool, dry_r
     Ok(final_run.state)
 }
 
-/// The spec with `dry_run: true` on every copy.
+/// The spec with every task that changes data turned into a dry run.
 fn as_dry_run(spec: &PipelineSpec) -> PipelineSpec {
     let mut spec = spec.clone();
     for task in &mut spec.tasks {
-        if let TaskBody::Copy(copy) = &mut task.body {
-            copy.dry_run = true;
-        }
+        task.body.as_kind_mut().body_set_dry_run();
     }
     spec
 }

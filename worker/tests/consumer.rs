@@ -325,7 +325,7 @@ async fn a_copy_from_a_missing_source_fails_for_good() {
 #[tokio::test]
 async fn a_kind_without_executor_fails_for_good() {
     let mut reg = Registry::new();
-    reg.register(Arc::new(ferry_worker::executors::NoopExecutor));
+    reg.register(Arc::new(ferry_worker::executors::noop::NoopExecutor));
     let mut h = start(reg, config()).await;
     let m = message(copy_body("file:///a/".into(), "file:///b/".into()));
     h.publish(&m).await;

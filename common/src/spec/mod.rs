@@ -10,7 +10,6 @@ mod bandwidth;
 mod byte_size;
 mod check;
 mod duration;
-mod fields;
 mod max_delete;
 mod parse;
 mod resolve;
@@ -24,6 +23,7 @@ pub use duration::HumanDuration;
 pub use max_delete::MaxDelete;
 pub use parse::{SpecFormat, decode, parse_spec, parse_value};
 pub use types::*;
+pub use crate::kinds::{CheckMode, CheckTask, CopyTask, NoopTask, Overwrite, TaskBody, TaskKind, Verify};
 pub use validate::{ValidationContext, validate};
 
 use serde::{Deserialize, Serialize};

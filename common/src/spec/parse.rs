@@ -1,10 +1,17 @@
 //! First pass: raw document → typed spec, collecting every structural problem.
 
-use super::fields::{self, DEFAULTS_FIELDS, PIPELINE_FIELDS, RETRY_FIELDS, TASK_COMMON_FIELDS};
-use super::{
-    CheckTask, CopyTask, HumanDuration, NoopTask, PipelineSpec, RetryPolicy, SpecProblem, TaskBody, TaskSpec,
-};
+use super::{HumanDuration, PipelineSpec, RetryPolicy, SpecProblem, TaskSpec};
+use crate::kinds::{KIND_NAMES, find_kind, registry_typed as typed};
 use serde_json::{Map, Value};
+
+/// Top-level fields of a pipeline.
+const PIPELINE_FIELDS: &[&str] = &["name", "description", "defaults", "bandwidth", "tasks"];
+/// Fields of `defaults`.
+const DEFAULTS_FIELDS: &[&str] = &["retries", "timeout"];
+/// Fields of a retry policy.
+const RETRY_FIELDS: &[&str] = &["max", "backoff", "initial", "max_delay"];
+/// Fields every task has whatever its kind; the kind adds its own.
+const TASK_COMMON_FIELDS: &[&str] = &["id", "kind", "depends_on", "retries", "timeout"];
 
 /// The text encoding of a spec. Both carry the same schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,17 +102,13 @@ fn parse_task(item: Value, path: &str, problems: &mut Vec<SpecProblem>) -> Optio
             problems.push(SpecProblem::new(path, format!("missing required field `{key}`")));
         }
     }
-    let kind = task.get("kind").cloned();
-    let own_fields = match &kind {
-        Some(Value::String(kind)) => match fields::kind_fields(kind) {
-            Some(f) => f,
+    let kind = match task.get("kind") {
+        Some(Value::String(name)) => match find_kind(name) {
+            Some(kind) => kind,
             None => {
                 problems.push(SpecProblem::new(
                     format!("{path}.kind"),
-                    format!(
-                        "unknown kind `{kind}`; known kinds: {}",
-                        fields::kind_names().join(", ")
-                    ),
+                    format!("unknown kind `{name}`; known kinds: {}", KIND_NAMES.join(", ")),
                 ));
                 return None;
             }
@@ -116,32 +119,23 @@ fn parse_task(item: Value, path: &str, problems: &mut Vec<SpecProblem>) -> Optio
         }
         None => return None,
     };
-    let allowed: Vec<&str> = TASK_COMMON_FIELDS.iter().chain(own_fields).copied().collect();
+    let allowed: Vec<&str> = TASK_COMMON_FIELDS.iter().chain(kind.fields).copied().collect();
     unknown_fields(&task, &allowed, &format!("{path}."), problems);
     if let Some(Value::Object(retries)) = task.get("retries") {
         unknown_fields(retries, RETRY_FIELDS, &format!("{path}.retries."), problems);
     }
-    if let Some(single) = task.remove("destination") {
-        if task.contains_key("destinations") {
-            problems.push(SpecProblem::new(
-                format!("{path}.destination"),
-                "give either `destination` or `destinations`, not both",
-            ));
-        } else {
-            task.insert("destinations".into(), Value::Array(vec![single]));
-        }
-    }
     // Header and body are deserialized apart so a type error names its exact field
     // (serde loses the path through a flattened, tagged enum).
     let mut body = Map::new();
-    for key in own_fields {
+    for key in kind.fields {
         if let Some(v) = task.remove(*key) {
             body.insert((*key).to_string(), v);
         }
     }
+    (kind.normalize)(&mut body, path, problems);
     task.remove("kind");
     let header = typed::<TaskHeader>(Value::Object(task), &format!("{path}."), problems);
-    let body = typed_body(kind.as_ref().and_then(Value::as_str)?, body, path, problems);
+    let body = (kind.typed)(Value::Object(body), &format!("{path}."), problems);
     let (header, body) = (header?, body?);
     Some(TaskSpec {
         id: header.id,
@@ -163,48 +157,15 @@ struct TaskHeader {
     timeout: Option<HumanDuration>,
 }
 
-fn typed_body(kind: &str, body: Map<String, Value>, path: &str, problems: &mut Vec<SpecProblem>) -> Option<TaskBody> {
-    let prefix = format!("{path}.");
-    let value = Value::Object(body);
-    match kind {
-        "copy" => typed::<CopyTask>(value, &prefix, problems).map(TaskBody::Copy),
-        "check" => typed::<CheckTask>(value, &prefix, problems).map(TaskBody::Check),
-        "noop" => typed::<NoopTask>(value, &prefix, problems).map(TaskBody::Noop),
-        _ => None,
-    }
-}
-
 fn unknown_fields(obj: &Map<String, Value>, allowed: &[&str], prefix: &str, out: &mut Vec<SpecProblem>) {
     for key in obj.keys() {
         if !allowed.contains(&key.as_str()) {
-            let mut known: Vec<&str> = allowed.iter().copied().filter(|k| *k != "destination").collect();
+            let mut known: Vec<&str> = allowed.to_vec();
             known.sort_unstable();
             out.push(SpecProblem::new(
                 format!("{prefix}{key}"),
                 format!("unknown field `{key}`; expected one of: {}", known.join(", ")),
             ));
-        }
-    }
-}
-
-/// Deserializes one part, turning serde's message into a problem at the right path.
-fn typed<T: serde::de::DeserializeOwned>(
-    value: Value,
-    prefix: &str,
-    problems: &mut Vec<SpecProblem>,
-) -> Option<T> {
-    match serde_path_to_error::deserialize::<_, T>(value) {
-        Ok(v) => Some(v),
-        Err(err) => {
-            let inner = err.path().to_string();
-            let path = match (prefix.trim_end_matches('.'), inner.as_str()) {
-                ("", ".") => "$".to_string(),
-                ("", p) => p.to_string(),
-                (pre, ".") => pre.to_string(),
-                (pre, p) => format!("{pre}.{p}"),
-            };
-            problems.push(SpecProblem::new(path, err.into_inner().to_string()));
-            None
         }
     }
 }

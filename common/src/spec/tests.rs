@@ -62,6 +62,8 @@ tasks:
     );
     assert!(has(&p, "colour", "unknown field `colour`"), "{p:?}");
     assert!(has(&p, "tasks[0].kind", "unknown kind `teleport`"), "{p:?}");
+    let known = format!("known kinds: {}", crate::kinds::KIND_NAMES.join(", "));
+    assert!(has(&p, "tasks[0].kind", &known), "{p:?}");
     assert!(has(&p, "tasks[1].speed", "unknown field"), "{p:?}");
     assert!(has(&p, "tasks[1].size", "unknown field"), "{p:?}");
 }

@@ -1,10 +1,10 @@
 //! The typed spec. Field names here are the names users write; keep them stable.
 
-use super::Bandwidth;
-use super::ByteSize;
-use super::HumanDuration;
-use super::MaxDelete;
+use super::{Bandwidth, HumanDuration};
+use crate::kinds::TaskBody;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 
 /// A whole pipeline: a named DAG of tasks with shared defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,148 +114,6 @@ impl TaskSpec {
     }
 }
 
-/// What a task does. The tag is the spec's `kind` field.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum TaskBody {
-    Copy(CopyTask),
-    Check(CheckTask),
-    Noop(NoopTask),
-}
-
-impl TaskBody {
-    /// The `kind` string as written in specs and shown by the API.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            TaskBody::Copy(_) => "copy",
-            TaskBody::Check(_) => "check",
-            TaskBody::Noop(_) => "noop",
-        }
-    }
-}
-
-/// Copy files from one location to one or more others.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CopyTask {
-    pub source: Location,
-    /// Where to write; `destination` (one) is accepted as shorthand when parsing.
-    pub destinations: Vec<Location>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub include: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub exclude: Vec<String>,
-    #[serde(default)]
-    pub overwrite: Overwrite,
-    /// Mirror: after copying, delete destination files the source does not have (among
-    /// those the include/exclude patterns select; excluded files are never deleted).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub delete_extraneous: bool,
-    /// With `delete_extraneous`: the most files one destination may lose; above it the
-    /// task fails before it writes or deletes anything. No limit when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_delete: Option<MaxDelete>,
-    /// Decide everything (copy, skip, delete, and why) but write and delete nothing; the
-    /// decisions are the task's report. `ferry run --dry-run` sets it on every copy.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub dry_run: bool,
-    /// What the copy confirms about every file it leaves at a destination.
-    #[serde(default, skip_serializing_if = "Verify::is_none")]
-    pub verify: Verify,
-    /// The source is one archive (`.zip`, `.tar`, `.tar.gz`/`.tgz`, `.gz`) whose files are
-    /// written under each destination as it streams, instead of the archive itself.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unpack: bool,
-    /// Bytes per second this task may move, across every worker running it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bandwidth: Option<Bandwidth>,
-    /// Most files per shard of a large copy (default [`CopyTask::DEFAULT_SHARD_FILES`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard_files: Option<u64>,
-    /// Most bytes per shard of a large copy (default [`CopyTask::DEFAULT_SHARD_BYTES`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard_bytes: Option<ByteSize>,
-}
-
-impl CopyTask {
-    /// Files per shard unless the spec says otherwise: enough to keep a worker busy for
-    /// seconds, small enough that a shard message stays well under a megabyte.
-    pub const DEFAULT_SHARD_FILES: u64 = 5_000;
-    /// Bytes per shard unless the spec says otherwise: a lost shard costs at most this.
-    pub const DEFAULT_SHARD_BYTES: u64 = 8 << 30;
-
-    /// The shard limits in force: (files, bytes).
-    pub fn shard_limits(&self) -> (u64, u64) {
-        (
-            self.shard_files.unwrap_or(Self::DEFAULT_SHARD_FILES).max(1),
-            self.shard_bytes.map_or(Self::DEFAULT_SHARD_BYTES, |b| b.0),
-        )
-    }
-}
-
-/// End-to-end verification of a copy, for stores that share no native hash (S3 multipart
-/// ETags are not MD5s, local files have none): the check rclone falls back to size for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verify {
-    /// Trust each store's acknowledgement of the write (and sizes for skips).
-    #[default]
-    None,
-    /// Hash the source with BLAKE3 as it is read, read back every file written and compare,
-    /// confirm files left in place by hashing both sides, and keep a manifest (path, size,
-    /// hash) as the task's report.
-    Checksum,
-}
-
-impl Verify {
-    /// Whether nothing is verified (the default, left out when serialising).
-    pub fn is_none(&self) -> bool {
-        *self == Verify::None
-    }
-}
-
-/// What to do when the destination already has a file at the same path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Overwrite {
-    /// Keep the destination file when its size matches (LiveData Migrator's "Skip").
-    #[default]
-    Skip,
-    /// Replace every file.
-    Overwrite,
-    /// Replace when the source is newer or the size differs.
-    Newer,
-    /// Replace when the content hash differs (reads both sides).
-    Checksum,
-}
-
-/// Compare two locations and report what is missing, extra or different.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckTask {
-    pub source: Location,
-    pub target: Location,
-    #[serde(default)]
-    pub mode: CheckMode,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub include: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub exclude: Vec<String>,
-}
-
-/// How deeply `check` compares files present on both sides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckMode {
-    /// Sizes only: fast, catches truncation and most partial writes.
-    #[default]
-    Size,
-    /// Sizes, then a content hash of both sides.
-    Checksum,
-}
-
-/// Does nothing; measures what orchestration itself costs.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NoopTask {}
-
 /// A place data lives: a URL, optionally bound to a stored connection holding credentials
 /// (so secrets never appear in the spec). Written as a plain string or `{url, connection}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,3 +166,21 @@ impl<'de> Deserialize<'de> for Location {
         }
     }
 }
+
+impl utoipa::PartialSchema for Location {
+    fn schema() -> RefOr<Schema> {
+        let url = || ObjectBuilder::new().schema_type(Type::String);
+        OneOfBuilder::new()
+            .description(Some("A URL (`s3://lake/raw/`, `file:///data/`) or an absolute path, or `{url, connection}` naming a stored connection that holds its credentials."))
+            .item(url().description(Some("The location's URL or absolute path.")))
+            .item(
+                ObjectBuilder::new()
+                    .property("url", url())
+                    .property("connection", url())
+                    .required("url"),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Location {}

@@ -1,7 +1,8 @@
 //! Second pass: the spec's meaning. Pure (no I/O), reports every problem at once.
 
-use super::{Location, PipelineSpec, SpecProblem, TaskBody};
-use crate::{dag, location};
+use super::{PipelineSpec, SpecProblem};
+use crate::dag;
+use crate::kinds::KindCheck;
 use std::collections::{BTreeSet, HashMap};
 
 /// What validation needs to know about the world, passed in so validation stays pure.
@@ -40,7 +41,8 @@ pub fn validate(spec: &PipelineSpec, ctx: &ValidationContext) -> Result<(), Vec<
                 problems.push(SpecProblem::new(path, format!("depends on unknown task `{dep}`")));
             }
         }
-        check_body(&task.body, &format!("tasks[{i}]"), ctx, &mut problems);
+        let mut check = KindCheck::new(format!("tasks[{i}]"), ctx, &mut problems);
+        task.body.as_kind().validate_body(&mut check);
     }
 
     let edges: Vec<(&str, Vec<&str>)> = spec
@@ -69,70 +71,5 @@ fn check_name(name: &str, path: &str, what: &str, problems: &mut Vec<SpecProblem
             path,
             format!("{what} `{name}` must be 1 to 128 characters of letters, digits, `-`, `_` or `.`"),
         ));
-    }
-}
-
-fn check_body(body: &TaskBody, path: &str, ctx: &ValidationContext, problems: &mut Vec<SpecProblem>) {
-    match body {
-        TaskBody::Copy(copy) => {
-            check_location(&copy.source, &format!("{path}.source"), ctx, problems);
-            if copy.destinations.is_empty() {
-                problems.push(SpecProblem::new(
-                    format!("{path}.destinations"),
-                    "a copy needs at least one destination",
-                ));
-            }
-            for (j, dest) in copy.destinations.iter().enumerate() {
-                let dpath = format!("{path}.destinations[{j}]");
-                check_location(dest, &dpath, ctx, problems);
-                if dest.url.trim_end_matches('/') == copy.source.url.trim_end_matches('/') {
-                    problems.push(SpecProblem::new(dpath, "destination is the same as the source"));
-                }
-            }
-            if copy.max_delete.is_some() && !copy.delete_extraneous {
-                problems.push(SpecProblem::new(
-                    format!("{path}.max_delete"),
-                    "max_delete limits deletions, and this copy deletes nothing; add `delete_extraneous: true` or remove it",
-                ));
-            }
-            check_globs(&copy.include, &format!("{path}.include"), problems);
-            check_globs(&copy.exclude, &format!("{path}.exclude"), problems);
-        }
-        TaskBody::Check(check) => {
-            check_location(&check.source, &format!("{path}.source"), ctx, problems);
-            check_location(&check.target, &format!("{path}.target"), ctx, problems);
-            check_globs(&check.include, &format!("{path}.include"), problems);
-            check_globs(&check.exclude, &format!("{path}.exclude"), problems);
-        }
-        TaskBody::Noop(_) => {}
-    }
-}
-
-fn check_location(loc: &Location, path: &str, ctx: &ValidationContext, problems: &mut Vec<SpecProblem>) {
-    if let Err(e) = location::parse_location(&loc.url) {
-        problems.push(SpecProblem::new(path, e.to_string()));
-    }
-    if let Some(conn) = &loc.connection
-        && !ctx.connections.contains(conn)
-    {
-        problems.push(SpecProblem::new(
-            format!("{path}.connection"),
-            format!(
-                "no connection named `{conn}` is defined ({})",
-                if ctx.connections.is_empty() {
-                    "no connections are; FERRY_CONNECTIONS names the file that defines them".to_string()
-                } else {
-                    format!("defined: {}", ctx.connections.iter().cloned().collect::<Vec<_>>().join(", "))
-                }
-            ),
-        ));
-    }
-}
-
-fn check_globs(globs: &[String], path: &str, problems: &mut Vec<SpecProblem>) {
-    for (i, g) in globs.iter().enumerate() {
-        if let Err(e) = globset::Glob::new(g) {
-            problems.push(SpecProblem::new(format!("{path}[{i}]"), format!("bad glob `{g}`: {e}")));
-        }
     }
 }

@@ -40,6 +40,11 @@ pub const REPORT_LIMIT: usize = 10_000;
 /// Files hashed concurrently in checksum mode.
 const HASHES_IN_FLIGHT: usize = 32;
 
+/// The registry's constructor for this kind.
+pub(crate) fn executor(resolver: &StoreResolver) -> std::sync::Arc<dyn Executor> {
+    std::sync::Arc::new(CheckExecutor::new(resolver.clone()))
+}
+
 /// Runs `check` tasks through the shared store resolver.
 #[derive(Debug, Clone)]
 pub struct CheckExecutor {

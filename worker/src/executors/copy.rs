@@ -100,6 +100,11 @@ pub const SMALL_FILE_LIMIT: u64 = 8 * 1024 * 1024;
 /// Multipart parts in flight per destination of one large file.
 const PARTS_IN_FLIGHT: usize = 4;
 
+/// The registry's constructor for this kind.
+pub(crate) fn executor(resolver: &StoreResolver) -> std::sync::Arc<dyn Executor> {
+    std::sync::Arc::new(CopyExecutor::new(resolver.clone()))
+}
+
 /// Runs `copy` tasks through the shared store resolver.
 #[derive(Debug, Clone)]
 pub struct CopyExecutor {

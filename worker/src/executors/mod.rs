@@ -1,11 +1,9 @@
 //! The executors this worker runs, and the registry that maps a task's `kind` to one.
 //!
-//! Adding a kind means writing one [`Executor`] and registering it in
-//! [`Registry::with_defaults`]; the consumer loop never changes.
-
-pub mod check;
-pub mod copy;
-pub mod noop;
+//! There is no list of kinds here: the one list is `ferry_common::with_task_kinds!`,
+//! expanded below into a `mod <kind>;` per kind and a call of each module's
+//! `executor(&StoreResolver)`. A kind registered there without an executor folder here
+//! does not compile; the consumer loop never changes.
 
 use crate::stores::StoreResolver;
 use ferry_common::executor::{ExecError, Executor};
@@ -14,9 +12,19 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-pub use check::CheckExecutor;
-pub use copy::CopyExecutor;
-pub use noop::NoopExecutor;
+/// Declares one executor module per registered kind and the function that builds them.
+macro_rules! declare_executors {
+    ($($variant:ident($ty:ident) = $module:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// The executor of every registered kind, sharing one store resolver.
+        fn built_in(resolver: &StoreResolver) -> Vec<Arc<dyn Executor>> {
+            vec![$($module::executor(resolver),)*]
+        }
+    };
+}
+
+ferry_common::with_task_kinds!(declare_executors);
 
 /// Executors by kind. Built once at start-up and shared by every attempt.
 #[derive(Clone, Default)]
@@ -38,13 +46,13 @@ impl Registry {
         Self::default()
     }
 
-    /// The built-in kinds — `copy`, `check`, `noop` — sharing one store resolver, so a
-    /// bucket's client is built once for all of them.
+    /// Every registered kind, sharing one store resolver, so a bucket's client is built
+    /// once for all of them.
     pub fn with_defaults(resolver: StoreResolver) -> Self {
         let mut r = Self::new();
-        r.register(Arc::new(CopyExecutor::new(resolver.clone())));
-        r.register(Arc::new(CheckExecutor::new(resolver)));
-        r.register(Arc::new(NoopExecutor));
+        for executor in built_in(&resolver) {
+            r.register(executor);
+        }
         r
     }
 

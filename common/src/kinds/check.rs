@@ -1,0 +1,50 @@
+//! The `check` kind: a consistency report of two locations (missing, extra, differ).
+
+use super::{KindCheck, TaskKind};
+use crate::spec::Location;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Compare two locations and report what is missing, extra or different.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CheckTask {
+    /// The side taken as the truth.
+    pub source: Location,
+    /// The side checked against it.
+    pub target: Location,
+    #[serde(default)]
+    pub mode: CheckMode,
+    /// Globs on the relative path; only matching files are compared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// Globs on the relative path; matching files are not compared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+impl TaskKind for CheckTask {
+    const NAME: &'static str = "check";
+    const FIELDS: &'static [&'static str] = &["source", "target", "mode", "include", "exclude"];
+
+    fn validate(&self, check: &mut KindCheck<'_>) {
+        check.location(&self.source, "source");
+        check.location(&self.target, "target");
+        check.globs(&self.include, "include");
+        check.globs(&self.exclude, "exclude");
+    }
+
+    fn locations_mut(&mut self) -> Vec<&mut Location> {
+        vec![&mut self.source, &mut self.target]
+    }
+}
+
+/// How deeply `check` compares files present on both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckMode {
+    /// Sizes only: fast, catches truncation and most partial writes.
+    #[default]
+    Size,
+    /// Sizes, then a content hash of both sides.
+    Checksum,
+}

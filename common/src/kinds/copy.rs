@@ -1,0 +1,176 @@
+//! The `copy` kind: files from one location to one or more others, read once.
+
+use super::{KindCheck, TaskKind};
+use crate::spec::{Bandwidth, ByteSize, Location, MaxDelete, SpecProblem};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// Copy files from one location to one or more others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CopyTask {
+    /// What to read: a URL or `{url, connection}`.
+    pub source: Location,
+    /// Where to write; `destination` (one) is accepted as shorthand when parsing.
+    pub destinations: Vec<Location>,
+    /// Globs on the path relative to the source; only matching files are copied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// Globs on the path relative to the source; matching files are left alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub overwrite: Overwrite,
+    /// Mirror: after copying, delete destination files the source does not have (among
+    /// those the include/exclude patterns select; excluded files are never deleted).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_extraneous: bool,
+    /// With `delete_extraneous`: the most files one destination may lose (a count, or a
+    /// percentage such as `5%`); above it the task fails before it writes or deletes
+    /// anything. No limit when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub max_delete: Option<MaxDelete>,
+    /// Decide everything (copy, skip, delete, and why) but write and delete nothing; the
+    /// decisions are the task's report. `ferry run --dry-run` sets it on every copy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// What the copy confirms about every file it leaves at a destination.
+    #[serde(default, skip_serializing_if = "Verify::is_none")]
+    pub verify: Verify,
+    /// The source is one archive (`.zip`, `.tar`, `.tar.gz`/`.tgz`, `.gz`) whose files are
+    /// written under each destination as it streams, instead of the archive itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unpack: bool,
+    /// Bytes per second this task may move, across every worker running it (`50MiB/s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub bandwidth: Option<Bandwidth>,
+    /// Most files per shard of a large copy (default [`CopyTask::DEFAULT_SHARD_FILES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_files: Option<u64>,
+    /// Most bytes per shard of a large copy (default [`CopyTask::DEFAULT_SHARD_BYTES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub shard_bytes: Option<ByteSize>,
+}
+
+impl CopyTask {
+    /// Files per shard unless the spec says otherwise: enough to keep a worker busy for
+    /// seconds, small enough that a shard message stays well under a megabyte.
+    pub const DEFAULT_SHARD_FILES: u64 = 5_000;
+    /// Bytes per shard unless the spec says otherwise: a lost shard costs at most this.
+    pub const DEFAULT_SHARD_BYTES: u64 = 8 << 30;
+
+    /// The shard limits in force: (files, bytes).
+    pub fn shard_limits(&self) -> (u64, u64) {
+        (
+            self.shard_files.unwrap_or(Self::DEFAULT_SHARD_FILES).max(1),
+            self.shard_bytes.map_or(Self::DEFAULT_SHARD_BYTES, |b| b.0),
+        )
+    }
+}
+
+impl TaskKind for CopyTask {
+    const NAME: &'static str = "copy";
+    const FIELDS: &'static [&'static str] = &[
+        "source",
+        "destinations",
+        "destination",
+        "include",
+        "exclude",
+        "overwrite",
+        "delete_extraneous",
+        "max_delete",
+        "dry_run",
+        "verify",
+        "unpack",
+        "bandwidth",
+        "shard_files",
+        "shard_bytes",
+    ];
+
+    /// `destination: x` is `destinations: [x]`, the common case of one target.
+    fn normalize(body: &mut Map<String, Value>, path: &str, problems: &mut Vec<SpecProblem>) {
+        if let Some(single) = body.remove("destination") {
+            if body.contains_key("destinations") {
+                problems.push(SpecProblem::new(
+                    format!("{path}.destination"),
+                    "give either `destination` or `destinations`, not both",
+                ));
+            } else {
+                body.insert("destinations".into(), Value::Array(vec![single]));
+            }
+        }
+    }
+
+    fn validate(&self, check: &mut KindCheck<'_>) {
+        check.location(&self.source, "source");
+        if self.destinations.is_empty() {
+            check.problem("destinations", "a copy needs at least one destination");
+        }
+        for (j, dest) in self.destinations.iter().enumerate() {
+            let field = format!("destinations[{j}]");
+            check.location(dest, &field);
+            if dest.url.trim_end_matches('/') == self.source.url.trim_end_matches('/') {
+                check.problem(&field, "destination is the same as the source");
+            }
+        }
+        if self.max_delete.is_some() && !self.delete_extraneous {
+            check.problem(
+                "max_delete",
+                "max_delete limits deletions, and this copy deletes nothing; add `delete_extraneous: true` or remove it",
+            );
+        }
+        check.globs(&self.include, "include");
+        check.globs(&self.exclude, "exclude");
+    }
+
+    fn locations_mut(&mut self) -> Vec<&mut Location> {
+        std::iter::once(&mut self.source).chain(self.destinations.iter_mut()).collect()
+    }
+
+    fn bandwidth(&self) -> Option<Bandwidth> {
+        self.bandwidth
+    }
+
+    fn set_dry_run(&mut self) {
+        self.dry_run = true;
+    }
+}
+
+/// End-to-end verification of a copy, for stores that share no native hash (S3 multipart
+/// ETags are not MD5s, local files have none): the check rclone falls back to size for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verify {
+    /// Trust each store's acknowledgement of the write (and sizes for skips).
+    #[default]
+    None,
+    /// Hash the source with BLAKE3 as it is read, read back every file written and compare,
+    /// confirm files left in place by hashing both sides, and keep a manifest (path, size,
+    /// hash) as the task's report.
+    Checksum,
+}
+
+impl Verify {
+    /// Whether nothing is verified (the default, left out when serialising).
+    pub fn is_none(&self) -> bool {
+        *self == Verify::None
+    }
+}
+
+/// What to do when the destination already has a file at the same path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Overwrite {
+    /// Keep the destination file when its size matches (LiveData Migrator's "Skip").
+    #[default]
+    Skip,
+    /// Replace every file.
+    Overwrite,
+    /// Replace when the source is newer or the size differs.
+    Newer,
+    /// Replace when the content hash differs (reads both sides).
+    Checksum,
+}

@@ -1,0 +1,166 @@
+//! Task kinds: each kind's spec side in one file, and the one list that registers them.
+//!
+//! A kind is a struct (its spec fields) implementing [`TaskKind`], in
+//! `common/src/kinds/<kind>.rs`, plus an executor in `worker/src/executors/<kind>`. The
+//! list in [`with_task_kinds!`](crate::with_task_kinds) is the only place a kind is
+//! named: from it come the [`TaskBody`] enum (so serde, the spec parser and the OpenAPI
+//! schema see every kind), the structural parser's field lists, validation, relative
+//! path resolution, and (through the same macro, expanded in the worker) the worker's
+//! executor registry. An unknown `kind` is therefore always an error naming the kinds
+//! that exist, and a kind without an executor does not compile.
+//!
+//! `ARCHITECTURE.md` at the workspace root walks through adding a kind.
+
+mod checks;
+mod registry;
+
+pub use checks::KindCheck;
+pub use registry::{KindInfo, find_kind};
+pub(crate) use registry::typed as registry_typed;
+
+use crate::spec::{Bandwidth, Location, SpecProblem};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The spec side of one task kind. Everything the parser, validator and planner need to
+/// know about a kind is answered here, so none of them has a `match` over kinds.
+pub trait TaskKind: Serialize + DeserializeOwned + Clone + std::fmt::Debug + PartialEq {
+    /// The `kind` string users write.
+    const NAME: &'static str;
+    /// The fields this kind accepts besides the common ones (`id`, `kind`, `depends_on`,
+    /// `retries`, `timeout`). The structural pass names every other field as unknown at
+    /// once (serde alone stops at the first); a test keeps the list in step with the type.
+    const FIELDS: &'static [&'static str];
+
+    /// Rewrites the raw body before it is typed: shorthands such as copy's `destination`
+    /// for a one-element `destinations`. `path` is the task's path (`tasks[3]`).
+    fn normalize(_body: &mut Map<String, Value>, _path: &str, _problems: &mut Vec<SpecProblem>) {}
+
+    /// Checks the body's meaning (pure, no I/O), reporting every problem through `check`.
+    fn validate(&self, _check: &mut KindCheck<'_>) {}
+
+    /// Every location the task reads or writes, so `ferry run` can resolve paths written
+    /// relative to the spec file without knowing the kind.
+    fn locations_mut(&mut self) -> Vec<&mut Location> {
+        Vec::new()
+    }
+
+    /// The task's own bandwidth budget, if the kind moves bytes and the spec set one.
+    fn bandwidth(&self) -> Option<Bandwidth> {
+        None
+    }
+
+    /// Turns the task into a dry run (`ferry run --dry-run`): it decides and reports but
+    /// changes nothing. Kinds that change nothing ignore it.
+    fn set_dry_run(&mut self) {}
+}
+
+/// The object-safe part of [`TaskKind`], so a [`TaskBody`] can hand out its kind's
+/// behaviour without a `match` at each call site.
+pub trait KindBody {
+    /// See [`TaskKind::NAME`].
+    fn kind_name(&self) -> &'static str;
+    /// See [`TaskKind::validate`].
+    fn validate_body(&self, check: &mut KindCheck<'_>);
+    /// See [`TaskKind::locations_mut`].
+    fn body_locations_mut(&mut self) -> Vec<&mut Location>;
+    /// See [`TaskKind::bandwidth`].
+    fn body_bandwidth(&self) -> Option<Bandwidth>;
+    /// See [`TaskKind::set_dry_run`].
+    fn body_set_dry_run(&mut self);
+}
+
+impl<K: TaskKind> KindBody for K {
+    fn kind_name(&self) -> &'static str {
+        K::NAME
+    }
+    fn validate_body(&self, check: &mut KindCheck<'_>) {
+        self.validate(check)
+    }
+    fn body_locations_mut(&mut self) -> Vec<&mut Location> {
+        self.locations_mut()
+    }
+    fn body_bandwidth(&self) -> Option<Bandwidth> {
+        self.bandwidth()
+    }
+    fn body_set_dry_run(&mut self) {
+        self.set_dry_run()
+    }
+}
+
+/// The list of task kinds: the one registration point.
+///
+/// It hands the list to another macro (`$callback`), once here in `common` to define
+/// [`TaskBody`] and the parser's table, and once in the worker to declare and register
+/// the executors. Each entry is `Variant(Type) = module`: the [`TaskBody`] variant, the
+/// spec type (in `common/src/kinds/<module>.rs`) and the module name shared by the spec
+/// file and the executor folder (`worker/src/executors/<module>`).
+#[macro_export]
+macro_rules! with_task_kinds {
+    ($callback:ident) => {
+        $callback! {
+            Copy(CopyTask) = copy,
+            Check(CheckTask) = check,
+            Noop(NoopTask) = noop,
+        }
+    };
+}
+
+/// Declares each kind's module and the [`TaskBody`] enum from the list.
+macro_rules! declare_task_body {
+    ($($variant:ident($ty:ident) = $module:ident,)*) => {
+        $(pub mod $module;)*
+        $(pub use $module::*;)*
+
+        /// What a task does: one variant per registered kind. The tag is the spec's `kind`.
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum TaskBody {
+            $(
+                #[doc = concat!("A `", stringify!($module), "` task.")]
+                $variant($ty),
+            )*
+        }
+
+        impl TaskBody {
+            /// The kind's behaviour behind the body.
+            pub fn as_kind(&self) -> &dyn KindBody {
+                match self {
+                    $(TaskBody::$variant(body) => body,)*
+                }
+            }
+
+            /// The kind's behaviour behind the body, mutably.
+            pub fn as_kind_mut(&mut self) -> &mut dyn KindBody {
+                match self {
+                    $(TaskBody::$variant(body) => body,)*
+                }
+            }
+        }
+
+        /// The `kind` strings of every registered kind, in list order.
+        pub const KIND_NAMES: &[&str] = &[$(<$ty as TaskKind>::NAME,)*];
+
+        /// Every registered kind, in list order, with what the structural pass needs.
+        pub(crate) static KINDS: &[KindInfo] = &[
+            $(KindInfo {
+                name: <$ty as TaskKind>::NAME,
+                fields: <$ty as TaskKind>::FIELDS,
+                normalize: <$ty as TaskKind>::normalize,
+                typed: |value, prefix, problems| {
+                    registry::typed::<$ty>(value, prefix, problems).map(TaskBody::$variant)
+                },
+            },)*
+        ];
+    };
+}
+
+with_task_kinds!(declare_task_body);
+
+impl TaskBody {
+    /// The `kind` string as written in specs and shown by the API.
+    pub fn kind(&self) -> &'static str {
+        self.as_kind().kind_name()
+    }
+}
