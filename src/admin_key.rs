@@ -2,7 +2,7 @@
 //! on first start (printed once, then only read back).
 
 use anyhow::Context;
-use ferry_common::settings::Secret;
+use ferry_common::secret::Secret;
 use rand::Rng;
 use std::path::Path;
 

@@ -6,7 +6,7 @@ use ferry_common::broker::Broker;
 use ferry_common::coordination::Coordinator;
 use ferry_common::inproc::{InProcBroker, InProcCoordinator};
 use ferry_common::messages::DEFAULT_QUEUE;
-use ferry_common::settings::Secret;
+use ferry_common::secret::Secret;
 use ferry_common::connections::Connections;
 use ferry_common::spec::ValidationContext;
 use ferry_orchestrator::{EngineConfig, Orchestrator};

@@ -2,7 +2,7 @@
 
 use ferry_common::broker::Broker;
 use ferry_common::coordination::Coordinator;
-use ferry_common::settings::Secret;
+use ferry_common::secret::Secret;
 use ferry_common::spec::ValidationContext;
 use ferry_store::Store;
 use std::fmt;

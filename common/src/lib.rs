@@ -1,5 +1,5 @@
 //! Ferry's domain model, shared by every role: the pipeline spec and its validation, the
-//! run and task state machines, locations, settings, and the three seams (`Broker`,
+//! run and task state machines, locations, secrets, and the three seams (`Broker`,
 //! `Coordinator`, `Executor`) that let one orchestrator drive an in-process engine or a
 //! distributed one without knowing which.
 //!
@@ -16,7 +16,7 @@ pub mod inproc;
 pub mod kinds;
 pub mod location;
 pub mod messages;
-pub mod settings;
+pub mod secret;
 pub mod shards;
 pub mod spec;
 pub mod state;

@@ -4,7 +4,7 @@ use super::server_args::ServerArgs;
 use ferry::distributed::Servers;
 use anyhow::Context;
 use clap::Args as ClapArgs;
-use ferry_common::settings::Secret;
+use ferry_common::secret::Secret;
 use ferry_common::connections::Connections;
 use std::io::Write;
 use std::process::ExitCode;

@@ -5,7 +5,7 @@ use super::common_args::EmbeddedArgs;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use ferry::embedded::Embedded;
-use ferry_common::settings::Secret;
+use ferry_common::secret::Secret;
 use std::io::Write;
 use std::process::ExitCode;
 
