@@ -14,7 +14,7 @@ use ferry_common::broker::{Broker, DeliveryStream};
 use ferry_common::coordination::{Coordinator, WorkerInfo};
 use ferry_common::inproc::{InProcBroker, InProcCoordinator};
 use ferry_common::messages::{TaskEvent, TaskMessage};
-use ferry_common::settings::Secret;
+use ferry_common::secret::Secret;
 use ferry_common::spec::ValidationContext;
 use ferry_common::state::{RunState, TaskState};
 use ferry_store::{DEFAULT_TENANT, RunRow, Store, TaskRow, WriteBatch};

@@ -97,7 +97,8 @@ fn detail(t: &TaskRow) -> String {
                 n("differ")
             )
         }
-        _ => String::new(),
+        // Kinds added since say it themselves, so the CLI needs no line per kind.
+        _ => r.get("summary").and_then(Value::as_str).unwrap_or_default().to_owned(),
     }
 }
 

@@ -145,3 +145,27 @@ fn a_dry_run_prints_the_decisions_and_writes_nothing() {
     let left: Vec<String> = read_tree(&dst).into_iter().map(|(p, _)| p).collect();
     assert_eq!(left, ["stale.csv"], "a dry run changes nothing");
 }
+
+#[test]
+fn a_delete_task_removes_what_its_patterns_select_and_its_dry_run_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, data) = (tmp.path().join("landing"), tmp.path().join("data"));
+    write_tree(&dir, SAMPLE);
+    let spec = tmp.path().join("clean.yaml");
+    std::fs::write(
+        &spec,
+        format!("name: clean\ntasks:\n  - {{id: tmp, kind: delete, target: {}/, include: ['_tmp/**']}}\n", dir.display()),
+    )
+    .unwrap();
+    let before = read_tree(&dir).len();
+    let out = ferry().arg("run").arg(&spec).arg("--dry-run").arg("--data-dir").arg(&data).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("dry run: would delete"), "{stdout}");
+    assert_eq!(read_tree(&dir).len(), before, "a dry run deletes nothing");
+    let out = ferry().arg("run").arg(&spec).arg("--data-dir").arg(&data).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let left = read_tree(&dir);
+    assert!(left.len() < before && left.iter().all(|(p, _)| !p.starts_with("_tmp/")), "{left:?}");
+}

@@ -103,6 +103,7 @@ macro_rules! with_task_kinds {
             Copy(CopyTask) = copy,
             Check(CheckTask) = check,
             Noop(NoopTask) = noop,
+            Delete(DeleteTask) = delete,
         }
     };
 }
