@@ -16,10 +16,12 @@ pub mod inproc;
 pub mod kinds;
 pub mod location;
 pub mod messages;
+pub mod problem;
 pub mod secret;
 pub mod shards;
 pub mod spec;
 pub mod state;
 pub mod throttle;
+pub mod values;
 
 pub use error::CommonError;

@@ -1,7 +1,7 @@
 //! The `check` kind: a consistency report of two locations (missing, extra, differ).
 
 use super::{KindCheck, TaskKind};
-use crate::spec::Location;
+use crate::location::Location;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

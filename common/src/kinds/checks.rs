@@ -2,8 +2,8 @@
 //! globs, reported at the right path. Kinds call these instead of repeating them, so a
 //! location is refused with the same sentence whatever kind holds it.
 
-use crate::location;
-use crate::spec::{Location, SpecProblem, ValidationContext};
+use crate::location::{self, Location};
+use crate::problem::{SpecProblem, ValidationContext};
 
 /// One task body being validated: where it sits in the spec, what the world offers
 /// (stored connections), and where problems go.

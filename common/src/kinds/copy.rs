@@ -1,7 +1,9 @@
 //! The `copy` kind: files from one location to one or more others, read once.
 
 use super::{KindCheck, TaskKind};
-use crate::spec::{Bandwidth, ByteSize, Location, MaxDelete, SpecProblem};
+use crate::location::Location;
+use crate::problem::SpecProblem;
+use crate::values::{Bandwidth, ByteSize, MaxDelete};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;

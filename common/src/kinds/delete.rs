@@ -3,7 +3,8 @@
 //! step after a move, or the expiry of old partitions.
 
 use super::{KindCheck, TaskKind};
-use crate::spec::{Location, MaxDelete};
+use crate::location::Location;
+use crate::values::MaxDelete;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

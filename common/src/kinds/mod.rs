@@ -18,7 +18,9 @@ pub use checks::KindCheck;
 pub use registry::{KindInfo, find_kind};
 pub(crate) use registry::typed as registry_typed;
 
-use crate::spec::{Bandwidth, Location, SpecProblem};
+use crate::location::Location;
+use crate::problem::SpecProblem;
+use crate::values::Bandwidth;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};

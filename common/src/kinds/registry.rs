@@ -2,7 +2,7 @@
 //! the list macro in `kinds/mod.rs`.
 
 use super::{KINDS, TaskBody};
-use crate::spec::SpecProblem;
+use crate::problem::SpecProblem;
 use serde_json::{Map, Value};
 
 /// What the structural pass needs to know about one kind, without knowing its type.

@@ -2,9 +2,7 @@
 
 use super::{Bandwidth, HumanDuration};
 use crate::kinds::TaskBody;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
-use utoipa::openapi::RefOr;
+use serde::{Deserialize, Serialize};
 
 /// A whole pipeline: a named DAG of tasks with shared defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,74 +111,3 @@ impl TaskSpec {
         self.timeout.or(defaults.timeout)
     }
 }
-
-/// A place data lives: a URL, optionally bound to a stored connection holding credentials
-/// (so secrets never appear in the spec). Written as a plain string or `{url, connection}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub url: String,
-    pub connection: Option<String>,
-}
-
-impl Location {
-    /// A location with no connection.
-    pub fn url(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            connection: None,
-        }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum LocationRepr {
-    Url(String),
-    Full {
-        url: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        connection: Option<String>,
-    },
-}
-
-impl Serialize for Location {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match &self.connection {
-            None => LocationRepr::Url(self.url.clone()),
-            Some(c) => LocationRepr::Full {
-                url: self.url.clone(),
-                connection: Some(c.clone()),
-            },
-        }
-        .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Location {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match LocationRepr::deserialize(d).map_err(|_| {
-            serde::de::Error::custom("expected a URL string or {url, connection}")
-        })? {
-            LocationRepr::Url(url) => Ok(Location::url(url)),
-            LocationRepr::Full { url, connection } => Ok(Location { url, connection }),
-        }
-    }
-}
-
-impl utoipa::PartialSchema for Location {
-    fn schema() -> RefOr<Schema> {
-        let url = || ObjectBuilder::new().schema_type(Type::String);
-        OneOfBuilder::new()
-            .description(Some("A URL (`s3://lake/raw/`, `file:///data/`) or an absolute path, or `{url, connection}` naming a stored connection that holds its credentials."))
-            .item(url().description(Some("The location's URL or absolute path.")))
-            .item(
-                ObjectBuilder::new()
-                    .property("url", url())
-                    .property("connection", url())
-                    .required("url"),
-            )
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for Location {}

@@ -1,16 +1,9 @@
 //! Second pass: the spec's meaning. Pure (no I/O), reports every problem at once.
 
-use super::{PipelineSpec, SpecProblem};
+use super::{PipelineSpec, SpecProblem, ValidationContext};
 use crate::dag;
 use crate::kinds::KindCheck;
-use std::collections::{BTreeSet, HashMap};
-
-/// What validation needs to know about the world, passed in so validation stays pure.
-#[derive(Debug, Clone, Default)]
-pub struct ValidationContext {
-    /// Names of the stored connections a location may refer to.
-    pub connections: BTreeSet<String>,
-}
+use std::collections::HashMap;
 
 /// Checks ids, dependencies, cycles, locations and globs.
 pub fn validate(spec: &PipelineSpec, ctx: &ValidationContext) -> Result<(), Vec<SpecProblem>> {

@@ -1,0 +1,13 @@
+//! The value types spec fields are written in (`50MiB/s`, `8GiB`, `2h`, `5%`): each parses
+//! the human form, serializes back to it, and refuses a malformed one with a sentence.
+//! They depend on nothing else in the crate, so kinds and the pipeline spec both use them.
+
+mod bandwidth;
+mod byte_size;
+mod duration;
+mod max_delete;
+
+pub use bandwidth::Bandwidth;
+pub use byte_size::ByteSize;
+pub use duration::HumanDuration;
+pub use max_delete::MaxDelete;
