@@ -7,7 +7,7 @@
 //!    Nothing there at all is fatal: "source … not found".
 //! 2. A destination is always a folder: the source's relative paths are written under it
 //!    (`file:///in/a.csv` → `file:///out/` writes `/out/a.csv`).
-//! 3. Per file ([`file`]), decide for each destination whether to write it ([`decide`]),
+//! 3. Per file ([`file`](mod@file)), decide for each destination whether to write it ([`decide`]),
 //!    then read the source **once** and stream it to every destination that needs it
 //!    ([`transfer`]; "feed several clusters from one source read"). Up to [`MAX_FILES_IN_FLIGHT`]
 //!    files move at a time per shard. A destination that fails does not stop the others;
