@@ -7,7 +7,8 @@
 //! had prefetched but this worker never started go back when the consumer streams are
 //! dropped.
 
-use crate::attempt::{Shared, run_attempt};
+use crate::attempt::run_attempt;
+use crate::shared::Shared;
 use crate::config::{WorkerConfig, hostname};
 use crate::error::WorkerError;
 use crate::executors::Registry;

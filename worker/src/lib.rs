@@ -13,10 +13,21 @@
 //! - [`StoreResolver`] — locations (`file://`, `memory://`, `s3://`, `az://`, `gs://`, …)
 //!   to `object_store` stores ([`stores`]), [`listing`], the copy decision ([`decide`])
 //!   and content hashing ([`hash`]).
+//!
+//! # Which way the module arrows go
+//! A module uses only modules below it, so the imports form a DAG: `consumer` →
+//! `attempt` → `shard_attempt` → `shared` → `executors` → `decide` → `listing` →
+//! `stores` → `error`, with `hash` (→ `stores`), `shard_hub` and `config` at the side.
+//! What two modules both need moves down into one they both use (`shared` holds what
+//! task and shard attempts share). Inside a folder module the same holds: a child uses
+//! siblings declared before it, never its parent's items: in [`executors::copy`],
+//! `sharded` → `shard` → `file` → `decide`, `transfer`, `verify` → `list`, `outcome`.
+//! The executors' shared helpers sit in `executors::support`, below every executor.
 
 mod attempt;
 mod shard_attempt;
 mod shard_hub;
+mod shared;
 pub mod config;
 pub mod consumer;
 pub mod decide;

@@ -12,29 +12,10 @@
 //! sorted by relative path so that two listings can be merged in one pass, and so that a
 //! shard of a listing can be described as a key range.
 
-use crate::error::WorkerError;
 use crate::stores::Resolved;
-use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
-
-/// One file of a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// Path relative to the listed location, `/`-separated, as stored (percent-encoded
-    /// where `object_store` encodes).
-    pub rel_path: String,
-    /// Full path inside the store.
-    pub location: Path,
-    /// Size in bytes.
-    pub size: u64,
-    /// Last modification time as the store reports it.
-    pub last_modified: DateTime<Utc>,
-    /// The store's entity tag, when it has one.
-    pub e_tag: Option<String>,
-}
 
 /// The result of listing one location.
 #[derive(Debug, Clone, Default)]
@@ -53,59 +34,6 @@ impl Listing {
     pub fn total_bytes(&self) -> u64 {
         self.entries.iter().map(|e| e.size).sum()
     }
-}
-
-/// Compiled include/exclude patterns.
-#[derive(Debug, Clone)]
-pub struct Filter {
-    include: Option<GlobSet>,
-    exclude: Option<GlobSet>,
-}
-
-impl Filter {
-    /// Compiles the patterns; an empty `include` admits every path.
-    pub fn new(include: &[String], exclude: &[String]) -> Result<Self, WorkerError> {
-        Ok(Self {
-            include: build_set(include)?,
-            exclude: build_set(exclude)?,
-        })
-    }
-
-    /// A filter admitting everything.
-    pub fn all() -> Self {
-        Self {
-            include: None,
-            exclude: None,
-        }
-    }
-
-    /// Whether `rel_path` is included and not excluded.
-    pub fn matches(&self, rel_path: &str) -> bool {
-        self.include.as_ref().is_none_or(|s| s.is_match(rel_path))
-            && !self.exclude.as_ref().is_some_and(|s| s.is_match(rel_path))
-    }
-}
-
-fn build_set(patterns: &[String]) -> Result<Option<GlobSet>, WorkerError> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let mut b = GlobSetBuilder::new();
-    for p in patterns {
-        let glob_err = |source| WorkerError::Glob {
-            pattern: p.clone(),
-            source,
-        };
-        let glob: Glob = GlobBuilder::new(p)
-            .literal_separator(true)
-            .build()
-            .map_err(glob_err)?;
-        b.add(glob);
-    }
-    b.build().map(Some).map_err(|source| WorkerError::Glob {
-        pattern: patterns.join(", "),
-        source,
-    })
 }
 
 /// Lists `loc` as described in the module docs. A location with nothing there lists as
@@ -169,9 +97,14 @@ pub fn join(prefix: &Path, rel_path: &str) -> Result<Path, object_store::path::E
     }
 }
 
+// Each uses only those above it; none uses this module.
+mod entry;
+mod filter;
 mod merge;
 mod sorted;
 
+pub use entry::Entry;
+pub use filter::Filter;
 pub use merge::{Merge, Row};
 pub use sorted::sorted_entries;
 

@@ -4,7 +4,7 @@
 //! the queue. Every shard looks its destination files up again before deciding, so a
 //! redone shard skips what its dead worker already wrote.
 
-use crate::attempt::Shared;
+use crate::shared::Shared;
 use ferry_common::broker::Delivery;
 use ferry_common::executor::{ExecError, ProgressCounters};
 use ferry_common::messages::TaskMessage;

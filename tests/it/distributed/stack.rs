@@ -9,12 +9,21 @@
 //!
 //! The distributed tests run one at a time (see [`serial`]): each starts several
 //! processes on a 2-core machine and some assert on timings (leases, reaping).
+//!
+//! The stack's pieces: its processes ([`proc`]), the servers under it, reached directly
+//! ([`backends`]), and its API, reached as a client would ([`client`]).
 
-use super::servers::{listening, tail};
-use serde_json::{Value, json};
+mod backends;
+mod client;
+mod proc;
+
+pub(crate) use backends::Endpoints;
+
+use backends::psql;
+use proc::Proc;
 use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Bearer key of the stack's API.
@@ -43,55 +52,6 @@ pub(crate) fn serial() -> File {
     file
 }
 
-/// Where the stack's servers are.
-#[derive(Debug, Clone)]
-pub(crate) struct Endpoints {
-    pub(crate) pg_port: u16,
-    pub(crate) amqp_port: u16,
-    /// The RabbitMQ management API; with it each stack gets a vhost of its own, without
-    /// it (a private broker) the stack uses the default vhost `/`.
-    pub(crate) mgmt: Option<String>,
-    pub(crate) redis_port: u16,
-}
-
-impl Endpoints {
-    /// The shared servers of `scripts/services.sh`.
-    pub(crate) fn shared() -> Self {
-        Endpoints {
-            pg_port: 5432,
-            amqp_port: 5672,
-            mgmt: Some("http://127.0.0.1:15672".into()),
-            redis_port: 6379,
-        }
-    }
-
-    fn check_reachable(&self) {
-        let shared = Endpoints::shared();
-        let hint = |port: u16, default: u16, name: &str| {
-            if port == default {
-                format!(
-                    "{name} is not reachable at 127.0.0.1:{port}. These tests need the shared servers: \
-                     start them with `scripts/services.sh` (it starts Postgres, Redis and RabbitMQ; \
-                     `scripts/test.sh` does it too)"
-                )
-            } else {
-                format!("the private {name} of this test is not reachable at 127.0.0.1:{port}")
-            }
-        };
-        assert!(listening(self.pg_port), "{}", hint(self.pg_port, shared.pg_port, "Postgres"));
-        assert!(listening(self.redis_port), "{}", hint(self.redis_port, shared.redis_port, "Redis"));
-        assert!(listening(self.amqp_port), "{}", hint(self.amqp_port, shared.amqp_port, "RabbitMQ"));
-        if let Some(mgmt) = &self.mgmt {
-            let (status, body) = http(mgmt, "GET", "/api/overview", None);
-            assert_eq!(
-                status, 200,
-                "the RabbitMQ management API at {mgmt} does not answer ({body}). Start RabbitMQ with \
-                 `scripts/services.sh` and enable the plugin: `rabbitmq-plugins enable rabbitmq_management`"
-            );
-        }
-    }
-}
-
 /// How big a stack to start.
 #[derive(Debug, Clone)]
 pub(crate) struct Opts {
@@ -113,67 +73,6 @@ impl Default for Opts {
             concurrency: 4,
             env: Vec::new(),
         }
-    }
-}
-
-/// One `ferry` child process.
-pub(crate) struct Proc {
-    /// `api`, `orchestrator-0`, `worker-2`, …
-    pub(crate) name: String,
-    /// The id the role printed (`orchestrator <id> started`, `worker <id> started`).
-    pub(crate) id: String,
-    child: Child,
-    out: PathBuf,
-    err: PathBuf,
-    pub(crate) killed: bool,
-}
-
-impl Proc {
-    pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Everything the process wrote to stderr (its log) so far.
-    pub(crate) fn stderr(&self) -> String {
-        std::fs::read(&self.err).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
-    }
-
-    fn kill_9(&mut self) {
-        if self.killed {
-            return;
-        }
-        let _ = Command::new("kill").arg("-9").arg(self.child.id().to_string()).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.killed = true;
-    }
-
-    /// Sends SIGTERM, as an orchestrator of containers does, and waits up to `within`
-    /// for the process to exit; its exit status, or `None` if it is still running.
-    pub(crate) fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                self.killed = true;
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-
-    fn tails(&self, n: usize) -> String {
-        format!(
-            "----- {} (pid {}, id {}{}) stdout -----\n{}\n----- {} stderr -----\n{}\n",
-            self.name,
-            self.child.id(),
-            self.id,
-            if self.killed { ", killed" } else { "" },
-            tail(&self.out, n),
-            self.name,
-            tail(&self.err, n)
-        )
     }
 }
 
@@ -403,173 +302,6 @@ impl Stack {
     }
 
     // -----------------------------------------------------------------------------------
-    // Servers, directly
-
-    /// Runs SQL on the test's database; returns psql's unaligned, tuples-only output.
-    pub(crate) fn psql(&self, sql: &str) -> String {
-        psql(self.endpoints.pg_port, &self.db, sql).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn admin_psql(&self, sql: &str) {
-        psql(self.endpoints.pg_port, "postgres", sql).unwrap_or_else(|e| panic!("{e}"));
-    }
-
-    /// Runs a redis-cli command on the stack's Redis; returns its output.
-    pub(crate) fn redis(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-h", "127.0.0.1", "-p", &self.endpoints.redis_port.to_string()])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run redis-cli");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The ferry id of the orchestrator holding the leader lease, if any.
-    pub(crate) fn leader_id(&self) -> Option<String> {
-        let v = self.redis(&["GET", &format!("{}lease:orchestrator-leader", self.prefix)]);
-        let v = v.trim();
-        (!v.is_empty()).then(|| v.to_string())
-    }
-
-    /// A request to the RabbitMQ management API (`path` from `/api/…`).
-    pub(crate) fn mgmt(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
-        let base = self.endpoints.mgmt.as_deref().expect("this stack's broker has no management API");
-        http(base, method, path, body.map(|b| b.to_string()).as_deref())
-    }
-
-    fn create_vhost(&mut self) {
-        let (s, b) = self.mgmt("PUT", &format!("/api/vhosts/{}", self.vhost), None);
-        assert!(s == 201 || s == 204, "create vhost {}: {s} {b}", self.vhost);
-        self.vhost_created = true;
-        let perms = json!({"configure": ".*", "write": ".*", "read": ".*"});
-        let (s, b) = self.mgmt("PUT", &format!("/api/permissions/{}/guest", self.vhost), Some(&perms));
-        assert!(s == 201 || s == 204, "grant guest on vhost {}: {s} {b}", self.vhost);
-    }
-
-    // -----------------------------------------------------------------------------------
-    // The API
-
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// GET → (status, JSON body or Null).
-    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
-        match self.client.get(self.url(path)).bearer_auth(KEY).timeout(Duration::from_secs(10)).send().await {
-            Ok(res) => {
-                let status = res.status().as_u16();
-                (status, res.json().await.unwrap_or(Value::Null))
-            }
-            Err(e) => (0, json!({"transport_error": e.to_string()})),
-        }
-    }
-
-    /// GET that must answer 200 within `timeout` (retrying while servers recover).
-    pub(crate) async fn get_ok(&self, path: &str, timeout: Duration) -> Value {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let (status, body) = self.get(path).await;
-            if status == 200 {
-                return body;
-            }
-            assert!(Instant::now() < deadline, "GET {path}: {status} {body}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let res = self
-            .client
-            .post(self.url(path))
-            .bearer_auth(KEY)
-            .json(body)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Creates the pipeline and starts a run of it; returns the run id.
-    pub(crate) async fn start_run(&self, spec: &Value) -> String {
-        let (s, pipeline) = self.post_json("/api/v1/pipelines", spec).await;
-        assert_eq!(s, 201, "create pipeline: {pipeline}");
-        let pid = pipeline["id"].as_str().expect("pipeline id");
-        let (s, run) = self.post_json(&format!("/api/v1/pipelines/{pid}/runs"), &json!({})).await;
-        assert_eq!(s, 202, "start run: {run}");
-        run["id"].as_str().expect("run id").to_string()
-    }
-
-    /// The run (None while the API cannot answer).
-    pub(crate) async fn run(&self, run_id: &str) -> Option<Value> {
-        let (s, run) = self.get(&format!("/api/v1/runs/{run_id}")).await;
-        (s == 200).then_some(run)
-    }
-
-    /// Polls the run until it is terminal; panics with the task states and the logs
-    /// when `timeout` passes first.
-    pub(crate) async fn wait_run(&self, run_id: &str, timeout: Duration) -> Value {
-        let deadline = Instant::now() + timeout;
-        let mut last = Value::Null;
-        loop {
-            if let Some(run) = self.run(run_id).await {
-                if ["succeeded", "failed", "cancelled"].contains(&run["state"].as_str().unwrap_or_default()) {
-                    return run;
-                }
-                last = run;
-            }
-            if Instant::now() > deadline {
-                let tasks = self.tasks(run_id).await;
-                let mut by_state = std::collections::BTreeMap::<String, usize>::new();
-                for t in &tasks {
-                    *by_state.entry(format!("{}", t["state"])).or_default() += 1;
-                }
-                let unfinished: Vec<String> = tasks
-                    .iter()
-                    .filter(|t| t["state"] != "succeeded")
-                    .take(10)
-                    .map(|t| format!("{} {} attempt {}", t["key"], t["state"], t["attempt"]))
-                    .collect();
-                let (_, workers) = self.get("/api/v1/workers").await;
-                panic!(
-                    "run {run_id} not finished after {timeout:?}: {last}\ntasks by state: {by_state:?}\n\
-                     unfinished (first 10): {unfinished:#?}\nworkers: {workers}"
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Every task of the run (all pages).
-    pub(crate) async fn tasks(&self, run_id: &str) -> Vec<Value> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let path = match &cursor {
-                Some(c) => format!("/api/v1/runs/{run_id}/tasks?limit=500&cursor={c}"),
-                None => format!("/api/v1/runs/{run_id}/tasks?limit=500"),
-            };
-            let page = self.get_ok(&path, Duration::from_secs(30)).await;
-            items.extend(page["items"].as_array().cloned().unwrap_or_default());
-            match page["next_cursor"].as_str() {
-                Some(c) if !c.is_empty() => cursor = Some(c.to_string()),
-                _ => return items,
-            }
-        }
-    }
-
-    /// `/api/v1/workers` items (empty while the API cannot answer).
-    pub(crate) async fn workers(&self) -> Vec<Value> {
-        let (s, body) = self.get("/api/v1/workers").await;
-        if s != 200 {
-            return Vec::new();
-        }
-        body["items"].as_array().cloned().unwrap_or_default()
-    }
-
-    // -----------------------------------------------------------------------------------
     // Logs
 
     /// The tails of every process's logs.
@@ -620,40 +352,4 @@ impl Drop for Stack {
 /// `<role> <id> started` → `<id>`.
 fn started_id(line: &str, role: &str) -> String {
     line[role.len()..].split_whitespace().next().expect("id").to_string()
-}
-
-/// Runs `sql` on database `db` of the Postgres on 127.0.0.1:`port` as user postgres.
-pub(crate) fn psql(port: u16, db: &str, sql: &str) -> Result<String, String> {
-    let out = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres", "-w", "-d", db])
-        .args(["-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run psql: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "psql on 127.0.0.1:{port}/{db} failed: {sql}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-/// A plain HTTP request with the guest credentials (for the RabbitMQ management API),
-/// made with curl so it also works from `Drop`; returns (status, body).
-fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-    let mut cmd = Command::new("curl");
-    cmd.args(["-s", "-u", "guest:guest", "--max-time", "10", "-X", method])
-        .args(["-H", "content-type: application/json", "-w", "\n%{http_code}"]);
-    if let Some(body) = body {
-        cmd.args(["--data-binary", body]);
-    }
-    let out = match cmd.arg(format!("{base}{path}")).stdin(Stdio::null()).output() {
-        Ok(out) => out,
-        Err(e) => return (0, format!("cannot run curl: {e}")),
-    };
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
-    (code.trim().parse().unwrap_or(0), body.to_string())
 }

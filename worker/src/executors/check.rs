@@ -23,7 +23,7 @@
 //! at most [`REPORT_LIMIT`] items (the first in path order); `truncated` tells whether
 //! any was cut, the counts are always exact.
 
-use super::{cancellable, wrong_body};
+use super::support::{cancellable, wrong_body};
 use crate::error::store_exec_error;
 use crate::hash::hash_pair;
 use crate::listing::{Entry, Filter, Listing, list};
@@ -168,8 +168,9 @@ async fn run(
     ctx.progress
         .add_done((missing.len() + extra.len()) as u64, 0);
 
+    let sides = Sides { src: &src, dst: &dst, checksum };
     let compared: Vec<Option<Differ>> = stream::iter(both)
-        .map(|(a, b)| compare(ctx, &src, &dst, checksum, a, b))
+        .map(|(a, b)| compare(ctx, &sides, a, b))
         .buffered(HASHES_IN_FLIGHT)
         .try_collect()
         .await?;
@@ -221,15 +222,18 @@ async fn run(
     })
 }
 
-/// Compares one file present on both sides; `Some` when it differs.
-async fn compare(
-    ctx: &ExecContext,
-    src: &Resolved,
-    dst: &Resolved,
+/// The two locations being compared, and how.
+struct Sides<'a> {
+    src: &'a Resolved,
+    dst: &'a Resolved,
+    /// Compare files of equal size by hash too (`mode: checksum`).
     checksum: bool,
-    a: Entry,
-    b: Entry,
-) -> Result<Option<Differ>, ExecError> {
+}
+
+/// Compares one file present on both sides (`a` in the source, `b` in the target);
+/// `Some` when it differs.
+async fn compare(ctx: &ExecContext, sides: &Sides<'_>, a: Entry, b: Entry) -> Result<Option<Differ>, ExecError> {
+    let Sides { src, dst, checksum } = *sides;
     let differ = |reason| {
         Some(Differ {
             path: a.rel_path.clone(),

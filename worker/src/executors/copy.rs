@@ -7,9 +7,9 @@
 //!    Nothing there at all is fatal: "source … not found".
 //! 2. A destination is always a folder: the source's relative paths are written under it
 //!    (`file:///in/a.csv` → `file:///out/` writes `/out/a.csv`).
-//! 3. Per file, decide for each destination whether to write it ([`crate::decide`]),
+//! 3. Per file ([`file`](mod@file)), decide for each destination whether to write it ([`decide`]),
 //!    then read the source **once** and stream it to every destination that needs it
-//!    ("feed several clusters from one source read"). Up to [`MAX_FILES_IN_FLIGHT`]
+//!    ([`transfer`]; "feed several clusters from one source read"). Up to [`MAX_FILES_IN_FLIGHT`]
 //!    files move at a time per shard. A destination that fails does not stop the others;
 //!    the attempt fails at the end naming each destination's outcome, and the retry
 //!    writes only where the file is still missing.
@@ -23,9 +23,10 @@
 //! that is then renamed (see [`local`]); the guarantees below hold the same way.
 //!
 //! # Nothing half-written is visible
-//! Files under [`SMALL_FILE_LIMIT`] are read whole and written with one `put`; larger
-//! ones are streamed through `put_multipart` ([`WriteMultipart`], a few parts in flight
-//! per destination). Neither ever shows a partial file at its final name:
+//! Files under [`SMALL_FILE_LIMIT`] are read whole and written with one `put` ([`small`]);
+//! larger ones are streamed through `put_multipart` ([`multipart`],
+//! [`object_store::WriteMultipart`], a few parts in flight per destination). Neither ever
+//! shows a partial file at its final name:
 //!
 //! - `LocalFileSystem` (checked in object_store 0.14.2 `src/local.rs`): `put_opts` and
 //!   `put_multipart_opts` both open a staging file `<dest>#<n>` next to the destination
@@ -76,29 +77,46 @@
 //! listing; skipped files count as done at once, copied bytes as they stream, a copied
 //! file when it has landed.
 
-use super::{cancellable, wrong_body};
-use crate::decide::{Decision, decide, decide_by_hash, reason};
-use crate::error::store_exec_error;
-use crate::hash::hash_at;
-use crate::listing::{Entry, Filter, anything_at, join, list};
+// The stages, in the order a file meets them. Each module uses only modules listed above
+// it; none uses this one.
+//
+// What every stage reports: tallies, per-file outcomes, the result document.
+mod outcome;
+// 1. Listing: the source's files and what each destination holds.
+mod list;
+// 2. Deciding: per file and destination, write or keep, and why.
+mod decide;
+// 3. Transferring: one read of the file, written to every destination that needs it —
+//    local to local by the kernel, small files in one `put`, large ones multipart.
+mod local;
+mod stream;
+mod small;
+mod multipart;
+mod transfer;
+// 4. Verifying: read back what was written; the manifest.
+mod verify;
+// The stages for one file, then for a shard of files, then for a whole prefix.
+mod file;
+mod local_batch;
+mod shard;
+mod mirror;
+mod sharded;
+// The other ways through: report without writing, or expand an archive.
+mod dry_run;
+mod unpack;
+
+pub use shard::MAX_FILES_IN_FLIGHT;
+pub use small::SMALL_FILE_LIMIT;
+
+use super::support::wrong_body;
+use crate::listing::{Filter, Listing};
 use crate::stores::{Resolved, StoreResolver};
-use bytes::Bytes;
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
 use ferry_common::shards::{ShardFile, ShardOrder, ShardState};
-use ferry_common::spec::{CopyTask, Overwrite, TaskBody, Verify};
-use futures::stream::BoxStream;
-use futures::StreamExt;
-use object_store::path::Path;
-use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
-use serde_json::{Value, json};
-use std::collections::HashMap;
-
-/// Files copied concurrently within one attempt.
-pub const MAX_FILES_IN_FLIGHT: usize = 16;
-/// Files smaller than this are buffered and written with a single `put`.
-pub const SMALL_FILE_LIMIT: u64 = 8 * 1024 * 1024;
-/// Multipart parts in flight per destination of one large file.
-const PARTS_IN_FLIGHT: usize = 4;
+use ferry_common::spec::{CopyTask, TaskBody, Verify};
+use outcome::{Tally, result_json};
+use serde_json::json;
+use shard::{ShardJob, SourceShape};
 
 /// The registry's constructor for this kind.
 pub(crate) fn executor(resolver: &StoreResolver) -> std::sync::Arc<dyn Executor> {
@@ -116,51 +134,6 @@ impl CopyExecutor {
     pub fn new(resolver: StoreResolver) -> Self {
         Self { resolver }
     }
-}
-
-/// Per-destination counters, as reported in the result.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Tally {
-    files_copied: u64,
-    bytes_copied: u64,
-    files_skipped: u64,
-    bytes_skipped: u64,
-    files_deleted: u64,
-    bytes_deleted: u64,
-}
-
-impl Tally {
-    /// Adds a shard's counters for this destination (copied files and bytes, skipped
-    /// files and bytes, as [`ShardState::tallies`] holds them).
-    fn add_shard(&mut self, t: &[u64; 4]) {
-        self.files_copied += t[0];
-        self.bytes_copied += t[1];
-        self.files_skipped += t[2];
-        self.bytes_skipped += t[3];
-    }
-}
-
-/// One destination with what it already holds.
-struct Dest {
-    loc: Resolved,
-    existing: HashMap<String, Entry>,
-}
-
-/// What happened to one file at one destination. A destination that fails does not stop
-/// the others: the file is still written wherever it can be, and the attempt fails at its
-/// end naming the destinations that did (a retry then writes only there).
-enum FileOutcome {
-    Copied(u64),
-    Skipped(u64),
-    Failed(ExecError),
-}
-
-/// One source file's outcomes, with its hash when the copy verifies.
-struct FileDone {
-    rel_path: String,
-    size: u64,
-    per_dest: Vec<(usize, FileOutcome)>,
-    hash: Option<blake3::Hash>,
 }
 
 #[async_trait::async_trait]
@@ -191,7 +164,8 @@ impl Executor for CopyExecutor {
             .iter()
             .map(|d| self.resolver.resolve_full(d))
             .collect::<Result<Vec<_>, _>>()?;
-        shard::run(ctx, task, &src, &dests, order.files.clone(), shard::SourceShape::Prefix, true).await
+        let job = ShardJob { task, src: &src, dests: &dests, shape: SourceShape::Prefix, recheck: true };
+        shard::run(ctx, &job, order.files.clone()).await
     }
 }
 
@@ -214,11 +188,8 @@ async fn run(
         dest_locs.push(loc);
     }
 
-    if !task.unpack && !task.dry_run && names_prefix(&src).await? {
-        let exists = anything_at(&src).await.map_err(|e| store_exec_error(&format!("listing {}", src.url), e))?;
-        if !exists {
-            return Err(ExecError::Fatal(format!("source {} not found", task.source.url)));
-        }
+    if !task.unpack && !task.dry_run && list::names_prefix(&src).await? {
+        list::ensure_anything_at(&src, &task.source.url).await?;
         return sharded::run(ctx, task, &src, &dest_locs, &filter).await;
     }
 
@@ -231,44 +202,30 @@ async fn run(
         return unpack::run(ctx, task, &src, &dest_locs).await;
     }
 
-    let listing = cancellable(&ctx.cancel, async {
-        list(&src, &filter)
-            .await
-            .map_err(|e| store_exec_error(&format!("listing {}", src.url), e))
-    })
-    .await?;
-    if !listing.exists {
-        return Err(ExecError::Fatal(format!(
-            "source {} not found",
-            task.source.url
-        )));
-    }
-
-    let n_dest = dest_locs.len() as u64;
-    let files_total = listing.entries.len() as u64 * n_dest;
-    let bytes_total = listing.total_bytes() * n_dest;
-
+    let listing = list::source(ctx, &src, &filter, &task.source.url).await?;
     if task.dry_run {
-        let mut dests = Vec::with_capacity(dest_locs.len());
-        for loc in dest_locs {
-            let l = cancellable(&ctx.cancel, async {
-                list(&loc, &filter)
-                    .await
-                    .map_err(|e| store_exec_error(&format!("listing {}", loc.url), e))
-            })
-            .await?;
-            let existing = l.entries.into_iter().map(|e| (e.rel_path.clone(), e)).collect();
-            dests.push(Dest { loc, existing });
-        }
+        let dests = list::destinations(ctx, dest_locs, &filter).await?;
         let deletions = mirror::plan(task, &listing, &dests)?;
+        let (files_total, bytes_total) = totals(&listing, dests.len());
         ctx.progress.add_total(files_total, bytes_total);
-        return dry_run::run(ctx, task, &src, &dests, listing.entries, deletions).await;
+        let plan = dry_run::DryRun { task, src: &src, dests: &dests, entries: listing.entries, deletions };
+        return dry_run::run(ctx, plan).await;
     }
+    single_file(ctx, task, &src, &dest_locs, listing).await
+}
 
-    // A single file (prefixes go through `sharded`): one inline shard, which looks the
-    // file up at each destination rather than listing the destination folders. Only the
-    // refusal of a single-file mirror is wanted from the mirror plan.
+/// A single file (prefixes go through `sharded`): one inline shard, which looks the file
+/// up at each destination rather than listing the destination folders.
+async fn single_file(
+    ctx: &ExecContext,
+    task: &CopyTask,
+    src: &Resolved,
+    dest_locs: &[Resolved],
+    listing: Listing,
+) -> Result<TaskOutput, ExecError> {
+    // Only the refusal of a single-file mirror is wanted from the mirror plan.
     mirror::plan(task, &listing, &[])?;
+    let (files_total, bytes_total) = totals(&listing, dest_locs.len());
     ctx.progress.add_total(files_total, bytes_total);
     let files = listing
         .entries
@@ -280,7 +237,8 @@ async fn run(
             modified: e.last_modified,
         })
         .collect();
-    let state = shard::run(ctx, task, &src, &dest_locs, files, shard::SourceShape::SingleObject, true).await?;
+    let job = ShardJob { task, src, dests: dest_locs, shape: SourceShape::SingleObject, recheck: true };
+    let state = shard::run(ctx, &job, files).await?;
     let mut tallies = vec![Tally::default(); dest_locs.len()];
     for (t, s) in tallies.iter_mut().zip(&state.tallies) {
         t.add_shard(s);
@@ -296,389 +254,11 @@ async fn run(
     Ok(TaskOutput { result, report })
 }
 
-/// Whether the source is a prefix (a folder) rather than one object.
-async fn names_prefix(src: &Resolved) -> Result<bool, ExecError> {
-    if src.explicit_prefix || src.prefix.is_root() {
-        return Ok(true);
-    }
-    match src.store.head(&src.prefix).await {
-        Ok(_) => Ok(false),
-        Err(object_store::Error::NotFound { .. }) => Ok(true),
-        Err(e) => Err(store_exec_error(&format!("looking up {}", src.url), e)),
-    }
+/// The whole work of copying `listing` to `n_dest` destinations: files and bytes.
+fn totals(listing: &Listing, n_dest: usize) -> (u64, u64) {
+    let n_dest = n_dest as u64;
+    (listing.entries.len() as u64 * n_dest, listing.total_bytes() * n_dest)
 }
-
-fn result_json(files_total: u64, bytes_total: u64, task: &CopyTask, tallies: &[Tally]) -> Value {
-    let sum = tallies.iter().fold(Tally::default(), |a, t| Tally {
-        files_copied: a.files_copied + t.files_copied,
-        bytes_copied: a.bytes_copied + t.bytes_copied,
-        files_skipped: a.files_skipped + t.files_skipped,
-        bytes_skipped: a.bytes_skipped + t.bytes_skipped,
-        files_deleted: a.files_deleted + t.files_deleted,
-        bytes_deleted: a.bytes_deleted + t.bytes_deleted,
-    });
-    let destinations: Vec<Value> = task
-        .destinations
-        .iter()
-        .zip(tallies)
-        .map(|(d, t)| {
-            let mut v = json!({
-                "url": d.url,
-                "files_copied": t.files_copied,
-                "bytes_copied": t.bytes_copied,
-                "files_skipped": t.files_skipped,
-                "bytes_skipped": t.bytes_skipped,
-            });
-            if task.delete_extraneous {
-                with_deleted(&mut v, t);
-            }
-            v
-        })
-        .collect();
-    let mut out = json!({
-        "files_total": files_total,
-        "bytes_total": bytes_total,
-        "files_copied": sum.files_copied,
-        "bytes_copied": sum.bytes_copied,
-        "files_skipped": sum.files_skipped,
-        "bytes_skipped": sum.bytes_skipped,
-        "destinations": destinations,
-    });
-    if task.delete_extraneous {
-        with_deleted(&mut out, &sum);
-    }
-    out
-}
-
-/// Adds the deletion counters (only mirrors report them).
-fn with_deleted(v: &mut Value, t: &Tally) {
-    v["files_deleted"] = json!(t.files_deleted);
-    v["bytes_deleted"] = json!(t.bytes_deleted);
-}
-
-/// Per destination, whether one source file must be written there and why; plus the
-/// source's hash when deciding needed it.
-struct FilePlan {
-    decisions: Vec<(Decision, &'static str)>,
-    src_hash: Option<blake3::Hash>,
-}
-
-/// Decides, per destination, whether one source file must be written there, and why.
-/// With `verify: checksum` a file that would be kept is kept only if its content matches.
-async fn plan_file(
-    ctx: &ExecContext,
-    task: &CopyTask,
-    src: &Resolved,
-    dests: &[Dest],
-    entry: &Entry,
-) -> Result<FilePlan, ExecError> {
-    if ctx.cancel.is_cancelled() {
-        return Err(ExecError::Cancelled);
-    }
-    let mut src_hash = None;
-    let mut plan = Vec::with_capacity(dests.len());
-    for d in dests {
-        let existing = d.existing.get(&entry.rel_path);
-        let mut mode = task.overwrite;
-        let mut decision = decide(mode, entry, existing);
-        if task.verify == Verify::Checksum && decision == Decision::Skip {
-            mode = Overwrite::Checksum;
-            decision = Decision::NeedsChecksum;
-        }
-        if let (Decision::NeedsChecksum, Some(existing)) = (decision, existing) {
-            let sh = match src_hash {
-                Some(h) => h,
-                None => {
-                    let h = hash_at(src, &entry.location, &ctx.cancel).await?;
-                    *src_hash.insert(h)
-                }
-            };
-            let dh = hash_at(&d.loc, &existing.location, &ctx.cancel).await?;
-            decision = decide_by_hash(&sh, &dh);
-        }
-        plan.push((decision, reason(mode, entry, existing, decision)));
-    }
-    Ok(FilePlan {
-        decisions: plan,
-        src_hash,
-    })
-}
-
-/// Decides and, where needed, copies one source file to the destinations that need it.
-async fn copy_file(
-    ctx: &ExecContext,
-    task: &CopyTask,
-    src: &Resolved,
-    dests: &[Dest],
-    entry: Entry,
-) -> Result<FileDone, ExecError> {
-    let plan = plan_file(ctx, task, src, dests, &entry).await?;
-    let verifying = task.verify == Verify::Checksum;
-    let mut hash = plan.src_hash;
-    let mut targets = Vec::new();
-    let mut outcomes = Vec::with_capacity(dests.len());
-    for (i, (decision, _)) in plan.decisions.into_iter().enumerate() {
-        if decision == Decision::Skip {
-            ctx.progress.add_done(1, entry.size);
-            outcomes.push((i, FileOutcome::Skipped(entry.size)));
-        } else {
-            targets.push(i);
-        }
-    }
-    if !targets.is_empty() {
-        let (copied, streamed_hash, failures) = transfer(ctx, src, dests, &targets, &entry, verifying).await?;
-        let mut written = Vec::with_capacity(targets.len());
-        for (i, failure) in targets.into_iter().zip(failures) {
-            match failure {
-                Some(ExecError::Cancelled) => return Err(ExecError::Cancelled),
-                Some(e) => outcomes.push((i, FileOutcome::Failed(e))),
-                None => written.push(i),
-            }
-        }
-        if verifying && !written.is_empty() {
-            let expected = match streamed_hash.or(hash) {
-                Some(h) => h,
-                // The kernel copied it without it passing through here: hash the source.
-                None => hash_at(src, &entry.location, &ctx.cancel).await?,
-            };
-            for i in std::mem::take(&mut written) {
-                match verify::confirm_written(ctx, &dests[i], &entry.rel_path, &expected).await {
-                    Ok(()) => written.push(i),
-                    Err(ExecError::Cancelled) => return Err(ExecError::Cancelled),
-                    Err(e) => outcomes.push((i, FileOutcome::Failed(e))),
-                }
-            }
-            hash = Some(expected);
-        }
-        outcomes.extend(written.into_iter().map(|i| (i, FileOutcome::Copied(copied))));
-    }
-    Ok(FileDone {
-        rel_path: entry.rel_path,
-        size: entry.size,
-        per_dest: outcomes,
-        hash: hash.filter(|_| verifying),
-    })
-}
-
-/// Reads `entry` once and writes it to `dests[targets]`; returns the bytes read, when
-/// `hashing` their BLAKE3 hash (none from the local fast path, where the bytes never pass
-/// through this process), and per target the error that stopped it there, if any. An
-/// error reading the source ends the file everywhere and is returned as such.
-async fn transfer(
-    ctx: &ExecContext,
-    src: &Resolved,
-    dests: &[Dest],
-    targets: &[usize],
-    entry: &Entry,
-    hashing: bool,
-) -> Result<(u64, Option<blake3::Hash>, Vec<Option<ExecError>>), ExecError> {
-    let mut paths = Vec::with_capacity(targets.len());
-    for &i in targets {
-        let p = join(&dests[i].loc.prefix, &entry.rel_path).map_err(|e| {
-            ExecError::Fatal(format!("destination path for {}: {e}", entry.rel_path))
-        })?;
-        paths.push((i, p));
-    }
-    // Under a bandwidth budget every byte passes through here to be metered.
-    if let [(i, path)] = paths.as_slice()
-        && !ctx.throttle.is_active()
-        && let (Some(from), Some(to)) = (
-            local::filesystem_path(src, &entry.location),
-            local::filesystem_path(&dests[*i].loc, path),
-        )
-    {
-        return match local::copy(from, to, ctx.progress.clone(), ctx.cancel.clone()).await {
-            Ok(n) => Ok((n, None, vec![None])),
-            Err(e) => Ok((0, None, vec![Some(local::copy_error(e, &entry.rel_path, &dests[*i].loc.url))])),
-        };
-    }
-    let read_err = |e| store_exec_error(&format!("reading {}", entry.location), e);
-    let stream = src
-        .store
-        .get(&entry.location)
-        .await
-        .map_err(read_err)?
-        .into_stream();
-    let mut hasher = hashing.then(blake3::Hasher::new);
-    let (n, failures) = if entry.size < SMALL_FILE_LIMIT {
-        put_small(ctx, dests, &paths, entry, stream, hasher.as_mut()).await?
-    } else {
-        put_large(ctx, dests, &paths, entry, stream, hasher.as_mut()).await?
-    };
-    Ok((n, hasher.map(|h| h.finalize()), failures))
-}
-
-/// The coordinator keeping the bandwidth budget failed: worth another attempt.
-fn budget_err(e: ferry_common::CommonError) -> ExecError {
-    ExecError::Retryable(format!("drawing from the bandwidth budget: {e}"))
-}
-
-fn write_err(path: &Path) -> impl Fn(object_store::Error) -> ExecError + '_ {
-    move |e| store_exec_error(&format!("writing {path}"), e)
-}
-
-async fn put_small(
-    ctx: &ExecContext,
-    dests: &[Dest],
-    paths: &[(usize, Path)],
-    entry: &Entry,
-    mut stream: BoxStream<'static, object_store::Result<Bytes>>,
-    mut hasher: Option<&mut blake3::Hasher>,
-) -> Result<(u64, Vec<Option<ExecError>>), ExecError> {
-    let mut chunks = Vec::new();
-    let mut total = 0u64;
-    let mut meter = ctx.throttle.meter();
-    while let Some(chunk) = stream.next().await {
-        if ctx.cancel.is_cancelled() {
-            return Err(ExecError::Cancelled);
-        }
-        let chunk =
-            chunk.map_err(|e| store_exec_error(&format!("reading {}", entry.location), e))?;
-        total += chunk.len() as u64;
-        meter.add(chunk.len() as u64).await.map_err(budget_err)?;
-        if let Some(h) = hasher.as_deref_mut() {
-            h.update(&chunk);
-        }
-        chunks.push(chunk);
-    }
-    meter.flush().await.map_err(budget_err)?;
-    let payload: PutPayload = chunks.into_iter().collect();
-    let failures = futures::future::join_all(paths.iter().map(|(i, path)| {
-        let payload = payload.clone();
-        async move {
-            match dests[*i].loc.store.put(path, payload).await {
-                Ok(_) => {
-                    ctx.progress.add_done(1, total);
-                    None
-                }
-                Err(e) => Some(write_err(path)(e)),
-            }
-        }
-    }))
-    .await;
-    Ok((total, failures))
-}
-
-async fn put_large(
-    ctx: &ExecContext,
-    dests: &[Dest],
-    paths: &[(usize, Path)],
-    entry: &Entry,
-    stream: BoxStream<'static, object_store::Result<Bytes>>,
-    hasher: Option<&mut blake3::Hasher>,
-) -> Result<(u64, Vec<Option<ExecError>>), ExecError> {
-    let mut writers = Vec::with_capacity(paths.len());
-    let mut failures = Vec::with_capacity(paths.len());
-    for (i, path) in paths {
-        match dests[*i].loc.store.put_multipart(path).await {
-            Ok(upload) => {
-                writers.push(Some(WriteMultipart::new(upload)));
-                failures.push(None);
-            }
-            Err(e) => {
-                writers.push(None);
-                failures.push(Some(write_err(path)(e)));
-            }
-        }
-    }
-    if writers.iter().all(Option::is_none) {
-        return Ok((0, failures));
-    }
-    match pump(ctx, paths, entry, stream, &mut writers, &mut failures, hasher).await {
-        Ok(total) => {
-            let finished = writers.into_iter().zip(paths).map(|(w, (_, path))| async move {
-                let w = w?;
-                match w.finish().await {
-                    Ok(_) => {
-                        ctx.progress.add_done(1, 0);
-                        None
-                    }
-                    Err(e) => Some(write_err(path)(e)),
-                }
-            });
-            let finished = futures::future::join_all(finished).await;
-            for (slot, failure) in failures.iter_mut().zip(finished) {
-                if slot.is_none() {
-                    *slot = failure;
-                }
-            }
-            Ok((total, failures))
-        }
-        Err(e) => {
-            // Best effort: the error being reported is the one that matters.
-            for w in writers.into_iter().flatten() {
-                abort(w).await;
-            }
-            Err(e)
-        }
-    }
-}
-
-/// Aborts an upload that will not be completed; its own error would only hide the cause.
-async fn abort(w: WriteMultipart) {
-    if let Err(e) = w.abort().await {
-        tracing::debug!(error = %e, "aborting a multipart upload failed");
-    }
-}
-
-/// Streams the source into every writer, with back-pressure from the slowest one. A
-/// writer that fails is aborted and recorded in `failures`; the others go on, and
-/// reading stops early only when every writer has failed.
-async fn pump(
-    ctx: &ExecContext,
-    paths: &[(usize, Path)],
-    entry: &Entry,
-    mut stream: BoxStream<'static, object_store::Result<Bytes>>,
-    writers: &mut [Option<WriteMultipart>],
-    failures: &mut [Option<ExecError>],
-    mut hasher: Option<&mut blake3::Hasher>,
-) -> Result<u64, ExecError> {
-    let mut total = 0u64;
-    let mut meter = ctx.throttle.meter();
-    while let Some(chunk) = stream.next().await {
-        if ctx.cancel.is_cancelled() {
-            return Err(ExecError::Cancelled);
-        }
-        let chunk =
-            chunk.map_err(|e| store_exec_error(&format!("reading {}", entry.location), e))?;
-        if let Some(h) = hasher.as_deref_mut() {
-            h.update(&chunk);
-        }
-        let mut live = 0u64;
-        for (k, (slot, (_, path))) in writers.iter_mut().zip(paths).enumerate() {
-            let Some(w) = slot.as_mut() else { continue };
-            match w.wait_for_capacity(PARTS_IN_FLIGHT).await {
-                Ok(()) => {
-                    w.put(chunk.clone());
-                    live += 1;
-                }
-                Err(e) => {
-                    failures[k] = Some(write_err(path)(e));
-                    if let Some(w) = slot.take() {
-                        abort(w).await;
-                    }
-                }
-            }
-        }
-        total += chunk.len() as u64;
-        ctx.progress.add_bytes_done(chunk.len() as u64 * live);
-        if live == 0 {
-            break;
-        }
-        meter.add(chunk.len() as u64).await.map_err(budget_err)?;
-    }
-    meter.flush().await.map_err(budget_err)?;
-    Ok(total)
-}
-
-mod dry_run;
-mod local;
-mod local_batch;
-mod mirror;
-mod shard;
-mod sharded;
-mod unpack;
-mod verify;
 
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 //! run, only report). A file already gone counts as deleted, so a retried attempt
 //! finishes what a lost one started.
 
-use super::{cancellable, wrong_body};
+use super::support::{cancellable, wrong_body};
 use crate::error::store_exec_error;
 use crate::listing::{Entry, Filter, list};
 use crate::stores::StoreResolver;

@@ -6,11 +6,9 @@
 //! does not compile; the consumer loop never changes.
 
 use crate::stores::StoreResolver;
-use ferry_common::executor::{ExecError, Executor};
+use ferry_common::executor::Executor;
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
 /// Declares one executor module per registered kind and the function that builds them.
 macro_rules! declare_executors {
@@ -25,6 +23,7 @@ macro_rules! declare_executors {
 }
 
 ferry_common::with_task_kinds!(declare_executors);
+pub(crate) mod support;
 
 /// Executors by kind. Built once at start-up and shared by every attempt.
 #[derive(Clone, Default)]
@@ -70,27 +69,6 @@ impl Registry {
     pub fn kinds(&self) -> Vec<&'static str> {
         self.executors.keys().copied().collect()
     }
-}
-
-/// Runs `fut` unless `cancel` fires first, so long listings stop promptly too.
-pub(crate) async fn cancellable<T>(
-    cancel: &CancellationToken,
-    fut: impl Future<Output = Result<T, ExecError>>,
-) -> Result<T, ExecError> {
-    tokio::select! {
-        biased;
-        _ = cancel.cancelled() => Err(ExecError::Cancelled),
-        r = fut => r,
-    }
-}
-
-/// The error for a task body handed to the wrong executor (a registry bug or a forged
-/// message); never worth retrying.
-pub(crate) fn wrong_body(expected: &str, body: &ferry_common::spec::TaskBody) -> ExecError {
-    ExecError::Fatal(format!(
-        "the {expected} executor cannot run a `{}` task",
-        body.kind()
-    ))
 }
 
 #[cfg(test)]

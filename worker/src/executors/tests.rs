@@ -1,12 +1,17 @@
 use super::*;
 use crate::test_support::ctx;
+use ferry_common::executor::ExecError;
 use ferry_common::spec::{NoopTask, TaskBody};
 
 #[test]
-fn defaults_register_copy_check_noop() {
+fn defaults_register_an_executor_for_every_kind_under_its_name() {
     let r = Registry::with_defaults(StoreResolver::new());
-    assert_eq!(r.kinds(), ["check", "copy", "noop"]);
-    assert_eq!(r.get("copy").unwrap().kind(), "copy");
+    let mut names = ferry_common::kinds::KIND_NAMES.to_vec();
+    names.sort_unstable();
+    assert_eq!(r.kinds(), names);
+    for name in names {
+        assert_eq!(r.get(name).unwrap().kind(), name, "the executor registered for `{name}`");
+    }
     assert!(r.get("sync").is_none());
     assert!(Registry::new().kinds().is_empty());
 }

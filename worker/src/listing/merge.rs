@@ -1,7 +1,7 @@
 //! One pass over sorted listings: the source's and each destination's, matched by
 //! relative path, so a copy decides file by file while holding one row at a time.
 
-use super::Entry;
+use super::entry::Entry;
 use crate::error::store_exec_error;
 use ferry_common::executor::ExecError;
 use futures::stream::{BoxStream, Peekable};

@@ -10,7 +10,8 @@
 //! - Object stores (S3, Azure Blob, GCS, the in-memory store) list keys in byte order
 //!   already; the merge checks that they do and fails loudly if one does not.
 
-use super::{Entry, Filter};
+use super::entry::Entry;
+use super::filter::Filter;
 use crate::stores::Resolved;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;

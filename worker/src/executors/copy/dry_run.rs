@@ -4,7 +4,10 @@
 //! dry run's result is never mistaken for a real one; the decisions are the report,
 //! capped like a `check`'s lists and pageable through the API (`?kind=decisions`).
 
-use super::{Dest, MAX_FILES_IN_FLIGHT, Tally, plan_file, result_json};
+use super::decide::plan_file;
+use super::list::Dest;
+use super::outcome::{Tally, result_json};
+use super::shard::MAX_FILES_IN_FLIGHT;
 use crate::decide::Decision;
 use crate::executors::check::REPORT_LIMIT;
 use crate::listing::Entry;
@@ -14,15 +17,21 @@ use ferry_common::spec::CopyTask;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::{Value, json};
 
+/// What a dry run decides over.
+pub(super) struct DryRun<'a> {
+    pub(super) task: &'a CopyTask,
+    pub(super) src: &'a Resolved,
+    /// Every destination with all it holds.
+    pub(super) dests: &'a [Dest],
+    /// The source's files.
+    pub(super) entries: Vec<Entry>,
+    /// Per destination, what a mirror would delete ([`super::mirror::plan`]).
+    pub(super) deletions: Vec<Vec<Entry>>,
+}
+
 /// Plans every file without moving any; the result and the decision report.
-pub(super) async fn run(
-    ctx: &ExecContext,
-    task: &CopyTask,
-    src: &Resolved,
-    dests: &[Dest],
-    entries: Vec<Entry>,
-    deletions: Vec<Vec<Entry>>,
-) -> Result<TaskOutput, ExecError> {
+pub(super) async fn run(ctx: &ExecContext, dry_run: DryRun<'_>) -> Result<TaskOutput, ExecError> {
+    let DryRun { task, src, dests, entries, deletions } = dry_run;
     let n_dest = dests.len() as u64;
     let files_total = entries.len() as u64 * n_dest;
     let bytes_total = entries.iter().map(|e| e.size).sum::<u64>() * n_dest;

@@ -6,8 +6,9 @@
 //! Used by a shard when nothing needs the file's bytes in this process: one destination,
 //! both sides local, no bandwidth budget, no `verify`, and decisions that need no hash.
 
-use super::shard::failure;
-use super::{Dest, local};
+use super::list::Dest;
+use super::local;
+use super::outcome::{Failed, Tally, failure};
 use crate::decide::{Decision, decide};
 use crate::listing::Entry;
 use crate::stores::{Resolved, local_path};
@@ -34,12 +35,11 @@ pub(super) fn applies(ctx: &ExecContext, task: &CopyTask, src: &Resolved, dests:
 
 /// Decides and copies `entries` to the one destination; the shard's state.
 pub(super) async fn run(ctx: &ExecContext, task: &CopyTask, src: &Resolved, dest: &Dest, entries: Vec<Entry>) -> Result<ShardState, ExecError> {
-    let mut state = ShardState { tallies: vec![[0; 4]], ..ShardState::default() };
+    let mut tally = Tally::default();
     let mut work: Vec<(String, PathBuf, PathBuf)> = Vec::new();
     for e in entries {
         if decide(task.overwrite, &e, dest.existing.get(&e.rel_path)) == Decision::Skip {
-            state.tallies[0][2] += 1;
-            state.tallies[0][3] += e.size;
+            tally.skipped(e.size);
             ctx.progress.add_done(1, e.size);
             continue;
         }
@@ -66,7 +66,7 @@ pub(super) async fn run(ctx: &ExecContext, task: &CopyTask, src: &Resolved, dest
             })
         })
         .buffer_unordered(BATCHES_IN_FLIGHT);
-    let mut failed: Vec<(u64, Option<ExecError>)> = vec![(0, None)];
+    let mut failed = Failed::default();
     while let Some(results) = done
         .try_next()
         .await
@@ -74,21 +74,14 @@ pub(super) async fn run(ctx: &ExecContext, task: &CopyTask, src: &Resolved, dest
     {
         for r in results {
             match r {
-                Ok(n) => {
-                    state.tallies[0][0] += 1;
-                    state.tallies[0][1] += n;
-                }
+                Ok(n) => tally.copied(n),
                 Err(ExecError::Cancelled) => return Err(ExecError::Cancelled),
-                Err(e) => {
-                    failed[0].0 += 1;
-                    failed[0].1.get_or_insert(e);
-                }
+                Err(e) => failed.add(e),
             }
         }
     }
-    if failed[0].0 > 0 {
-        return Err(failure(std::slice::from_ref(&dest.loc), &state, failed));
+    if failed.files > 0 {
+        return Err(failure(std::slice::from_ref(&dest.loc), &[tally], vec![failed]));
     }
-    state.done = true;
-    Ok(state)
+    Ok(ShardState { tallies: vec![tally.to_shard()], done: true, ..ShardState::default() })
 }

@@ -4,7 +4,7 @@
 //! pointed at the wrong place (an empty source, a mistyped prefix) fails without touching
 //! the destination.
 
-use super::Dest;
+use super::list::Dest;
 use crate::error::store_exec_error;
 use crate::listing::{Entry, Listing};
 use ferry_common::executor::{ExecContext, ExecError};

@@ -17,7 +17,11 @@
 //! A mirror with `max_delete` makes a counting pass first, so the guard still fails the
 //! task before anything is written.
 
-use super::{Dest, Tally, mirror, result_json, shard, verify};
+use super::list::Dest;
+use super::mirror;
+use super::outcome::{Tally, result_json};
+use super::shard::{self, ShardJob, SourceShape};
+use super::verify;
 use crate::decide::{Decision, decide};
 use crate::listing::{Entry, Filter, Merge, sorted_entries};
 use crate::stores::Resolved;
@@ -58,6 +62,8 @@ pub(super) async fn run(
     let mut manifest = verify::Manifest::default();
     let hub = ctx.shards.clone();
     let mut watch = Watch::default();
+    // Shards run here trust what the merge saw at the destinations a moment ago.
+    let inline = ShardJob { task, src, dests, shape: SourceShape::Prefix, recheck: false };
 
     while let Some(row) = merge.next().await? {
         if ctx.cancel.is_cancelled() {
@@ -102,7 +108,7 @@ pub(super) async fn run(
                     publish(hub, published, files).await?;
                     published += 1;
                 }
-                None => add(&mut tallies, &mut manifest, shard::run(ctx, task, src, dests, files, shard::SourceShape::Prefix, false).await?),
+                None => add(&mut tallies, &mut manifest, shard::run(ctx, &inline, files).await?),
             }
         }
     }
@@ -114,7 +120,7 @@ pub(super) async fn run(
                 publish(hub, published, std::mem::take(&mut current)).await?;
                 published += 1;
             }
-            _ => add(&mut tallies, &mut manifest, shard::run(ctx, task, src, dests, current, shard::SourceShape::Prefix, false).await?),
+            _ => add(&mut tallies, &mut manifest, shard::run(ctx, &inline, current).await?),
         }
     }
     if let (Some(hub), 1..) = (&hub, published) {

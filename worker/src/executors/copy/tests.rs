@@ -1,8 +1,14 @@
 use super::*;
+use super::{list::Dest, multipart::put_large, stream::{Reading, Targets}};
+use crate::listing::join;
 use crate::stores::memory_store;
 use crate::test_support::{ctx, dir_url, read_tree, write_tree};
-use ferry_common::spec::Location;
-use serde_json::json;
+use ferry_common::spec::{Location, Overwrite};
+use futures::StreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStoreExt, PutPayload};
+use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -401,9 +407,9 @@ async fn a_cancelled_copy_stops_and_leaves_no_partial_file() {
         })
         .boxed();
     let paths = vec![(0, join(&dest.loc.prefix, "big.bin").unwrap())];
-    let e = put_large(&c, std::slice::from_ref(&dest), &paths, &entry, stream, None)
-        .await
-        .unwrap_err();
+    let from = Reading { entry: &entry, stream, hasher: None };
+    let to = Targets { dests: std::slice::from_ref(&dest), paths: &paths };
+    let e = put_large(&c, from, to).await.unwrap_err();
     assert_eq!(e, ExecError::Cancelled);
     assert!(
         read_tree(dst.path()).is_empty(),

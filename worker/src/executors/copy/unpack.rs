@@ -14,7 +14,9 @@
 //! files have no sizes or times to compare before they are read); a re-run rewrites them
 //! with the same bytes.
 
-use super::{Tally, result_json, SMALL_FILE_LIMIT};
+use super::outcome::{Tally, result_json};
+use super::small::SMALL_FILE_LIMIT;
+use super::stream::write_err;
 use crate::error::store_exec_error;
 use crate::listing::join;
 use crate::stores::Resolved;
@@ -248,10 +250,6 @@ impl OpenFile {
         }
         Ok(self.size)
     }
-}
-
-fn write_err(path: &Path) -> impl Fn(object_store::Error) -> ExecError + '_ {
-    move |e| store_exec_error(&format!("writing {path}"), e)
 }
 
 /// Decodes the archive on a blocking thread; the number of entries skipped.

@@ -9,7 +9,7 @@
 //! `"kept"` (already there with the same content). The API serves it per task
 //! (`?kind=manifest`) and per run (`GET /api/v1/runs/{id}/manifest`, CSV).
 
-use super::Dest;
+use super::list::Dest;
 use crate::hash::hash_at;
 use crate::listing::join;
 use ferry_common::executor::{ExecContext, ExecError};
