@@ -57,12 +57,36 @@ pub struct ShardState {
     pub error: Option<(String, bool)>,
     pub files_done: u64,
     pub bytes_done: u64,
-    /// Per destination: files copied, bytes copied, files skipped, bytes skipped.
+    /// Per destination, in the task's destination order.
     #[serde(default)]
-    pub tallies: Vec<[u64; 4]>,
+    pub tallies: Vec<ShardTally>,
     /// With `verify: checksum`: the shard's manifest items.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manifest: Vec<Value>,
+}
+
+/// What one shard did at one destination. On the wire it is the array `[files copied,
+/// bytes copied, files skipped, bytes skipped]`: a large copy's states carry one per
+/// destination per shard, and the array keeps them small.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "[u64; 4]", into = "[u64; 4]")]
+pub struct ShardTally {
+    pub files_copied: u64,
+    pub bytes_copied: u64,
+    pub files_skipped: u64,
+    pub bytes_skipped: u64,
+}
+
+impl From<[u64; 4]> for ShardTally {
+    fn from([files_copied, bytes_copied, files_skipped, bytes_skipped]: [u64; 4]) -> Self {
+        Self { files_copied, bytes_copied, files_skipped, bytes_skipped }
+    }
+}
+
+impl From<ShardTally> for [u64; 4] {
+    fn from(t: ShardTally) -> Self {
+        [t.files_copied, t.bytes_copied, t.files_skipped, t.bytes_skipped]
+    }
 }
 
 /// What a planning attempt needs to farm out shards: publish them, read their states,

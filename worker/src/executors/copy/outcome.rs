@@ -4,6 +4,7 @@
 
 use crate::stores::Resolved;
 use ferry_common::executor::ExecError;
+use ferry_common::shards::ShardTally;
 use ferry_common::spec::CopyTask;
 use serde_json::{Value, json};
 
@@ -23,17 +24,22 @@ impl Tally {
     /// files and bytes, as [`ShardState::tallies`] holds them).
     ///
     /// [`ShardState::tallies`]: ferry_common::shards::ShardState::tallies
-    pub(super) fn add_shard(&mut self, t: &[u64; 4]) {
-        self.files_copied += t[0];
-        self.bytes_copied += t[1];
-        self.files_skipped += t[2];
-        self.bytes_skipped += t[3];
+    pub(super) fn add_shard(&mut self, t: &ShardTally) {
+        self.files_copied += t.files_copied;
+        self.bytes_copied += t.bytes_copied;
+        self.files_skipped += t.files_skipped;
+        self.bytes_skipped += t.bytes_skipped;
     }
 
     /// This destination's counters as a shard reports them (the inverse of
     /// [`Tally::add_shard`]; a shard deletes nothing).
-    pub(super) fn to_shard(self) -> [u64; 4] {
-        [self.files_copied, self.bytes_copied, self.files_skipped, self.bytes_skipped]
+    pub(super) fn to_shard(self) -> ShardTally {
+        ShardTally {
+            files_copied: self.files_copied,
+            bytes_copied: self.bytes_copied,
+            files_skipped: self.files_skipped,
+            bytes_skipped: self.bytes_skipped,
+        }
     }
 
     /// Counts one file written (`bytes` long).
