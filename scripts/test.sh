@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 # Builds are reused between runs on the same machine from a folder outside the clone.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}"
 
+# Module imports form a DAG in every crate (ARCHITECTURE.md); cheap, so it runs first.
+python3 scripts/module_cycles.py
+
 source scripts/services.sh
 ensure_postgres
 ensure_redis
