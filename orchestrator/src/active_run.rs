@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use ferry_common::dag;
 use ferry_common::messages::{EventKind, Outcome, Progress, TaskEvent, TaskMessage};
 use ferry_common::spec::{PipelineSpec, TaskBody};
-use ferry_common::throttle::BandwidthBudget;
+use ferry_common::budget::BandwidthBudget;
 use ferry_common::state::{RunState, TaskState};
 use ferry_store::{RunRow, TaskRow, TransitionRow};
 use std::collections::{BTreeSet, HashMap};
