@@ -7,7 +7,7 @@ mod support;
 use ferry_amqp::{AmqpBroker, AmqpConfig, raw_round_trip, topology};
 use ferry_common::broker::{Broker, Delivery, DeliveryStream};
 use futures::StreamExt;
-use lapin::options::{BasicGetOptions, BasicPublishOptions, QueueDeclareOptions};
+use lapin::options::{BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use std::time::Duration;
@@ -128,6 +128,9 @@ async fn undecodable_message_is_dead_lettered_and_the_stream_goes_on() {
         .await
         .unwrap();
     let ch = raw.create_channel().await.unwrap();
+    // With confirms the poison is in the queue before the broker publishes the next
+    // message on its own connection; without, the two may arrive in either order.
+    ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
     ch.basic_publish(
         "".into(),
         topology::task_queue_name("default").into(),
