@@ -3,7 +3,10 @@
 //!
 //! Semantics match the in-process broker ([`ferry_common::inproc::InProcBroker`]):
 //! at-least-once delivery, a delivery dropped or nacked with `requeue` comes back marked
-//! `redelivered`, at most `prefetch` unacked deliveries per consumer. On top of that:
+//! `redelivered`, one nacked without `requeue` goes to `ferry.dead`, at most `prefetch`
+//! unacked deliveries per consumer, publish order for one publisher and one consumer.
+//! Both run the same conformance suite (`ferry-conformance`; here from
+//! `tests/conformance.rs`). On top of that:
 //!
 //! - **Durability.** Durable exchanges and queues ([`topology`]), persistent messages,
 //!   and publisher confirms: `publish_*` returns once RabbitMQ has the message on disk.
@@ -156,5 +159,10 @@ impl Broker for AmqpBroker {
                 message: format!("not connected to {}: {}", self.shared.url, e.detail()),
             }),
         }
+    }
+
+    /// See [`AmqpBroker::close`].
+    async fn close(&self) {
+        AmqpBroker::close(self).await;
     }
 }

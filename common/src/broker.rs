@@ -1,8 +1,28 @@
 //! The broker seam: how tasks reach workers and events reach the orchestrator.
 //!
-//! Semantics every implementation keeps (and the conformance suite checks):
-//! at-least-once delivery; a delivery that is dropped or nacked with `requeue` comes back
-//! (marked `redelivered`); at most `prefetch` unacked deliveries per consumer.
+//! Semantics every implementation keeps. The conformance suite in the
+//! `ferry-conformance` crate (`broker_tests!`, one case per point below) checks them, and
+//! both the in-process broker and RabbitMQ run it:
+//!
+//! - **At-least-once.** A delivery is handed out again until it is acked; an acked
+//!   message never comes back.
+//! - **Redelivery.** A delivery nacked with `requeue`, or dropped unsettled (its consumer
+//!   task panicked, or the consumer went away holding it), comes back marked
+//!   `redelivered`.
+//! - **Dead-lettering.** A delivery nacked without `requeue` never comes back to its
+//!   queue; it waits in the broker's dead-letter store (RabbitMQ: the `ferry.dead` queue;
+//!   in-process: `InProcBroker::dead_letters`). A broker that receives bytes (RabbitMQ)
+//!   also dead-letters a message that does not decode, and its stream goes on; the
+//!   in-process broker passes typed values, so nothing undecodable can reach it.
+//! - **Prefetch.** At most `prefetch` unacked deliveries per consumer.
+//! - **Order.** Messages published one after another to one queue (each publish returned
+//!   before the next began) reach a single consumer in publish order, as long as none is
+//!   redelivered. Nothing is promised across queues, between several consumers of one
+//!   queue, for concurrent publishes, or about where a redelivered message lands among
+//!   the others: workers must not depend on any of that.
+//! - **Routing.** A task reaches only consumers of the queue its message names.
+//! - **Shutdown.** [`Broker::close`] ends every consumer stream; publishes afterwards fail
+//!   with [`CommonError::BrokerClosed`].
 
 use crate::CommonError;
 use crate::messages::{TaskEvent, TaskMessage};
@@ -70,4 +90,10 @@ pub trait Broker: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// Whether the broker is reachable now.
     async fn ready(&self) -> Result<(), CommonError>;
+    /// Shuts the broker down: every consumer stream ends, and publishes and
+    /// [`Broker::ready`] fail with [`CommonError::BrokerClosed`] from then on. Unacked
+    /// deliveries stay settleable or go back to their queues, as the implementation says.
+    /// Part of the trait (not of each type) so a process can stop whichever broker it
+    /// was given, and so the conformance suite can check that streams really end.
+    async fn close(&self);
 }

@@ -4,9 +4,17 @@
 //! distributed one without knowing which.
 //!
 //! This crate knows no web framework, no database and no message-broker client: those
-//! live behind the seams so the model can be tested without any server.
+//! live behind the seams so the model can be tested without any server. `Coordinator`
+//! is itself three parts (see [`coordination`]). Every implementation of `Broker` and
+//! `Coordinator`, the in-process ones of [`inproc`] included, runs the conformance suite
+//! of the `ferry-conformance` crate.
+//!
+//! The modules form a DAG: plain data (`budget`, `shards`, `spec`, `state`, …) below the
+//! seams (`broker`, `coordination`), which sit below what draws on them (`throttle`,
+//! `executor`, `inproc`).
 
 pub mod broker;
+pub mod budget;
 pub mod connections;
 pub mod coordination;
 pub mod dag;

@@ -27,7 +27,7 @@ pub struct TaskMessage {
     pub queue: String,
     /// Bandwidth budgets the attempt draws from (its task's, its pipeline's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub bandwidth: Vec<crate::throttle::BandwidthBudget>,
+    pub bandwidth: Vec<crate::budget::BandwidthBudget>,
     /// Set on the child messages of a sharded copy: the part of the task this one runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::shards::ShardOrder>,

@@ -1,26 +1,22 @@
 //! Bandwidth budgets as an executor sees them: the budgets an attempt runs under (its
-//! task's and its pipeline's) and the coordinator that keeps each one's shared bucket,
+//! task's and its pipeline's) and the coordinator's buckets that keep each one shared,
 //! so every worker moving bytes for the same budget slows down together.
+//!
+//! The budget itself is plain data in [`crate::budget`]; this module only draws.
 
 use crate::CommonError;
-use crate::coordination::Coordinator;
-use serde::{Deserialize, Serialize};
+use crate::budget::BandwidthBudget;
+use crate::coordination::BandwidthBuckets;
 use std::sync::Arc;
 
-/// One budget a task message carries: the bucket's name and its rate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BandwidthBudget {
-    /// The shared bucket: `task:<task id>` or `run:<run id>`.
-    pub key: String,
-    /// Bytes per second for everything drawn from the bucket.
-    pub bytes_per_sec: u64,
-}
-
 /// The budgets of one attempt, ready to draw from. `Throttle::none()` draws nothing.
+///
+/// Holds only the [`BandwidthBuckets`] part of a coordinator: drawing is all it does, and
+/// an executor given a throttle cannot reach leases or cancel flags through it.
 #[derive(Clone, Default)]
 pub struct Throttle {
     budgets: Vec<BandwidthBudget>,
-    coordinator: Option<Arc<dyn Coordinator>>,
+    coordinator: Option<Arc<dyn BandwidthBuckets>>,
 }
 
 impl std::fmt::Debug for Throttle {
@@ -35,8 +31,9 @@ impl Throttle {
         Self::default()
     }
 
-    /// `budgets`, drawn from `coordinator`'s shared buckets.
-    pub fn new(budgets: Vec<BandwidthBudget>, coordinator: Arc<dyn Coordinator>) -> Self {
+    /// `budgets`, drawn from `coordinator`'s shared buckets (an `Arc<dyn Coordinator>`
+    /// upcasts to this).
+    pub fn new(budgets: Vec<BandwidthBudget>, coordinator: Arc<dyn BandwidthBuckets>) -> Self {
         Self {
             budgets,
             coordinator: Some(coordinator),
@@ -117,23 +114,6 @@ impl Meter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coordination::{BANDWIDTH_BURST, gcra_step};
-    use std::time::Duration;
-
-    #[test]
-    fn gcra_lets_a_burst_through_then_spaces_draws_at_the_rate() {
-        // 1 MB/s: 100 ms of burst is 100 kB.
-        let (w, tat) = gcra_step(0.0, 0.0, 100_000, 1_000_000);
-        assert_eq!((w, tat), (Duration::ZERO, 100.0));
-        let (w, tat) = gcra_step(tat, 0.0, 100_000, 1_000_000);
-        assert_eq!((w, tat), (Duration::ZERO, 200.0));
-        let (w, tat) = gcra_step(tat, 0.0, 100_000, 1_000_000);
-        assert_eq!((w, tat), (Duration::from_millis(100), 300.0));
-        // Idle time is not banked beyond the burst.
-        let (w, tat) = gcra_step(tat, 10_000.0, 1, 1_000_000);
-        assert!(w.is_zero() && (tat - 10_000.001).abs() < 1e-9);
-        assert_eq!(BANDWIDTH_BURST, Duration::from_millis(100));
-    }
 
     #[test]
     fn the_quantum_follows_the_tightest_budget() {

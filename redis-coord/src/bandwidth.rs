@@ -4,7 +4,7 @@
 use crate::connect::RedisCoordinator;
 use crate::error::RedisCoordError;
 use crate::scripts::RESERVE_BANDWIDTH;
-use ferry_common::coordination::BANDWIDTH_BURST;
+use ferry_common::budget::BANDWIDTH_BURST;
 use std::time::Duration;
 
 impl RedisCoordinator {

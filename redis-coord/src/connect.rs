@@ -5,7 +5,7 @@
 use crate::error::RedisCoordError;
 use async_trait::async_trait;
 use ferry_common::CommonError;
-use ferry_common::coordination::{Coordinator, WorkerInfo};
+use ferry_common::coordination::{AttemptControl, BandwidthBuckets, Coordinator, Membership, WorkerInfo};
 use ferry_common::messages::Progress;
 use ferry_common::shards::ShardState;
 use std::collections::HashMap;
@@ -260,7 +260,7 @@ pub(crate) fn ttl_ms(ttl: Duration) -> u64 {
 }
 
 #[async_trait]
-impl Coordinator for RedisCoordinator {
+impl Membership for RedisCoordinator {
     async fn acquire_lease(
         &self,
         name: &str,
@@ -281,7 +281,10 @@ impl Coordinator for RedisCoordinator {
     async fn live_workers(&self) -> Result<Vec<WorkerInfo>, CommonError> {
         Ok(self.list_live_workers().await?)
     }
+}
 
+#[async_trait]
+impl AttemptControl for RedisCoordinator {
     async fn request_cancel(&self, task_id: Uuid) -> Result<(), CommonError> {
         Ok(self.set_cancel_flag(task_id).await?)
     }
@@ -290,8 +293,16 @@ impl Coordinator for RedisCoordinator {
         Ok(self.has_cancel_flag(task_id).await?)
     }
 
-    async fn ready(&self) -> Result<(), CommonError> {
-        Ok(self.ping().await?)
+    async fn claim_attempt(
+        &self,
+        task_id: Uuid,
+        attempt: u32,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, CommonError> {
+        Ok(self
+            .take_or_renew_claim(task_id, attempt, holder, ttl)
+            .await?)
     }
 
     async fn put_progress(&self, task_id: Uuid, progress: &Progress, ttl: Duration) -> Result<(), CommonError> {
@@ -309,21 +320,19 @@ impl Coordinator for RedisCoordinator {
     async fn shard_states(&self, task_id: Uuid, attempt: u32) -> Result<HashMap<u32, ShardState>, CommonError> {
         Ok(self.read_shard_states(task_id, attempt).await?)
     }
+}
 
+#[async_trait]
+impl BandwidthBuckets for RedisCoordinator {
     async fn reserve_bandwidth(&self, key: &str, bytes: u64, bytes_per_sec: u64) -> Result<Duration, CommonError> {
         Ok(self.reserve_in_bucket(key, bytes, bytes_per_sec).await?)
     }
+}
 
-    async fn claim_attempt(
-        &self,
-        task_id: Uuid,
-        attempt: u32,
-        holder: &str,
-        ttl: Duration,
-    ) -> Result<bool, CommonError> {
-        Ok(self
-            .take_or_renew_claim(task_id, attempt, holder, ttl)
-            .await?)
+#[async_trait]
+impl Coordinator for RedisCoordinator {
+    async fn ready(&self) -> Result<(), CommonError> {
+        Ok(self.ping().await?)
     }
 
     fn name(&self) -> &'static str {

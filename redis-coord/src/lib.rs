@@ -9,6 +9,10 @@
 //! after one, the leader re-acquires its lease, workers re-announce themselves within
 //! one heartbeat, and claims of running attempts are renewed by their holders.
 //!
+//! It implements each part of the seam (`Membership`, `AttemptControl`,
+//! `BandwidthBuckets`) and runs the same conformance suite as the in-process coordinator
+//! (`ferry-conformance`; here from `tests/coordinator/conformance.rs`).
+//!
 //! Keys (all under the prefix given to [`RedisCoordinator::connect`]):
 //!
 //! | key | type | ttl | written by |
@@ -19,6 +23,8 @@
 //! | `cancel:<task>` | string `1` | 24 h | `request_cancel` |
 //! | `claim:<task>:<attempt>` | string (holder) | claim ttl | `claim_attempt` |
 //! | `progress:<task>` | string (JSON `Progress`) | caller's ttl | `put_progress` |
+//! | `shards:<task>:<attempt>` | hash (index → JSON `ShardState`) | 24 h | `put_shard_state` |
+//! | `bw:<key>` | string (GCRA theoretical arrival time, ms) | until 1 s after it is reached | `reserve_bandwidth` |
 //!
 //! The connection is a [`redis::aio::ConnectionManager`] that reconnects by itself;
 //! every call has a deadline ([`CALL_DEADLINE`]) so a dead Redis shows up as errors,

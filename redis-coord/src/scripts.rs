@@ -78,7 +78,7 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
     )
 });
 
-/// One GCRA step of a shared bandwidth budget (see `ferry_common::coordination::gcra_step`,
+/// One GCRA step of a shared bandwidth budget (see `ferry_common::budget::gcra_step`,
 /// which this mirrors), on Redis's own clock so workers' clocks never matter.
 ///
 /// `KEYS[1]` the budget; `ARGV[1]` bytes; `ARGV[2]` bytes per second; `ARGV[3]` the

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use ferry_common::broker::{Broker, DeliveryStream};
-use ferry_common::coordination::Coordinator;
+use ferry_common::coordination::{AttemptControl, Coordinator, Membership};
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
 use ferry_common::inproc::{InProcBroker, InProcCoordinator};
 use ferry_common::messages::{EventKind, Outcome, TaskEvent, TaskMessage};

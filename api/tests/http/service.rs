@@ -8,7 +8,7 @@ use chrono::Utc;
 use ferry_api::AppState;
 use ferry_common::CommonError;
 use ferry_common::broker::{Broker, DeliveryStream};
-use ferry_common::coordination::{Coordinator, WorkerInfo};
+use ferry_common::coordination::{Membership, WorkerInfo};
 use ferry_common::inproc::InProcBroker;
 use ferry_common::messages::{TaskEvent, TaskMessage};
 use ferry_common::secret::Secret;
@@ -96,6 +96,7 @@ impl Broker for DownBroker {
     async fn ready(&self) -> Result<(), CommonError> {
         Err(CommonError::BrokerClosed)
     }
+    async fn close(&self) {}
 }
 
 #[tokio::test]

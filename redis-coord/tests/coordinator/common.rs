@@ -36,29 +36,6 @@ impl TestRedis {
             .await
             .expect("raw connection to Redis")
     }
-
-    /// All keys under this test's prefix.
-    pub(crate) async fn keys(&self) -> Vec<String> {
-        let mut conn = self.raw().await;
-        let mut cursor: u64 = 0;
-        let mut keys = Vec::new();
-        loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(format!("{}*", self.prefix))
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut conn)
-                .await
-                .expect("SCAN");
-            keys.extend(batch);
-            if next == 0 {
-                return keys;
-            }
-            cursor = next;
-        }
-    }
 }
 
 impl Drop for TestRedis {

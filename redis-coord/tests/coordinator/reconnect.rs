@@ -1,5 +1,5 @@
 use crate::common::{TestRedis, redis_url};
-use ferry_common::coordination::Coordinator;
+use ferry_common::coordination::{AttemptControl, Membership};
 use ferry_redis::{CALL_DEADLINE, RedisCoordError, RedisCoordinator};
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! A Redis restart mid-run, on a private server so the shared one is left alone.
 
 use crate::common::eventually;
-use ferry_common::coordination::Coordinator;
+use ferry_common::coordination::Membership;
 use ferry_redis::{CALL_DEADLINE, RedisCoordinator};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
