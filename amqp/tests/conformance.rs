@@ -8,7 +8,7 @@ mod support;
 use async_trait::async_trait;
 use ferry_amqp::{AmqpBroker, AmqpConfig, topology};
 use ferry_common::broker::Broker;
-use ferry_conformance::broker::BrokerHarness;
+use ferry_conformance::broker::{BrokerHarness, ByteBrokerHarness};
 use lapin::options::{BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use support::TestVhost;
@@ -61,11 +61,14 @@ impl BrokerHarness for RabbitHarness {
         }
         bodies
     }
+}
 
+#[async_trait]
+impl ByteBrokerHarness for RabbitHarness {
     /// Publishes `body` straight to the class's queue, bypassing `ferry.tasks`, and
     /// waits for RabbitMQ's confirm, so the bytes are in the queue before anything the
     /// case publishes next through the broker (another connection: no order otherwise).
-    async fn publish_raw_task(&self, class: &str, body: &[u8]) -> bool {
+    async fn publish_raw_task(&self, class: &str, body: &[u8]) {
         self.raw
             .basic_publish(
                 "".into(),
@@ -78,8 +81,7 @@ impl BrokerHarness for RabbitHarness {
             .expect("publish raw bytes")
             .await
             .expect("the raw publish went out");
-        true
     }
 }
 
-ferry_conformance::broker_tests!(rabbitmq_broker, rabbitmq);
+ferry_conformance::broker_tests!(rabbitmq_broker, rabbitmq, carries_bytes);

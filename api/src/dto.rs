@@ -5,7 +5,6 @@
 //! a client may rely on, and the two evolve at different speeds.
 
 use chrono::{DateTime, Utc};
-use ferry_common::coordination::WorkerInfo;
 use ferry_store::{PipelineRow, RunRow, TaskRow};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -141,14 +140,8 @@ impl Run {
     }
 }
 
-/// Progress of one task.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TaskProgress {
-    pub files_total: u64,
-    pub files_done: u64,
-    pub bytes_total: u64,
-    pub bytes_done: u64,
-}
+/// A task's counters are the ones workers report (`ferry_common::messages::Progress`).
+pub use ferry_common::messages::Progress as TaskProgress;
 
 /// One task of a run: a node of its DAG.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -222,34 +215,9 @@ pub struct TaskPage {
     pub next_cursor: Option<String>,
 }
 
-/// A worker that sent a heartbeat within its time to live.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Worker {
-    pub id: String,
-    pub hostname: String,
-    /// Task queues it consumes.
-    pub queues: Vec<String>,
-    /// Task attempts it runs at once, at most.
-    pub concurrency: u32,
-    /// Ids of the tasks it runs now.
-    pub running: Vec<Uuid>,
-    pub started_at: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-}
-
-impl From<WorkerInfo> for Worker {
-    fn from(w: WorkerInfo) -> Self {
-        Worker {
-            id: w.id,
-            hostname: w.hostname,
-            queues: w.queues,
-            concurrency: w.concurrency,
-            running: w.running,
-            started_at: w.started_at,
-            last_seen: w.last_seen,
-        }
-    }
-}
+/// A worker that sent a heartbeat within its time to live: the domain type, whose schema
+/// is derived on it.
+pub use ferry_common::coordination::WorkerInfo as Worker;
 
 /// The live workers (not paginated: a deployment has tens of workers, not thousands).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

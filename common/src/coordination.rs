@@ -31,13 +31,18 @@ use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// A worker as it announces itself with every heartbeat.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A worker that sent a heartbeat within its time to live, as it announced itself. The
+/// API shows this type as it is (schema `Worker`), so there is no copy to keep in step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Worker)]
 pub struct WorkerInfo {
     pub id: String,
     pub hostname: String,
+    /// Task queues it consumes.
     pub queues: Vec<String>,
+    /// Task attempts it runs at once, at most.
     pub concurrency: u32,
+    /// Ids of the tasks it runs now.
     pub running: Vec<Uuid>,
     pub started_at: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,

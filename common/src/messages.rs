@@ -33,8 +33,10 @@ pub struct TaskMessage {
     pub shard: Option<crate::shards::ShardOrder>,
 }
 
-/// Counters a task reports while it runs; totals may grow as listing proceeds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Files and bytes a task has found and finished; totals may grow while a copy still
+/// lists. The API shows this type as it is (schema `TaskProgress`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = TaskProgress)]
 pub struct Progress {
     pub files_total: u64,
     pub files_done: u64,

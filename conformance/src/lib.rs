@@ -34,11 +34,20 @@ mod support;
 pub use support::{CASE_DEADLINE, eventually, run_case};
 
 /// Stamps out, in a module named `$module`, one `#[test]` per case of the [`broker`]
-/// suite, each calling `$make().await` for a fresh [`broker::BrokerHarness`].
+/// suite, each calling `$make().await` for a fresh [`broker::BrokerHarness`]. With
+/// `carries_bytes` (the harness is also a [`broker::ByteBrokerHarness`]) it adds the
+/// case of an undecodable message.
 #[macro_export]
 macro_rules! broker_tests {
+    ($module:ident, $make:path, carries_bytes) => {
+        $crate::broker_tests!(@all $module, $make; undecodable_message_is_dead_lettered,);
+    };
     ($module:ident, $make:path) => {
+        $crate::broker_tests!(@all $module, $make;);
+    };
+    (@all $module:ident, $make:path; $($extra:ident,)*) => {
         $crate::broker_tests!(@cases $module, $make;
+            $($extra,)*
             name_and_ready,
             publish_consume_ack,
             events_round_trip,
@@ -46,7 +55,6 @@ macro_rules! broker_tests {
             dropped_delivery_is_redelivered,
             lost_consumer_redelivers,
             nack_without_requeue_dead_letters,
-            undecodable_message_is_dead_lettered,
             prefetch_limits_unacked_deliveries,
             one_publisher_one_consumer_keeps_order,
             tasks_reach_only_their_queue,

@@ -24,11 +24,6 @@ impl BrokerHarness for InProcBrokerHarness {
     async fn take_dead_letters(&self) -> Vec<Vec<u8>> {
         self.0.dead_letters().iter().map(|v| serde_json::to_vec(v).unwrap()).collect()
     }
-
-    /// The in-process broker's queues hold typed messages: bytes cannot be put there.
-    async fn publish_raw_task(&self, _class: &str, _body: &[u8]) -> bool {
-        false
-    }
 }
 
 async fn broker() -> InProcBrokerHarness {

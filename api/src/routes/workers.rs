@@ -1,6 +1,6 @@
 //! `/api/v1/workers`: who is taking work right now.
 
-use crate::dto::{Worker, WorkerList};
+use crate::dto::WorkerList;
 use crate::error::{ApiError, ApiResult};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -33,6 +33,6 @@ pub(crate) async fn list_workers(State(state): State<AppState>) -> ApiResult<Jso
     })?;
     workers.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Json(WorkerList {
-        items: workers.into_iter().map(Worker::from).collect(),
+        items: workers,
     }))
 }
