@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 # Builds are reused between runs on the same machine from a folder outside the clone.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}"
 
-# Module imports form a DAG in every crate (ARCHITECTURE.md); cheap, so it runs first.
+# Module imports form a DAG in every crate, and crates depend only as ARCHITECTURE.md
+# says; both are cheap (nothing is built), so they run first.
 python3 scripts/module_cycles.py
+bash scripts/crate_graph.sh
 
 source scripts/services.sh
 ensure_postgres
