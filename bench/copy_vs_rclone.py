@@ -15,6 +15,7 @@ after a mass delete.
     S3=0 python3 bench/copy_vs_rclone.py            # local → local only
     LOCAL=0 python3 bench/copy_vs_rclone.py         # local → S3 only
     COPIES=0 S3=0 python3 bench/copy_vs_rclone.py   # the checks only
+    FERRY=/tmp/ferry-old python3 bench/copy_vs_rclone.py  # a given binary, not a fresh build
 
 SeaweedFS keeps deleted objects' space until its volumes are vacuumed; the script
 vacuums after every S3 copy, but still needs ~10 GB free while a 4 GiB copy lands.
@@ -76,6 +77,8 @@ def rclone() -> Path:
 
 
 def ferry() -> Path:
+    if os.environ.get("FERRY"):  # a binary built elsewhere, e.g. to compare two commits
+        return Path(os.environ["FERRY"]).resolve()
     env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET))
     sh("cargo", "build", "--release", "--bin", "ferry", cwd=ROOT, env=env)
     return TARGET / "release/ferry"
