@@ -16,6 +16,11 @@ after a mass delete.
     LOCAL=0 python3 bench/copy_vs_rclone.py         # local → S3 only
     COPIES=0 S3=0 python3 bench/copy_vs_rclone.py   # the checks only
     FERRY=/tmp/ferry-old python3 bench/copy_vs_rclone.py  # a given binary, not a fresh build
+    BASELINE=/tmp/ferry-old python3 bench/copy_vs_rclone.py  # also an older Ferry, in the same rounds
+
+With BASELINE, an older Ferry binary runs as one more tool in every round, so a change is
+measured against what it replaces under the same disk and server conditions (this
+machine's drift between invocations is larger than most changes).
 
 SeaweedFS keeps deleted objects' space until its volumes are vacuumed; the script
 vacuums after every S3 copy, but still needs ~10 GB free while a 4 GiB copy lands.
@@ -47,6 +52,7 @@ RCLONE_VERSION = "1.75.2"
 S3 = os.environ.get("S3", "1") != "0"
 LOCAL = os.environ.get("LOCAL", "1") != "0"
 COPIES = os.environ.get("COPIES", "1") != "0"
+BASELINE = Path(os.environ["BASELINE"]).resolve() if os.environ.get("BASELINE") else None
 HUGE_SIZE = int(os.environ.get("HUGE_SIZE_MIB", "4096")) * 1024 * 1024
 S3_ENV = {
     "RCLONE_CONFIG_SW_TYPE": "s3", "RCLONE_CONFIG_SW_PROVIDER": "Other",
@@ -147,14 +153,14 @@ def main():
         n += 1
         return runs / f"out{n}"
 
-    def ferry_copy(src):
+    def ferry_copy(src, exe=fe):
         dst = fresh()
         spec = ferry_spec(runs / f"copy{n}.yaml", f"{{id: copy, kind: copy, source: {src}/, destination: {dst}/, exclude: ['.done']}}")
-        return [fe, "run", spec, "--no-progress", "--data-dir", runs / f"data{n}"]
+        return [exe, "run", spec, "--no-progress", "--data-dir", runs / f"data{n}"]
 
-    def ferry_check(src, mode):
+    def ferry_check(src, mode, exe=fe):
         spec = ferry_spec(runs / f"check{n}-{mode}.yaml", f"{{id: check, kind: check, source: {src}/, target: {small_copy}/, mode: {mode}, exclude: ['.done']}}")
-        return [fe, "run", spec, "--no-progress", "--data-dir", runs / f"data-check-{mode}"]
+        return [exe, "run", spec, "--no-progress", "--data-dir", runs / f"data-check-{mode}-{exe.name}"]
 
     conns = runs / "connections.yaml"
     conns.write_text(CONNECTIONS)
@@ -164,10 +170,10 @@ def main():
         prefixes.append(f"bench-{int(time.time() * 1000)}-{len(prefixes)}")
         return prefixes[-1]
 
-    def ferry_s3(src):
+    def ferry_s3(src, exe=fe):
         p = s3_prefix()
         spec = ferry_spec(runs / f"s3-{p}.yaml", f"{{id: copy, kind: copy, source: {src}/, destination: {{url: 's3://lake/{p}/', connection: lake}}, exclude: ['.done']}}")
-        return [fe, "run", spec, "--no-progress", "--data-dir", runs / f"data-{p}"]
+        return [exe, "run", spec, "--no-progress", "--data-dir", runs / f"data-{p}"]
 
     def purge_last():
         subprocess.run([str(rc), "purge", f"sw:lake/{prefixes[-1]}"], env=dict(os.environ, **S3_ENV), capture_output=True)
@@ -184,6 +190,9 @@ def main():
         "ferry": ferry_s3,
         "rclone": lambda src: [rc, "copy", f"{src}/", f"sw:lake/{s3_prefix()}/", "--exclude", ".done"],
     }
+    if BASELINE:
+        tools = {"ferry": ferry_copy, "baseline": lambda src: ferry_copy(src, BASELINE), **tools}
+        s3_tools = {"ferry": ferry_s3, "baseline": lambda src: ferry_s3(src, BASELINE), **s3_tools}
     s3_env = dict(S3_ENV, FERRY_CONNECTIONS=str(conns))
     results = {}
     for name, src, files, size in data_sets if LOCAL and COPIES else []:
@@ -209,6 +218,9 @@ def main():
         ("check-hash", "ferry"): lambda: ferry_check(small, "checksum"),
         ("check-hash", "rclone"): lambda: [rc, "check", f"{small}/", f"{small_copy}/", "--exclude", ".done"],
     }
+    if BASELINE:
+        checks[("check-size", "baseline")] = lambda: ferry_check(small, "size", BASELINE)
+        checks[("check-hash", "baseline")] = lambda: ferry_check(small, "checksum", BASELINE)
     for r in range(ROUNDS if LOCAL else 0):
         for key, cmd in checks.items():
             took, rss = timed(cmd())
@@ -217,6 +229,8 @@ def main():
 
     print()
     print(f"medians of {ROUNDS} round(s), rclone {RCLONE_VERSION} with its defaults; s3-* go local → SeaweedFS")
+    if BASELINE:
+        print(f"baseline: {BASELINE} (an older Ferry); its Ferry/tool above 1.00× means this build is faster")
     print(f"{'data':11} {'tool':7} {'seconds':>8} {'files/s':>9} {'MB/s':>8} {'peak RSS MiB':>13} {'Ferry/tool':>11}")
     sizes = {"small": (SMALL_FILES, SMALL_FILES * SMALL_SIZE), "big": (BIG_FILES, BIG_FILES * BIG_SIZE),
              "check-size": (SMALL_FILES, SMALL_FILES * SMALL_SIZE), "check-hash": (SMALL_FILES, SMALL_FILES * SMALL_SIZE),
@@ -226,7 +240,7 @@ def main():
         if (data, "ferry") not in results:
             continue
         ferry_s = statistics.median(t for t, _ in results[(data, "ferry")])
-        for tool in ["ferry", "rclone", "cp"]:
+        for tool in ["ferry", "baseline", "rclone", "cp"]:
             if (data, tool) not in results:
                 continue
             secs = statistics.median(t for t, _ in results[(data, tool)])
