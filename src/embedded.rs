@@ -11,7 +11,7 @@ use ferry_common::connections::Connections;
 use ferry_common::spec::ValidationContext;
 use ferry_orchestrator::{EngineConfig, Orchestrator};
 use ferry_store::Store;
-use ferry_worker::{Registry, StoreResolver, WorkerConfig};
+use ferry_worker::{ConditionEvaluator, Registry, StoreResolver, WorkerConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -61,7 +61,9 @@ impl Embedded {
             validation: validation.clone(),
             ..EngineConfig::default()
         };
-        let orchestrator = Orchestrator::new(store.clone(), dyn_broker.clone(), dyn_coord.clone(), engine);
+        let resolver = StoreResolver::with_connections(connections);
+        let orchestrator = Orchestrator::new(store.clone(), dyn_broker.clone(), dyn_coord.clone(), engine)
+            .with_probe(Arc::new(ConditionEvaluator::new(resolver.clone())));
         let shutdown = CancellationToken::new();
 
         let mut roles = Vec::new();
@@ -72,7 +74,7 @@ impl Embedded {
                 tracing::error!(error = %e, "orchestrator stopped");
             }
         }));
-        let registry = Arc::new(Registry::with_defaults(StoreResolver::with_connections(connections)));
+        let registry = Arc::new(Registry::with_defaults(resolver));
         let cfg = WorkerConfig {
             queues: vec![DEFAULT_QUEUE.to_string()],
             concurrency: opts.worker_concurrency.max(1),

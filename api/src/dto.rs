@@ -5,6 +5,7 @@
 //! a client may rely on, and the two evolve at different speeds.
 
 use chrono::{DateTime, Utc};
+use ferry_common::failure::Failure;
 use ferry_store::{PipelineRow, RunRow, TaskRow};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -161,6 +162,18 @@ pub struct Task {
     pub finished_at: Option<DateTime<Utc>>,
     /// Why the last attempt failed.
     pub error: Option<String>,
+    /// The last failure with its class (`retryable` or `permanent`) and attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    /// While `waiting`: the first condition that does not hold yet, and what was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<String>,
+    /// While `waiting`: when the task stops waiting (first check plus `wait.timeout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_deadline: Option<DateTime<Utc>>,
+    /// Attempts lost to a dead worker (they do not spend retries).
+    #[serde(default)]
+    pub lost: u32,
     pub progress: TaskProgress,
     /// The executor's summary of a finished task (counts of files copied, skipped, …).
     #[schema(value_type = Option<Object>)]
@@ -180,6 +193,10 @@ impl From<TaskRow> for Task {
             started_at: row.started_at,
             finished_at: row.finished_at,
             error: row.error,
+            failure: row.failure,
+            waiting_for: row.waiting_for,
+            wait_deadline: row.wait_deadline,
+            lost: row.lost,
             progress: TaskProgress {
                 files_total: row.files_total,
                 files_done: row.files_done,

@@ -15,11 +15,13 @@
 
 pub mod broker;
 pub mod budget;
+pub mod conditions;
 pub mod connections;
 pub mod coordination;
 pub mod dag;
 pub mod error;
 pub mod executor;
+pub mod failure;
 pub mod inproc;
 pub mod kinds;
 pub mod location;

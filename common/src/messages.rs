@@ -31,6 +31,10 @@ pub struct TaskMessage {
     /// Set on the child messages of a sharded copy: the part of the task this one runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::shards::ShardOrder>,
+    /// The task's post-conditions, checked by the worker after the executor succeeds
+    /// (part of the attempt: `consistent` reads the data the attempt wrote).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post: Vec<crate::conditions::Condition>,
 }
 
 /// Files and bytes a task has found and finished; totals may grow while a copy still
@@ -59,6 +63,12 @@ pub enum Outcome {
         error: String,
         /// Whether another attempt may succeed (a network error) or not (a bad spec).
         retryable: bool,
+    },
+    /// The executor succeeded but a post-condition does not hold: retryable, and the next
+    /// attempt repairs what the condition found.
+    PostConditionFailed {
+        /// The condition and its evidence (counts, first differing paths).
+        error: String,
     },
 }
 

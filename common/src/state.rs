@@ -107,13 +107,14 @@ impl TaskState {
     /// Whether `self → to` is a legal change.
     ///
     /// `running → retrying` covers both a failed attempt with retries left and a lost
-    /// worker; `queued → retrying` a message that was lost before any worker started it.
+    /// worker; `queued → retrying` a message that was lost before any worker started it;
+    /// `waiting → succeeded` a `wait` sensor whose conditions hold (no worker runs it).
     pub fn can_become(self, to: TaskState) -> bool {
         use TaskState::*;
         matches!(
             (self, to),
             (Pending, Waiting) | (Pending, Queued) | (Pending, Skipped) | (Pending, Cancelled)
-                | (Waiting, Queued) | (Waiting, Failed) | (Waiting, Skipped) | (Waiting, Cancelled)
+                | (Waiting, Queued) | (Waiting, Succeeded) | (Waiting, Failed) | (Waiting, Skipped) | (Waiting, Cancelled)
                 | (Queued, Running) | (Queued, Retrying) | (Queued, Failed) | (Queued, Cancelled)
                 | (Running, Succeeded) | (Running, Failed) | (Running, Retrying) | (Running, Cancelled)
                 | (Retrying, Queued) | (Retrying, Failed) | (Retrying, Cancelled)

@@ -67,6 +67,10 @@ fn task(run: &RunRow, key: &str, state: TaskState) -> TaskRow {
         started_at: None,
         finished_at: None,
         updated_at: at,
+        waiting_for: None,
+        wait_deadline: None,
+        lost: 0,
+        failure: None,
     }
 }
 

@@ -64,6 +64,7 @@ pub(crate) fn task(key: &str, queue: &str) -> TaskMessage {
         queue: queue.to_string(),
         bandwidth: Vec::new(),
         shard: None,
+        post: Vec::new(),
     }
 }
 

@@ -1,14 +1,18 @@
 //! One run the orchestrator holds in memory: its task rows, the DAG between them, and the
 //! rules that move it forward. Pure (no I/O): every method records what it changed, and
 //! what must be published, into [`Effects`]; the engine persists and publishes.
+//!
+//! The rules live beside this file by topic: [`readiness`] (trigger rules: when a task
+//! whose dependencies finished runs or is skipped), [`failures`] (retries, failure
+//! classes, lost attempts), [`sensors`] (tasks waiting for conditions) and [`reap`].
 
 use crate::planner;
 use crate::transitions::{created, move_run, move_task};
 use chrono::{DateTime, Utc};
-use ferry_common::dag;
 use ferry_common::messages::{EventKind, Outcome, Progress, TaskEvent, TaskMessage};
 use ferry_common::budget::BandwidthBudget;
 use ferry_common::spec::PipelineSpec;
+use ferry_common::failure::FailureClass;
 use ferry_common::state::{RunState, TaskState};
 use ferry_store::{RunRow, TaskRow, TransitionRow};
 use std::collections::{BTreeSet, HashMap};
@@ -35,8 +39,18 @@ pub struct ActiveRun {
     spec_index: Vec<usize>,
     by_id: HashMap<Uuid, usize>,
     dependants: Vec<Vec<usize>>,
-    /// Dependencies of each task not yet succeeded.
-    unmet: Vec<usize>,
+    /// Each task's dependencies (explicit and inferred), as indexes.
+    deps: Vec<Vec<usize>>,
+    /// Dependencies of each task not yet in a final state.
+    undone: Vec<usize>,
+    /// Tasks that reached a final state and whose dependants are not yet looked at.
+    settled: Vec<usize>,
+    /// Whether `settled` is being drained (a skip settles more tasks on the way).
+    propagating: bool,
+    /// When each `waiting` task is checked next.
+    sensors: BTreeSet<(DateTime<Utc>, usize)>,
+    /// `waiting` tasks whose check is under way.
+    probing: std::collections::HashSet<usize>,
     dirty: Vec<bool>,
     dirty_list: Vec<usize>,
     terminal: usize,
@@ -64,8 +78,8 @@ impl ActiveRun {
             run.mark(i);
         }
         for i in 0..run.tasks.len() {
-            if run.unmet[i] == 0 {
-                run.dispatch(i, "dependencies met", now, fx);
+            if run.deps[i].is_empty() {
+                run.ready(i, "no dependencies", now, fx);
             }
         }
         run
@@ -102,10 +116,7 @@ impl ActiveRun {
                     fx.publish.push(msg);
                 }
                 TaskState::Running if recover_running => {
-                    let retrying = run.set(i, TaskState::Retrying, "worker lost: orchestrator restarted", now, fx);
-                    if retrying {
-                        run.dispatch(i, "retry after worker loss", now, fx);
-                    }
+                    run.lose_attempt(i, "worker lost: orchestrator restarted", now, fx);
                 }
                 TaskState::Running => {
                     run.running_since.insert(i, now);
@@ -114,7 +125,10 @@ impl ActiveRun {
                     let at = run.tasks[i].retry_at.unwrap_or(now);
                     run.retries.insert((at, i));
                 }
-                TaskState::Pending if run.unmet[i] == 0 => run.dispatch(i, "dependencies met", now, fx),
+                TaskState::Waiting => {
+                    run.sensors.insert((now, i));
+                }
+                TaskState::Pending => run.reconsider(i, now, fx),
                 _ => {}
             }
         }
@@ -131,13 +145,15 @@ impl ActiveRun {
         let spec_pos: HashMap<&str, usize> = spec.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
         let spec_index: Vec<usize> = tasks.iter().filter_map(|t| spec_pos.get(t.key.as_str()).copied()).collect();
         let mut dependants = vec![Vec::new(); n];
-        let mut unmet = vec![0usize; n];
+        let mut deps = vec![Vec::new(); n];
+        let mut undone = vec![0usize; n];
         for (i, t) in tasks.iter().enumerate() {
             for dep in &t.depends_on {
                 if let Some(&d) = key_index.get(dep.as_str()) {
                     dependants[d].push(i);
-                    if tasks[d].state != TaskState::Succeeded {
-                        unmet[i] += 1;
+                    deps[i].push(d);
+                    if !tasks[d].state.is_terminal() {
+                        undone[i] += 1;
                     }
                 }
             }
@@ -152,7 +168,12 @@ impl ActiveRun {
             tasks,
             spec_index,
             dependants,
-            unmet,
+            deps,
+            undone,
+            settled: Vec::new(),
+            propagating: false,
+            sensors: BTreeSet::new(),
+            probing: std::collections::HashSet::new(),
             dirty: vec![false; n],
             dirty_list: Vec::new(),
             terminal,
@@ -221,59 +242,18 @@ impl ActiveRun {
                         t.result = Some(result.clone());
                         t.report = report.clone();
                         t.error = None;
-                        if self.set(i, TaskState::Succeeded, "finished", now, fx) {
-                            self.release_dependants(i, now, fx);
-                        }
+                        self.set(i, TaskState::Succeeded, "finished", now, fx);
                     }
-                    Outcome::Failed { error, retryable } => self.fail_attempt(i, error, *retryable, now, fx),
+                    Outcome::Failed { error, retryable } => {
+                        self.fail_attempt(i, error, FailureClass::of(*retryable), false, now, fx)
+                    }
+                    Outcome::PostConditionFailed { error } => {
+                        self.fail_attempt(i, error, FailureClass::Retryable, true, now, fx)
+                    }
                 }
             }
         }
         self.check_finished(now, fx);
-    }
-
-    fn fail_attempt(&mut self, i: usize, error: &str, retryable: bool, now: DateTime<Utc>, fx: &mut Effects) {
-        let attempt = self.tasks[i].attempt;
-        let policy = self.spec.tasks[self.spec_index[i]].retry_policy(&self.spec.defaults).clone();
-        self.tasks[i].error = Some(error.to_string());
-        let short = truncate(error, 300);
-        if retryable && attempt <= policy.max {
-            let delay = policy.delay(attempt);
-            let at = now + chrono::Duration::from_std(delay).unwrap_or_default();
-            self.tasks[i].retry_at = Some(at);
-            let cause = format!("attempt {attempt} failed: {short}; retry in {}", humanize(delay));
-            if self.set(i, TaskState::Retrying, &cause, now, fx) {
-                self.retries.insert((at, i));
-            }
-        } else {
-            let cause = format!("attempt {attempt} failed: {short}");
-            if self.set(i, TaskState::Failed, &cause, now, fx) {
-                let key = self.tasks[i].key.clone();
-                for d in dag::downstream(&self.dependants, i) {
-                    if !self.tasks[d].state.is_terminal() {
-                        self.set(d, TaskState::Skipped, &format!("upstream task `{key}` failed"), now, fx);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Queues again every retrying task whose delay has passed.
-    pub fn due_retries(&mut self, now: DateTime<Utc>, fx: &mut Effects) {
-        while let Some(&(at, i)) = self.retries.first() {
-            if at > now {
-                break;
-            }
-            self.retries.pop_first();
-            if self.tasks[i].state == TaskState::Retrying {
-                self.dispatch(i, "retry delay passed", now, fx);
-            }
-        }
-    }
-
-    /// When the next retry is due, so the engine can sleep until then.
-    pub fn next_retry_at(&self) -> Option<DateTime<Utc>> {
-        self.retries.first().map(|(at, _)| *at)
     }
 
     /// Cancels every unfinished task (asking workers to stop running ones), then the run.
@@ -308,17 +288,8 @@ impl ActiveRun {
         self.run_dirty || !self.dirty_list.is_empty()
     }
 
-    fn release_dependants(&mut self, i: usize, now: DateTime<Utc>, fx: &mut Effects) {
-        for k in 0..self.dependants[i].len() {
-            let d = self.dependants[i][k];
-            self.unmet[d] = self.unmet[d].saturating_sub(1);
-            if self.unmet[d] == 0 && self.tasks[d].state == TaskState::Pending {
-                self.dispatch(d, "dependencies met", now, fx);
-            }
-        }
-    }
-
     fn dispatch(&mut self, i: usize, cause: &str, now: DateTime<Utc>, fx: &mut Effects) {
+        self.tasks[i].waiting_for = None;
         if self.set(i, TaskState::Queued, cause, now, fx) {
             self.tasks[i].attempt += 1;
             let msg = self.message(i);
@@ -329,13 +300,18 @@ impl ActiveRun {
     fn message(&self, i: usize) -> TaskMessage {
         let t = &self.tasks[i];
         let spec = &self.spec.tasks[self.spec_index[i]];
+        let mut body = spec.body.clone();
+        if t.failure.as_ref().is_some_and(|f| f.post_condition) {
+            body.as_kind_mut().body_set_repair();
+        }
         TaskMessage {
             task_id: t.id,
             run_id: t.run_id,
             tenant_id: t.tenant_id,
             attempt: t.attempt,
             key: t.key.clone(),
-            body: spec.body.clone(),
+            body,
+            post: spec.post.clone(),
             timeout_secs: spec.effective_timeout(&self.spec.defaults).map(|d| d.0.as_secs().max(1)),
             queue: t.queue.clone(),
             bandwidth: self.budgets(i),
@@ -368,11 +344,15 @@ impl ActiveRun {
                     self.running_since.remove(&i);
                     self.unseen_since.remove(&i);
                 }
+                if to != TaskState::Waiting {
+                    self.probing.remove(&i);
+                }
                 if to.is_terminal() {
                     self.terminal += 1;
                     if to == TaskState::Failed {
                         self.failed.push(i);
                     }
+                    self.settle(i, now, fx);
                 }
                 true
             }
@@ -403,9 +383,15 @@ impl ActiveRun {
         if self.terminal < self.tasks.len() || self.row.state.is_terminal() {
             return;
         }
-        let (to, cause) = if !self.failed.is_empty() {
-            let names: Vec<&str> = self.failed.iter().take(5).map(|&i| self.tasks[i].key.as_str()).collect();
-            let more = if self.failed.len() > 5 { format!(" and {} more", self.failed.len() - 5) } else { String::new() };
+        let failing: Vec<usize> = self
+            .failed
+            .iter()
+            .copied()
+            .filter(|&i| !self.spec.tasks[self.spec_index[i]].allow_failure)
+            .collect();
+        let (to, cause) = if !failing.is_empty() {
+            let names: Vec<&str> = failing.iter().take(5).map(|&i| self.tasks[i].key.as_str()).collect();
+            let more = if failing.len() > 5 { format!(" and {} more", failing.len() - 5) } else { String::new() };
             (RunState::Failed, format!("task(s) failed: {}{more}", names.join(", ")))
         } else if self.row.cancel_requested {
             (RunState::Cancelled, "cancelled on request".to_string())
@@ -427,21 +413,11 @@ pub fn fail_unplannable(row: &mut RunRow, why: &str, now: DateTime<Utc>, fx: &mu
     move_run(row, RunState::Failed, why, now, &mut fx.transitions).is_ok()
 }
 
-fn truncate(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
-
-fn humanize(d: std::time::Duration) -> String {
-    humantime_like(d.as_millis())
-}
-
-fn humantime_like(ms: u128) -> String {
-    if ms < 1000 { format!("{ms}ms") } else { format!("{}s", ms / 1000) }
-}
-
+mod failures;
+mod readiness;
 mod reap;
+mod sensors;
+
+pub use sensors::{GateVerdict, ProbeRequest};
 #[cfg(test)]
 mod tests;

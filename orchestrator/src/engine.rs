@@ -5,6 +5,8 @@
 use crate::OrchestratorError;
 use crate::active_run::{ActiveRun, Effects, fail_unplannable};
 use crate::planner;
+use crate::sensing::{self, NoProbe, ProbeBatch};
+use ferry_common::conditions::ConditionProbe;
 use chrono::Utc;
 use ferry_common::broker::{Acker, Broker};
 use ferry_common::coordination::Coordinator;
@@ -83,6 +85,7 @@ pub struct Orchestrator {
     store: Store,
     broker: Arc<dyn Broker>,
     coordinator: Arc<dyn Coordinator>,
+    probe: Arc<dyn ConditionProbe>,
     cfg: EngineConfig,
     wake: Arc<Notify>,
     updates: broadcast::Sender<RunUpdate>,
@@ -151,10 +154,18 @@ impl Orchestrator {
             store,
             broker,
             coordinator,
+            probe: Arc::new(NoProbe),
             cfg,
             wake: Arc::new(Notify::new()),
             updates,
         }
+    }
+
+    /// Sets what checks conditions (`pre`, `wait` sensors). Without one, a task with
+    /// conditions fails with an error saying so.
+    pub fn with_probe(mut self, probe: Arc<dyn ConditionProbe>) -> Self {
+        self.probe = probe;
+        self
     }
 
     /// Call after creating a run or asking to cancel one, to act now instead of at the
@@ -226,11 +237,16 @@ impl Orchestrator {
             .ready_chunks(self.cfg.event_batch);
         let mut tick = tokio::time::interval(self.cfg.poll_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let (probe_done, mut probe_verdicts) = tokio::sync::mpsc::unbounded_channel::<ProbeBatch>();
         loop {
             let mut fx = Effects::default();
             let mut ackers: Vec<Box<dyn Acker>> = Vec::new();
             let next_retry = w.runs.values().filter_map(ActiveRun::next_retry_at).min();
+            let next_probe = w.runs.values().filter_map(ActiveRun::next_probe_at).min();
             let retry_sleep = next_retry
+                .into_iter()
+                .chain(next_probe)
+                .min()
                 .map(|at| (at - Utc::now()).to_std().unwrap_or_default())
                 .unwrap_or(Duration::from_secs(3600));
             tokio::select! {
@@ -249,6 +265,14 @@ impl Orchestrator {
                         ackers.push(acker);
                     }
                 }
+                Some(batch) = probe_verdicts.recv() => {
+                    let now = Utc::now();
+                    for (run_id, task_id, verdict) in batch.verdicts {
+                        if let Some(run) = w.runs.get_mut(&run_id) {
+                            run.apply_probe(task_id, batch.checked_at, verdict, now, &mut fx);
+                        }
+                    }
+                }
                 _ = self.wake.notified() => self.poll_runs(&mut w, &mut fx).await?,
                 _ = tick.tick() => {
                     self.renew_lease(&mut w).await?;
@@ -260,10 +284,17 @@ impl Orchestrator {
                 _ = tokio::time::sleep(retry_sleep) => {}
             }
             let now = Utc::now();
+            let mut due = Vec::new();
             for run in w.runs.values_mut() {
                 if run.next_retry_at().is_some_and(|at| at <= now) {
                     run.due_retries(now, &mut fx);
                 }
+                if run.next_probe_at().is_some_and(|at| at <= now) {
+                    due.extend(run.due_probes(now));
+                }
+            }
+            if !due.is_empty() {
+                sensing::spawn_round(self.probe.clone(), due, probe_done.clone());
             }
             self.flush(&mut w, fx, ackers).await?;
         }

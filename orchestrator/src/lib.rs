@@ -4,12 +4,15 @@
 //! transitions ([`transitions`], [`active_run`]), batches every change of one step into
 //! one database transaction, and only then acks the events and publishes newly ready
 //! tasks ([`engine`]). A crash between those steps loses nothing: unacked events come
-//! back, and tasks stored as `queued` are published again at start-up.
+//! back, and tasks stored as `queued` are published again at start-up. Conditions
+//! (`pre`, `wait` sensors) are checked off the step loop (module `sensing`) through a
+//! [`ferry_common::conditions::ConditionProbe`], so waiting tasks hold no worker.
 
 pub mod active_run;
 pub mod engine;
 pub mod error;
 pub mod planner;
+mod sensing;
 pub mod transitions;
 
 pub use engine::{EngineConfig, Orchestrator, RunUpdate};

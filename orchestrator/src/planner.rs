@@ -15,11 +15,13 @@ pub fn spec_of(run: &RunRow, ctx: &ValidationContext) -> Result<PipelineSpec, Ve
     Ok(spec)
 }
 
-/// One `pending` task row per spec task, in spec order, ids in creation order.
+/// One `pending` task row per spec task, in spec order, ids in creation order. Each row's
+/// `depends_on` holds the explicit and the inferred dependencies.
 pub fn plan(run: &RunRow, spec: &PipelineSpec, now: DateTime<Utc>) -> Vec<TaskRow> {
     spec.tasks
         .iter()
-        .map(|t| TaskRow {
+        .zip(spec.dependencies())
+        .map(|(t, depends_on)| TaskRow {
             id: Uuid::now_v7(),
             tenant_id: run.tenant_id,
             run_id: run.id,
@@ -27,7 +29,7 @@ pub fn plan(run: &RunRow, spec: &PipelineSpec, now: DateTime<Utc>) -> Vec<TaskRo
             kind: t.body.kind().to_string(),
             state: TaskState::Pending,
             attempt: 0,
-            depends_on: t.depends_on.clone(),
+            depends_on,
             spec: serde_json::to_value(t).unwrap_or(serde_json::Value::Null),
             queue: DEFAULT_QUEUE.to_string(),
             error: None,
@@ -42,6 +44,10 @@ pub fn plan(run: &RunRow, spec: &PipelineSpec, now: DateTime<Utc>) -> Vec<TaskRo
             started_at: None,
             finished_at: None,
             updated_at: now,
+            waiting_for: None,
+            wait_deadline: None,
+            lost: 0,
+            failure: None,
         })
         .collect()
 }

@@ -55,13 +55,7 @@ pub(crate) async fn execute(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn noop_task(id: String, depends_on: Vec<String>) -> TaskSpec {
-    TaskSpec {
-        id,
-        depends_on,
-        retries: None,
-        timeout: None,
-        body: TaskBody::Noop(NoopTask {}),
-    }
+    TaskSpec { depends_on, ..TaskSpec::new(id, TaskBody::Noop(NoopTask {})) }
 }
 
 async fn noop(a: NoopArgs) -> anyhow::Result<ExitCode> {

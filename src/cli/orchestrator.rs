@@ -10,6 +10,7 @@ use ferry_common::broker::Broker;
 use ferry_common::coordination::Coordinator;
 use ferry_common::connections::Connections;
 use ferry_orchestrator::{EngineConfig, Orchestrator};
+use ferry_worker::{ConditionEvaluator, StoreResolver};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -52,6 +53,7 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
         coordinator: Some(coordinator.clone()),
     };
     super::probes::spawn(args.servers.health_bind.as_deref(), deps, &shutdown).await?;
+    let connections = Connections::from_env()?;
     let cfg = EngineConfig {
         poll_every: args.poll_every,
         lease_ttl: args.lease_ttl,
@@ -59,11 +61,13 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
         // Workers are other processes: a `running` task found at take-over may still be
         // running; the reaper decides from the heartbeats.
         recover_running: false,
-        validation: Connections::from_env()?.validation_context(),
+        validation: connections.validation_context(),
         ..EngineConfig::default()
     };
+    // Conditions are checked here, with the same connections file the workers read.
+    let probe = Arc::new(ConditionEvaluator::new(StoreResolver::with_connections(connections)));
     println!("orchestrator {} started", cfg.id);
     let _ = std::io::stdout().flush();
-    Orchestrator::new(store, broker, coordinator, cfg).run(shutdown).await?;
+    Orchestrator::new(store, broker, coordinator, cfg).with_probe(probe).run(shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -90,6 +90,15 @@ impl TryFrom<tasks::Model> for TaskRow {
             started_at: m.started_at,
             finished_at: m.finished_at,
             updated_at: m.updated_at,
+            waiting_for: m.waiting_for,
+            wait_deadline: m.wait_deadline,
+            lost: unsigned(id, "lost", m.lost)?,
+            failure: match m.failure {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(serde_json::from_value(v).map_err(|e| {
+                    StoreError::Corrupt(format!("task {id}: failure is not {{class, message, attempt}}: {e}"))
+                })?),
+            },
         })
     }
 }
@@ -119,6 +128,10 @@ impl From<&TaskRow> for tasks::Model {
             started_at: t.started_at,
             finished_at: t.finished_at,
             updated_at: t.updated_at,
+            waiting_for: t.waiting_for.clone(),
+            wait_deadline: t.wait_deadline,
+            lost: signed(t.lost),
+            failure: t.failure.as_ref().and_then(|f| serde_json::to_value(f).ok()),
         }
     }
 }

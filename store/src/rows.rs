@@ -77,6 +77,15 @@ pub struct TaskRow {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// While `waiting`: the first condition that does not hold yet, and what was seen.
+    pub waiting_for: Option<String>,
+    /// When a `waiting` task gives up: its first check plus the wait's timeout. Stored,
+    /// so a restart or a new leader keeps the deadline.
+    pub wait_deadline: Option<DateTime<Utc>>,
+    /// Attempts lost to a dead worker; they do not spend retries, up to `max_lost`.
+    pub lost: u32,
+    /// The last failure, with its class and attempt.
+    pub failure: Option<ferry_common::failure::Failure>,
 }
 
 /// One recorded state change, with its time and cause.

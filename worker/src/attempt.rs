@@ -139,6 +139,7 @@ pub(crate) async fn run_attempt<P: Send + 'static>(
                 match &outcome {
                     Outcome::Succeeded { .. } => info!("succeeded"),
                     Outcome::Failed { error, retryable } => info!(%error, retryable, "failed"),
+                    Outcome::PostConditionFailed { error } => info!(%error, "post-condition failed"),
                 }
                 let event = shared.event(
                     &msg,
@@ -217,8 +218,18 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
     });
     let ctx = shared.exec_context(msg, progress, &token, Some(hub));
     let body = msg.body.clone();
+    // Post-conditions belong to the whole task, so a shard does not check them.
+    let post = if msg.shard.is_none() { msg.post.clone() } else { Vec::new() };
+    let conditions = shared.registry.conditions().clone();
     let mut handle = tokio::spawn(
-        async move { executor.execute(&ctx, &body).await }.instrument(tracing::Span::current()),
+        async move {
+            let out = executor.execute(&ctx, &body).await?;
+            Ok(match conditions.check_post(&ctx, &body, &post).await? {
+                None => Ok(out),
+                Some(evidence) => Err(evidence),
+            })
+        }
+        .instrument(tracing::Span::current()),
     );
     let _abort = AbortOnDrop(handle.abort_handle());
 
@@ -302,7 +313,8 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
         }
     };
     match joined {
-        Ok(Ok(TaskOutput { result, report })) => End::Report(Outcome::Succeeded { result, report }),
+        Ok(Ok(Ok(TaskOutput { result, report }))) => End::Report(Outcome::Succeeded { result, report }),
+        Ok(Ok(Err(error))) => End::Report(Outcome::PostConditionFailed { error }),
         // An error while being stopped is most likely caused by the stop: report the stop.
         Ok(Err(_)) if token.is_cancelled() => stopped(),
         Ok(Err(ExecError::Cancelled)) => stopped(),

@@ -28,6 +28,7 @@ mod attempt;
 mod shard_attempt;
 mod shard_hub;
 mod shared;
+pub mod conditions;
 pub mod config;
 pub mod consumer;
 pub mod decide;
@@ -39,6 +40,7 @@ pub mod stores;
 #[cfg(test)]
 mod test_support;
 
+pub use conditions::ConditionEvaluator;
 pub use config::WorkerConfig;
 pub use ferry_common::connections::{Connection, Connections};
 pub use consumer::run_worker;

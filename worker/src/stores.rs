@@ -97,6 +97,11 @@ impl StoreResolver {
         Ok(Self::with_connections(connections))
     }
 
+    /// The named connections this resolver serves (database connections among them).
+    pub fn connections(&self) -> &Arc<Connections> {
+        &self.connections
+    }
+
     /// The store serving `location` and the prefix inside it.
     pub fn resolve(
         &self,

@@ -76,6 +76,7 @@ fn message(body: TaskBody) -> TaskMessage {
         queue: "default".into(),
         bandwidth: Vec::new(),
         shard: None,
+        post: Vec::new(),
     }
 }
 
@@ -293,6 +294,7 @@ async fn a_check_task_reports_through_the_finished_event() {
         mode: CheckMode::Size,
         include: Vec::new(),
         exclude: Vec::new(),
+        on_inconsistent: ferry_common::spec::OnInconsistent::Report,
     }));
     h.publish(&m).await;
     let events = h.until_finished(&[m.task_id]).await;

@@ -209,6 +209,7 @@ pub fn task(key: &str) -> TaskMessage {
         queue: "default".to_string(),
         bandwidth: Vec::new(),
         shard: None,
+        post: Vec::new(),
     }
 }
 

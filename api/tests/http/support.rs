@@ -195,5 +195,9 @@ pub(crate) fn task_row(run: &RunRow, key: &str, state: TaskState, report: Option
         started_at: Some(now),
         finished_at: None,
         updated_at: now,
+        waiting_for: None,
+        wait_deadline: None,
+        lost: 0,
+        failure: None,
     }
 }

@@ -20,11 +20,33 @@ pub struct CheckTask {
     /// Globs on the relative path; matching files are not compared.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
+    /// What a difference does to the task: `fail` it (the default, so what depends on
+    /// the check does not run on bad data) or only `report` it and succeed.
+    #[serde(default, skip_serializing_if = "OnInconsistent::is_fail")]
+    pub on_inconsistent: OnInconsistent,
+}
+
+/// What an inconsistent `check` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInconsistent {
+    /// The task fails (permanently: checking again finds the same) and its dependants
+    /// are skipped; the counts and first paths are in its error.
+    #[default]
+    Fail,
+    /// The task succeeds; the differences are its result and report.
+    Report,
+}
+
+impl OnInconsistent {
+    fn is_fail(&self) -> bool {
+        *self == OnInconsistent::Fail
+    }
 }
 
 impl TaskKind for CheckTask {
     const NAME: &'static str = "check";
-    const FIELDS: &'static [&'static str] = &["source", "target", "mode", "include", "exclude"];
+    const FIELDS: &'static [&'static str] = &["source", "target", "mode", "include", "exclude", "on_inconsistent"];
 
     fn validate(&self, check: &mut KindCheck<'_>) {
         check.location(&self.source, "source");
@@ -35,6 +57,10 @@ impl TaskKind for CheckTask {
 
     fn locations_mut(&mut self) -> Vec<&mut Location> {
         vec![&mut self.source, &mut self.target]
+    }
+
+    fn reads(&self) -> Vec<Location> {
+        vec![self.source.clone(), self.target.clone()]
     }
 }
 

@@ -37,19 +37,21 @@ impl<'a> KindCheck<'a> {
         if let Err(e) = location::parse_location(&loc.url) {
             self.problem(field, e.to_string());
         }
-        if let Some(conn) = &loc.connection
-            && !self.ctx.connections.contains(conn)
-        {
+        if let Some(conn) = &loc.connection {
+            self.connection(conn, &format!("{field}.connection"));
+        }
+    }
+
+    /// Checks that a named connection exists.
+    pub fn connection(&mut self, conn: &str, field: &str) {
+        if !self.ctx.connections.contains(conn) {
             let known = if self.ctx.connections.is_empty() {
                 "no connections are; FERRY_CONNECTIONS names the file that defines them".to_string()
             } else {
                 let names: Vec<&str> = self.ctx.connections.iter().map(String::as_str).collect();
                 format!("defined: {}", names.join(", "))
             };
-            self.problem(
-                &format!("{field}.connection"),
-                format!("no connection named `{conn}` is defined ({known})"),
-            );
+            self.problem(field, format!("no connection named `{conn}` is defined ({known})"));
         }
     }
 

@@ -1,6 +1,6 @@
 //! The `copy` kind: files from one location to one or more others, read once.
 
-use super::{KindCheck, TaskKind};
+use super::{CopySides, KindCheck, TaskKind};
 use crate::location::Location;
 use crate::problem::SpecProblem;
 use crate::values::{Bandwidth, ByteSize, MaxDelete};
@@ -138,6 +138,30 @@ impl TaskKind for CopyTask {
 
     fn set_dry_run(&mut self) {
         self.dry_run = true;
+    }
+
+    fn reads(&self) -> Vec<Location> {
+        vec![self.source.clone()]
+    }
+
+    fn writes(&self) -> Vec<Location> {
+        self.destinations.clone()
+    }
+
+    fn copy_sides(&self) -> Option<CopySides> {
+        Some(CopySides {
+            source: self.source.clone(),
+            destinations: self.destinations.clone(),
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+            mirror: self.delete_extraneous,
+        })
+    }
+
+    /// Compares contents, so a file the post-condition found different (even at the same
+    /// size) is rewritten and a missing one copied.
+    fn set_repair(&mut self) {
+        self.overwrite = Overwrite::Checksum;
     }
 }
 

@@ -47,4 +47,8 @@ impl TaskKind for DeleteTask {
     fn set_dry_run(&mut self) {
         self.dry_run = true;
     }
+
+    fn writes(&self) -> Vec<Location> {
+        vec![self.target.clone()]
+    }
 }

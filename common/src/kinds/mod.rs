@@ -11,7 +11,7 @@
 //!
 //! `ARCHITECTURE.md` at the workspace root walks through adding a kind.
 
-mod checks;
+pub(crate) mod checks;
 mod registry;
 
 pub use checks::KindCheck;
@@ -56,6 +56,42 @@ pub trait TaskKind: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Par
     /// Turns the task into a dry run (`ferry run --dry-run`): it decides and reports but
     /// changes nothing. Kinds that change nothing ignore it.
     fn set_dry_run(&mut self) {}
+
+    /// Whether a worker runs the task. A kind that only waits (`wait`) is finished by the
+    /// orchestrator and never takes a worker slot.
+    const RUNS_ON_WORKER: bool = true;
+
+    /// Locations the task reads, so a task reading what another writes depends on it
+    /// without `depends_on` (inferred dependencies).
+    fn reads(&self) -> Vec<Location> {
+        Vec::new()
+    }
+
+    /// Locations the task writes (or deletes from).
+    fn writes(&self) -> Vec<Location> {
+        Vec::new()
+    }
+
+    /// What a `consistent` post-condition compares; `None` for a kind that does not copy.
+    fn copy_sides(&self) -> Option<CopySides> {
+        None
+    }
+
+    /// Prepares the attempt after a failed post-condition: it must rewrite what the
+    /// condition found missing or different, whatever its own skip rule says.
+    fn set_repair(&mut self) {}
+}
+
+/// What a copy promises, for its `consistent` post-condition: every selected source file
+/// is at every destination, equal; with `mirror`, nothing else is there either.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopySides {
+    pub source: Location,
+    pub destinations: Vec<Location>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    /// Files only a destination has count as inconsistent (the copy deletes them).
+    pub mirror: bool,
 }
 
 /// The object-safe part of [`TaskKind`], so a [`TaskBody`] can hand out its kind's
@@ -71,6 +107,16 @@ pub trait KindBody {
     fn body_bandwidth(&self) -> Option<Bandwidth>;
     /// See [`TaskKind::set_dry_run`].
     fn body_set_dry_run(&mut self);
+    /// See [`TaskKind::RUNS_ON_WORKER`].
+    fn runs_on_worker(&self) -> bool;
+    /// See [`TaskKind::reads`].
+    fn body_reads(&self) -> Vec<Location>;
+    /// See [`TaskKind::writes`].
+    fn body_writes(&self) -> Vec<Location>;
+    /// See [`TaskKind::copy_sides`].
+    fn body_copy_sides(&self) -> Option<CopySides>;
+    /// See [`TaskKind::set_repair`].
+    fn body_set_repair(&mut self);
 }
 
 impl<K: TaskKind> KindBody for K {
@@ -89,6 +135,21 @@ impl<K: TaskKind> KindBody for K {
     fn body_set_dry_run(&mut self) {
         self.set_dry_run()
     }
+    fn runs_on_worker(&self) -> bool {
+        K::RUNS_ON_WORKER
+    }
+    fn body_reads(&self) -> Vec<Location> {
+        self.reads()
+    }
+    fn body_writes(&self) -> Vec<Location> {
+        self.writes()
+    }
+    fn body_copy_sides(&self) -> Option<CopySides> {
+        self.copy_sides()
+    }
+    fn body_set_repair(&mut self) {
+        self.set_repair()
+    }
 }
 
 /// The list of task kinds: the one registration point.
@@ -106,6 +167,7 @@ macro_rules! with_task_kinds {
             Check(CheckTask) = check,
             Noop(NoopTask) = noop,
             Delete(DeleteTask) = delete,
+            Wait(WaitTask) = wait,
         }
     };
 }

@@ -7,6 +7,7 @@
 //! sees all problems at once instead of one per attempt.
 
 mod check;
+mod graph;
 mod parse;
 mod resolve;
 mod types;
@@ -16,9 +17,11 @@ pub use check::{check_value, check_value_with};
 pub use crate::location::Location;
 pub use crate::problem::{SpecProblem, ValidationContext};
 pub use crate::values::{Bandwidth, ByteSize, HumanDuration, MaxDelete};
+pub use graph::{GraphEdge, GraphNode, PipelineGraph};
 pub use parse::{SpecFormat, decode, parse_spec, parse_value};
 pub use types::*;
-pub use crate::kinds::{CheckMode, CheckTask, CopyTask, NoopTask, Overwrite, TaskBody, TaskKind, Verify};
+pub use crate::kinds::{CheckMode, CheckTask, CopyTask, NoopTask, OnInconsistent, Overwrite, TaskBody, TaskKind, Verify, WaitTask};
+pub use crate::conditions::{Condition, OnTimeout, TriggerRule, WaitPolicy};
 pub use validate::validate;
 
 /// Parses and validates in one call, the entry point for every surface (CLI, API).

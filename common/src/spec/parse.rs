@@ -1,17 +1,31 @@
 //! First pass: raw document → typed spec, collecting every structural problem.
 
 use super::{HumanDuration, PipelineSpec, RetryPolicy, SpecProblem, TaskSpec};
+use crate::conditions::{Condition, TriggerRule, WaitPolicy};
 use crate::kinds::{KIND_NAMES, find_kind, registry_typed as typed};
 use serde_json::{Map, Value};
 
 /// Top-level fields of a pipeline.
 const PIPELINE_FIELDS: &[&str] = &["name", "description", "defaults", "bandwidth", "tasks"];
 /// Fields of `defaults`.
-const DEFAULTS_FIELDS: &[&str] = &["retries", "timeout"];
+const DEFAULTS_FIELDS: &[&str] = &["retries", "timeout", "max_lost"];
 /// Fields of a retry policy.
 const RETRY_FIELDS: &[&str] = &["max", "backoff", "initial", "max_delay"];
 /// Fields every task has whatever its kind; the kind adds its own.
-const TASK_COMMON_FIELDS: &[&str] = &["id", "kind", "depends_on", "retries", "timeout"];
+const TASK_COMMON_FIELDS: &[&str] = &[
+    "id",
+    "kind",
+    "depends_on",
+    "retries",
+    "timeout",
+    "pre",
+    "post",
+    "wait",
+    "trigger_rule",
+    "allow_failure",
+    "infer",
+    "max_lost",
+];
 
 /// The text encoding of a spec. Both carry the same schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,14 +148,27 @@ fn parse_task(item: Value, path: &str, problems: &mut Vec<SpecProblem>) -> Optio
     }
     (kind.normalize)(&mut body, path, problems);
     task.remove("kind");
+    // Each condition, and each policy, is typed on its own so that every mistake among
+    // them is reported, not only the first serde meets.
+    let pre = conditions(task.remove("pre"), &format!("{path}.pre"), problems);
+    let post = conditions(task.remove("post"), &format!("{path}.post"), problems);
+    let wait = optional::<WaitPolicy>(task.remove("wait"), &format!("{path}.wait"), problems);
+    let trigger_rule = optional::<TriggerRule>(task.remove("trigger_rule"), &format!("{path}.trigger_rule"), problems);
     let header = typed::<TaskHeader>(Value::Object(task), &format!("{path}."), problems);
     let body = (kind.typed)(Value::Object(body), &format!("{path}."), problems);
-    let (header, body) = (header?, body?);
+    let (header, body, pre, post, wait, trigger_rule) = (header?, body?, pre?, post?, wait?, trigger_rule?);
     Some(TaskSpec {
         id: header.id,
         depends_on: header.depends_on,
         retries: header.retries,
         timeout: header.timeout,
+        pre,
+        post,
+        wait,
+        trigger_rule: trigger_rule.unwrap_or_default(),
+        allow_failure: header.allow_failure,
+        infer: header.infer,
+        max_lost: header.max_lost,
         body,
     })
 }
@@ -155,6 +182,43 @@ struct TaskHeader {
     retries: Option<RetryPolicy>,
     #[serde(default)]
     timeout: Option<HumanDuration>,
+    #[serde(default)]
+    allow_failure: bool,
+    #[serde(default = "yes")]
+    infer: bool,
+    #[serde(default)]
+    max_lost: Option<u32>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A condition list, each element typed at its own path; `None` if any is wrong.
+fn conditions(value: Option<Value>, path: &str, problems: &mut Vec<SpecProblem>) -> Option<Vec<Condition>> {
+    match value {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(Value::Array(items)) => {
+            let typed_items: Vec<Option<Condition>> = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| typed::<Condition>(item, &format!("{path}[{i}]."), problems))
+                .collect();
+            typed_items.into_iter().collect()
+        }
+        Some(_) => {
+            problems.push(SpecProblem::new(path, "must be a list of conditions, e.g. [{exists: s3://bucket/_SUCCESS}]"));
+            None
+        }
+    }
+}
+
+/// An optional field typed at its own path: `Some(None)` when absent, `None` when wrong.
+fn optional<T: serde::de::DeserializeOwned>(value: Option<Value>, path: &str, problems: &mut Vec<SpecProblem>) -> Option<Option<T>> {
+    match value {
+        None | Some(Value::Null) => Some(None),
+        Some(v) => typed::<T>(v, &format!("{path}."), problems).map(Some),
+    }
 }
 
 fn unknown_fields(obj: &Map<String, Value>, allowed: &[&str], prefix: &str, out: &mut Vec<SpecProblem>) {

@@ -1,6 +1,7 @@
 //! The typed spec. Field names here are the names users write; keep them stable.
 
 use super::{Bandwidth, HumanDuration};
+use crate::conditions::{Condition, TriggerRule, WaitPolicy};
 use crate::kinds::TaskBody;
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,15 @@ pub struct Defaults {
     pub retries: RetryPolicy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<HumanDuration>,
+    /// Attempts a task may lose to a dead worker (or a restart) before it fails; lost
+    /// attempts do not spend retries (default [`Defaults::DEFAULT_MAX_LOST`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_lost: Option<u32>,
+}
+
+impl Defaults {
+    /// Lost attempts allowed per task unless the spec says otherwise.
+    pub const DEFAULT_MAX_LOST: u32 = 3;
 }
 
 /// How often and how patiently a failed attempt is retried. The default is no retry, as
@@ -96,11 +106,60 @@ pub struct TaskSpec {
     pub retries: Option<RetryPolicy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<HumanDuration>,
+    /// Conditions that must all hold before the task is dispatched; until they do the
+    /// task is `waiting`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre: Vec<Condition>,
+    /// Conditions that must all hold after an attempt succeeds, before its dependants
+    /// start; a failed one fails the attempt (retryable) with the evidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post: Vec<Condition>,
+    /// How `pre` (or a `wait` task's `until`) is waited for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<WaitPolicy>,
+    /// When the task runs, judged from its dependencies' final states.
+    #[serde(default, skip_serializing_if = "is_default_rule")]
+    pub trigger_rule: TriggerRule,
+    /// A failure of this task does not fail the run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_failure: bool,
+    /// Whether dependencies are inferred from the locations the task reads (default true).
+    #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
+    pub infer: bool,
+    /// Lost attempts allowed before the task fails (default: the pipeline's `defaults`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_lost: Option<u32>,
     #[serde(flatten)]
     pub body: TaskBody,
 }
 
+fn is_default_rule(rule: &TriggerRule) -> bool {
+    *rule == TriggerRule::default()
+}
+
+fn yes() -> bool {
+    true
+}
+
 impl TaskSpec {
+    /// A task with every policy at its default, for programs that build specs in code.
+    pub fn new(id: impl Into<String>, body: TaskBody) -> Self {
+        Self {
+            id: id.into(),
+            depends_on: Vec::new(),
+            retries: None,
+            timeout: None,
+            pre: Vec::new(),
+            post: Vec::new(),
+            wait: None,
+            trigger_rule: TriggerRule::default(),
+            allow_failure: false,
+            infer: true,
+            max_lost: None,
+            body,
+        }
+    }
+
     /// The retry policy in force: the task's own, else the pipeline's default.
     pub fn retry_policy<'a>(&'a self, defaults: &'a Defaults) -> &'a RetryPolicy {
         self.retries.as_ref().unwrap_or(&defaults.retries)
@@ -109,5 +168,37 @@ impl TaskSpec {
     /// The timeout in force, if any.
     pub fn effective_timeout(&self, defaults: &Defaults) -> Option<HumanDuration> {
         self.timeout.or(defaults.timeout)
+    }
+
+    /// Lost attempts allowed in force.
+    pub fn effective_max_lost(&self, defaults: &Defaults) -> u32 {
+        self.max_lost.or(defaults.max_lost).unwrap_or(Defaults::DEFAULT_MAX_LOST)
+    }
+
+    /// What must hold before the task may start: its `pre`, or a `wait` task's `until`.
+    pub fn gate(&self) -> &[Condition] {
+        match &self.body {
+            TaskBody::Wait(w) if self.pre.is_empty() => &w.until,
+            _ => &self.pre,
+        }
+    }
+
+    /// The wait policy in force (the default when the spec sets none).
+    pub fn wait_policy(&self) -> WaitPolicy {
+        self.wait.unwrap_or_default()
+    }
+
+    /// Every location URL the task names, conditions included, so `ferry run` can
+    /// resolve paths written relative to the spec file.
+    pub fn urls_mut(&mut self) -> Vec<&mut String> {
+        let mut urls: Vec<&mut String> = Vec::new();
+        for c in self.pre.iter_mut().chain(self.post.iter_mut()) {
+            urls.extend(c.url_mut());
+        }
+        match &mut self.body {
+            TaskBody::Wait(w) => urls.extend(w.until.iter_mut().filter_map(Condition::url_mut)),
+            body => urls.extend(body.as_kind_mut().body_locations_mut().into_iter().map(|loc| &mut loc.url)),
+        }
+        urls
     }
 }

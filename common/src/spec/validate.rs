@@ -1,8 +1,10 @@
 //! Second pass: the spec's meaning. Pure (no I/O), reports every problem at once.
 
 use super::{PipelineSpec, SpecProblem, ValidationContext};
+use crate::conditions::{ConditionSlot, check_conditions};
 use crate::dag;
 use crate::kinds::KindCheck;
+use crate::spec::TaskSpec;
 use std::collections::HashMap;
 
 /// Checks ids, dependencies, cycles, locations and globs.
@@ -36,20 +38,39 @@ pub fn validate(spec: &PipelineSpec, ctx: &ValidationContext) -> Result<(), Vec<
         }
         let mut check = KindCheck::new(format!("tasks[{i}]"), ctx, &mut problems);
         task.body.as_kind().validate_body(&mut check);
+        check_task_policies(task, &mut check);
     }
 
+    let graph = spec.graph();
     let edges: Vec<(&str, Vec<&str>)> = spec
         .tasks
         .iter()
-        .map(|t| (t.id.as_str(), t.depends_on.iter().map(String::as_str).collect()))
+        .map(|t| {
+            let deps = graph.edges.iter().filter(|e| e.to == t.id).map(|e| e.from.as_str());
+            (t.id.as_str(), deps.collect())
+        })
         .collect();
     if let Some(cycle) = dag::find_cycle(&edges) {
         let mut shown = cycle.clone();
         shown.push(cycle[0]);
-        problems.push(SpecProblem::new(
-            "tasks",
-            format!("dependency cycle: {}", shown.join(" → ")),
-        ));
+        let mut message = format!("dependency cycle: {}", shown.join(" → "));
+        let inferred: Vec<String> = shown
+            .windows(2)
+            .filter_map(|pair| {
+                graph
+                    .edges
+                    .iter()
+                    .find(|e| e.from == pair[0] && e.to == pair[1] && e.inferred)
+                    .map(|e| format!("`{}` reads {} which `{}` writes", e.to, e.location.as_deref().unwrap_or("?"), e.from))
+            })
+            .collect();
+        if !inferred.is_empty() {
+            message.push_str(&format!(
+                " (inferred from locations: {}; set `infer: false` on a task, or change a location, to break it)",
+                inferred.join("; ")
+            ));
+        }
+        problems.push(SpecProblem::new("tasks", message));
     }
 
     if problems.is_empty() { Ok(()) } else { Err(problems) }
@@ -64,5 +85,30 @@ fn check_name(name: &str, path: &str, what: &str, problems: &mut Vec<SpecProblem
             path,
             format!("{what} `{name}` must be 1 to 128 characters of letters, digits, `-`, `_` or `.`"),
         ));
+    }
+}
+
+/// Checks what every task may carry whatever its kind: conditions and their wait policy.
+fn check_task_policies(task: &TaskSpec, check: &mut KindCheck<'_>) {
+    check_conditions(&task.pre, "pre", ConditionSlot::Before, check);
+    let after = if task.body.as_kind().body_copy_sides().is_some() { ConditionSlot::AfterCopy } else { ConditionSlot::After };
+    check_conditions(&task.post, "post", after, check);
+    if let Some(wait) = &task.wait {
+        if task.gate().is_empty() {
+            check.problem("wait", "`wait` sets how `pre` conditions are waited for, and this task has none");
+        }
+        if wait.poke.0 < std::time::Duration::from_millis(100) {
+            check.problem("wait.poke", "must be at least 100ms");
+        }
+        if wait.poke > wait.timeout {
+            check.problem(
+                "wait.poke",
+                format!(
+                    "poke ({}) is longer than timeout ({}); the conditions would be checked once",
+                    humantime::format_duration(wait.poke.0),
+                    humantime::format_duration(wait.timeout.0)
+                ),
+            );
+        }
     }
 }

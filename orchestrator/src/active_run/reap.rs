@@ -1,6 +1,7 @@
-//! The reaper: attempts that no worker is running any more, or that ran past their
-//! timeout, are failed as retryable so they go back to the queue as a new attempt (or
-//! fail for good once their retries are spent).
+//! The reaper: an attempt that ran past its timeout is failed as retryable (it goes back
+//! to the queue as a new attempt, or fails for good once its retries are spent); an
+//! attempt that no worker is running any more is lost, and runs again without spending
+//! a retry (up to `max_lost`).
 //!
 //! "No worker is running it" is judged from the heartbeats: every live worker lists
 //! the tasks it runs. A task is reaped only after it has been missing from every list
@@ -10,6 +11,7 @@
 
 use super::{ActiveRun, Effects};
 use chrono::{DateTime, Utc};
+use ferry_common::failure::FailureClass;
 use ferry_common::state::TaskState;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -22,6 +24,7 @@ impl ActiveRun {
     pub fn reap(&mut self, live: &HashSet<Uuid>, grace: Duration, now: DateTime<Utc>, fx: &mut Effects) -> usize {
         let grace = chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::MAX);
         let mut lost = Vec::new();
+        let mut overdue = Vec::new();
         for i in 0..self.tasks.len() {
             if self.tasks[i].state != TaskState::Running {
                 continue;
@@ -31,7 +34,7 @@ impl ActiveRun {
             if let Some(limit) = timeout.and_then(|t| chrono::Duration::from_std(t.0).ok())
                 && now - since > limit + grace
             {
-                lost.push((i, format!("timed out: still running {} after its {}s timeout", fmt(now - since), limit.num_seconds())));
+                overdue.push((i, format!("timed out: still running {} after its {}s timeout", fmt(now - since), limit.num_seconds())));
                 continue;
             }
             if live.contains(&self.tasks[i].id) {
@@ -43,9 +46,12 @@ impl ActiveRun {
                 lost.push((i, format!("worker lost: no live worker has reported this attempt for {}", fmt(now - unseen))));
             }
         }
-        let n = lost.len();
+        let n = lost.len() + overdue.len();
+        for (i, why) in overdue {
+            self.fail_attempt(i, &why, FailureClass::Retryable, false, now, fx);
+        }
         for (i, why) in lost {
-            self.fail_attempt(i, &why, true, now, fx);
+            self.lose_attempt(i, &why, now, fx);
         }
         if n > 0 {
             self.check_finished(now, fx);

@@ -2,6 +2,9 @@ use super::*;
 use ferry_common::spec::{SpecFormat, ValidationContext, load};
 use serde_json::json;
 
+mod conditions;
+mod rules;
+
 fn spec(yaml: &str) -> PipelineSpec {
     load(yaml, SpecFormat::Yaml, &ValidationContext::default()).expect("valid spec")
 }
@@ -216,13 +219,14 @@ fn the_reaper_retries_an_attempt_no_live_worker_reports() {
     assert_eq!(run.reap(&live, grace, t0 + chrono::Duration::seconds(65), &mut fx), 0, "back in a heartbeat");
     assert_eq!(run.reap(&none, grace, t0 + chrono::Duration::seconds(66), &mut fx), 0);
     assert_eq!(run.reap(&none, grace, t0 + chrono::Duration::seconds(77), &mut fx), 1, "missing for the whole grace");
-    assert_eq!(state(&run, "a"), TaskState::Retrying);
+    assert_eq!(state(&run, "a"), TaskState::Queued, "a lost attempt runs again at once");
+    assert_eq!((run.tasks()[0].attempt, run.tasks()[0].lost), (2, 1));
     assert!(run.tasks()[0].error.as_deref().unwrap().contains("worker lost"));
 
     // The late `finished` of the reaped attempt changes nothing.
     let late = TaskEvent { attempt: 1, ..ok(&run, "a") };
     run.apply_event(&late, t0 + chrono::Duration::seconds(78), &mut fx);
-    assert_eq!(state(&run, "a"), TaskState::Retrying);
+    assert_eq!(state(&run, "a"), TaskState::Queued);
 }
 
 #[test]

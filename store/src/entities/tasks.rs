@@ -33,6 +33,11 @@ pub struct Model {
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub waiting_for: Option<String>,
+    pub wait_deadline: Option<DateTimeUtc>,
+    pub lost: i32,
+    pub failure: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -51,6 +51,10 @@ impl Store {
                             tasks::Column::StartedAt,
                             tasks::Column::FinishedAt,
                             tasks::Column::UpdatedAt,
+                            tasks::Column::WaitingFor,
+                            tasks::Column::WaitDeadline,
+                            tasks::Column::Lost,
+                            tasks::Column::Failure,
                         ])
                         .to_owned(),
                 )

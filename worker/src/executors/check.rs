@@ -4,9 +4,11 @@
 //! Files on both sides are compared by size; in `checksum` mode, files of equal size are
 //! then compared by blake3 hash (both sides are read). A location with nothing there is
 //! an empty listing, not an error: checking an empty target against a full source is a
-//! legitimate question whose answer is "everything is missing". The task succeeds even
-//! when the two sides differ — the answer is in the result (`consistent`) and the report;
-//! a pipeline that must stop on inconsistency says so with a post-condition.
+//! legitimate question whose answer is "everything is missing". When the two sides
+//! differ the task fails (`on_inconsistent: fail`, the default: what depends on the check
+//! must not run on bad data), with the counts and first paths in its error, as a
+//! permanent failure since checking again finds the same; with `on_inconsistent: report`
+//! it succeeds and the answer is in the result (`consistent`) and the report.
 //!
 //! When the source names a single file and the target is a folder (the shape a `copy` of
 //! one file leaves), only that file is looked for in the target; other files there are
@@ -29,7 +31,7 @@ use crate::hash::hash_pair;
 use crate::listing::{Entry, Filter, Listing, list};
 use crate::stores::{Resolved, StoreResolver};
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
-use ferry_common::spec::{CheckMode, CheckTask, TaskBody};
+use ferry_common::spec::{CheckMode, CheckTask, OnInconsistent, TaskBody};
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::{Value, json};
 use std::cmp::Ordering;
@@ -82,7 +84,16 @@ impl Executor for CheckExecutor {
         let TaskBody::Check(task) = body else {
             return Err(wrong_body("check", body));
         };
-        run(&self.resolver, ctx, task).await
+        let out = run(&self.resolver, ctx, task).await?;
+        if task.on_inconsistent == OnInconsistent::Fail
+            && let Some(found) = inconsistency(&out, true)
+        {
+            return Err(ExecError::Fatal(format!(
+                "{} and {} are inconsistent: {found}",
+                task.source.url, task.target.url
+            )));
+        }
+        Ok(out)
     }
 }
 
@@ -99,7 +110,42 @@ async fn list_side(
     .await
 }
 
-async fn run(
+/// What a check's output says is wrong, as one line of evidence (counts, then the first
+/// paths of each kind), or `None` when the sides agree. `count_extra` is false where
+/// files only the target has are allowed (a copy into a folder that holds more).
+pub(crate) fn inconsistency(out: &TaskOutput, count_extra: bool) -> Option<String> {
+    let report = out.report.as_ref().unwrap_or(&out.result);
+    let count = |k: &str| out.result.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let (missing, extra, differ) = (count("missing"), count("extra"), count("differ"));
+    if missing == 0 && differ == 0 && (extra == 0 || !count_extra) {
+        return None;
+    }
+    let first = |k: &str| -> String {
+        let items = report.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+        let paths: Vec<String> = items
+            .iter()
+            .take(3)
+            .map(|v| match v {
+                Value::String(p) => p.clone(),
+                other => other.get("path").and_then(Value::as_str).unwrap_or("?").to_string(),
+            })
+            .collect();
+        paths.join(", ")
+    };
+    let mut text = format!(
+        "{missing} missing, {differ} differ{} (of {} source files)",
+        if count_extra { format!(", {extra} extra") } else { String::new() },
+        count("source_files")
+    );
+    for (k, n) in [("missing", missing), ("differ", differ), ("extra", if count_extra { extra } else { 0 })] {
+        if n > 0 {
+            text.push_str(&format!("; first {k}: {}", first(k)));
+        }
+    }
+    Some(text)
+}
+
+pub(crate) async fn run(
     resolver: &StoreResolver,
     ctx: &ExecContext,
     task: &CheckTask,

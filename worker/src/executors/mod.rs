@@ -5,6 +5,7 @@
 //! `executor(&StoreResolver)`. A kind registered there without an executor folder here
 //! does not compile; the consumer loop never changes.
 
+use crate::conditions::ConditionEvaluator;
 use crate::stores::StoreResolver;
 use ferry_common::executor::Executor;
 use std::collections::BTreeMap;
@@ -25,10 +26,12 @@ macro_rules! declare_executors {
 ferry_common::with_task_kinds!(declare_executors);
 pub(crate) mod support;
 
-/// Executors by kind. Built once at start-up and shared by every attempt.
+/// Executors by kind, and the evaluator of post-conditions. Built once at start-up and
+/// shared by every attempt.
 #[derive(Clone, Default)]
 pub struct Registry {
     executors: BTreeMap<&'static str, Arc<dyn Executor>>,
+    conditions: ConditionEvaluator,
 }
 
 impl std::fmt::Debug for Registry {
@@ -48,7 +51,7 @@ impl Registry {
     /// Every registered kind, sharing one store resolver, so a bucket's client is built
     /// once for all of them.
     pub fn with_defaults(resolver: StoreResolver) -> Self {
-        let mut r = Self::new();
+        let mut r = Self { conditions: ConditionEvaluator::new(resolver.clone()), ..Self::new() };
         for executor in built_in(&resolver) {
             r.register(executor);
         }
@@ -63,6 +66,11 @@ impl Registry {
     /// The executor for `kind`, if this worker has one.
     pub fn get(&self, kind: &str) -> Option<Arc<dyn Executor>> {
         self.executors.get(kind).cloned()
+    }
+
+    /// What checks the post-conditions of attempts (with the executors' stores).
+    pub fn conditions(&self) -> &ConditionEvaluator {
+        &self.conditions
     }
 
     /// The kinds this worker can run, sorted.

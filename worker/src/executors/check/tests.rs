@@ -9,7 +9,23 @@ fn task(source: &str, target: &str, mode: CheckMode) -> CheckTask {
         mode,
         include: Vec::new(),
         exclude: Vec::new(),
+        on_inconsistent: OnInconsistent::Report,
     }
+}
+
+#[tokio::test]
+async fn an_inconsistent_check_fails_permanently_with_its_evidence_by_default() {
+    let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_tree(src.path(), &[("a", b"1"), ("b", b"2"), ("c", b"333")]);
+    write_tree(dst.path(), &[("a", b"1"), ("c", b"33")]);
+    let t = CheckTask { on_inconsistent: OnInconsistent::Fail, ..task(&dir_url(src.path()), &dir_url(dst.path()), CheckMode::Size) };
+    let err = CheckExecutor::new(StoreResolver::new())
+        .execute(&ctx(), &TaskBody::Check(t))
+        .await
+        .unwrap_err();
+    let ExecError::Fatal(msg) = err else { panic!("a difference is permanent: {err:?}") };
+    assert!(msg.contains("1 missing, 1 differ, 0 extra (of 3 source files)"), "{msg}");
+    assert!(msg.contains("first missing: b") && msg.contains("first differ: c"), "{msg}");
 }
 
 async fn check(t: &CheckTask) -> TaskOutput {

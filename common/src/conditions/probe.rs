@@ -1,0 +1,36 @@
+//! The seam between the orchestrator, which decides when a condition is checked, and
+//! the evaluator that checks it against stores and databases (in the worker crate, which
+//! links their clients).
+
+use super::Condition;
+use async_trait::async_trait;
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The condition holds.
+    Holds,
+    /// It does not hold yet; the text says what was seen (`3 of 24 files`).
+    Unmet(String),
+}
+
+/// Why a condition could not be checked. The class decides what happens to the task:
+/// a retryable error (a store or database that cannot be reached) counts as "not yet"
+/// until the deadline; a permanent one (invalid SQL, refused credentials) fails it now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    /// The next check may succeed.
+    #[error("{0}")]
+    Retryable(String),
+    /// The next check will fail the same way.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Checks conditions against the world. One evaluator serves every run the orchestrator
+/// leads; it holds no worker slot.
+#[async_trait]
+pub trait ConditionProbe: Send + Sync {
+    /// Checks one condition once.
+    async fn probe(&self, condition: &Condition) -> Result<Verdict, ProbeError>;
+}

@@ -1,0 +1,90 @@
+//! Checks conditions for the engine, off its step loop: the due checks of every run are
+//! made together (a condition shared by many waiting tasks is checked once per round),
+//! a few at a time, and their verdicts come back as one batch, applied in one step.
+
+use crate::active_run::{GateVerdict, ProbeRequest};
+use chrono::{DateTime, Utc};
+use ferry_common::conditions::{Condition, ConditionProbe, ProbeError, Verdict};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedSender;
+use uuid::Uuid;
+
+/// Checks made at once against stores and databases.
+const CHECKS_IN_FLIGHT: usize = 32;
+
+/// The verdicts of one round of checks.
+#[derive(Debug)]
+pub(crate) struct ProbeBatch {
+    /// When the round started (a first check's deadline counts from here).
+    pub checked_at: DateTime<Utc>,
+    /// (run, task, verdict).
+    pub verdicts: Vec<(Uuid, Uuid, GateVerdict)>,
+}
+
+/// Checks `requests` in the background and sends the verdicts to `done`.
+pub(crate) fn spawn_round(probe: Arc<dyn ConditionProbe>, requests: Vec<ProbeRequest>, done: UnboundedSender<ProbeBatch>) {
+    tokio::spawn(async move {
+        let checked_at = Utc::now();
+        let verdicts = round(probe.as_ref(), requests).await;
+        // A closed receiver means this orchestrator stopped leading; the next leader
+        // checks again.
+        let _ = done.send(ProbeBatch { checked_at, verdicts });
+    });
+}
+
+async fn round(probe: &dyn ConditionProbe, requests: Vec<ProbeRequest>) -> Vec<(Uuid, Uuid, GateVerdict)> {
+    let mut unique: HashMap<String, Condition> = HashMap::new();
+    for r in &requests {
+        for c in &r.conditions {
+            unique.entry(key(c)).or_insert_with(|| c.clone());
+        }
+    }
+    let answers: HashMap<String, Result<Verdict, ProbeError>> = futures::stream::iter(unique)
+        .map(|(k, c)| async move { (k, probe.probe(&c).await) })
+        .buffer_unordered(CHECKS_IN_FLIGHT)
+        .collect()
+        .await;
+    requests
+        .into_iter()
+        .map(|r| {
+            let verdict = gate(&r.conditions, &answers);
+            (r.run_id, r.task_id, verdict)
+        })
+        .collect()
+}
+
+/// The verdict on a task: the first condition (in spec order) that does not hold.
+fn gate(conditions: &[Condition], answers: &HashMap<String, Result<Verdict, ProbeError>>) -> GateVerdict {
+    for c in conditions {
+        match answers.get(&key(c)) {
+            Some(Ok(Verdict::Holds)) => {}
+            Some(Ok(Verdict::Unmet(seen))) => return GateVerdict::Unmet(format!("{} ({seen})", c.describe())),
+            Some(Err(ProbeError::Retryable(e))) => {
+                return GateVerdict::Unmet(format!("{} (cannot check yet: {e})", c.describe()));
+            }
+            Some(Err(ProbeError::Permanent(e))) => return GateVerdict::Broken(format!("condition {}: {e}", c.describe())),
+            None => return GateVerdict::Unmet(format!("{} (not checked)", c.describe())),
+        }
+    }
+    GateVerdict::Holds
+}
+
+fn key(c: &Condition) -> String {
+    serde_json::to_string(c).unwrap_or_else(|_| c.describe())
+}
+
+/// The evaluator of an orchestrator built without one: every condition is refused with
+/// that explanation, so a waiting task fails with a clear error instead of waiting.
+pub(crate) struct NoProbe;
+
+#[async_trait::async_trait]
+impl ConditionProbe for NoProbe {
+    async fn probe(&self, condition: &Condition) -> Result<Verdict, ProbeError> {
+        Err(ProbeError::Permanent(format!(
+            "this orchestrator was started without a condition evaluator, so `{}` cannot be checked",
+            condition.name()
+        )))
+    }
+}

@@ -1,0 +1,54 @@
+//! The condition evaluator: answers `exists`, `min_files`, `min_size` against object
+//! stores (through the same resolver and connections the executors use) and
+//! `table_exists`, `query` against Postgres and MySQL/MariaDB (sqlx).
+//!
+//! Two callers: the orchestrator owns one to check `pre` conditions and `wait` sensors
+//! without taking a worker slot (as a [`ConditionProbe`]); the worker checks a task's
+//! `post` conditions at the end of the attempt (see [`post`]), since `consistent` reads
+//! the data the attempt wrote.
+
+mod files;
+pub mod post;
+mod sql;
+
+use crate::stores::StoreResolver;
+use ferry_common::conditions::{Condition, ConditionProbe, ProbeError, Verdict};
+use std::sync::Arc;
+
+/// Checks conditions. Cheap to clone: clones share store clients and database pools.
+#[derive(Debug, Clone, Default)]
+pub struct ConditionEvaluator {
+    resolver: StoreResolver,
+    databases: Arc<sql::Databases>,
+}
+
+impl ConditionEvaluator {
+    /// An evaluator reading stores through `resolver`, and databases through the
+    /// connections `resolver` holds (entries with a `postgres://` or `mysql://` `url`).
+    pub fn new(resolver: StoreResolver) -> Self {
+        let databases = Arc::new(sql::Databases::new(resolver.connections().clone()));
+        Self { resolver, databases }
+    }
+
+    /// Checks one condition once. `consistent` is not answered here: it needs the task
+    /// it follows, and [`post`] checks it.
+    pub async fn check(&self, condition: &Condition) -> Result<Verdict, ProbeError> {
+        match condition {
+            Condition::Exists(loc) => files::exists(&self.resolver, loc).await,
+            Condition::MinFiles(m) => files::min_files(&self.resolver, m).await,
+            Condition::MinSize(m) => files::min_size(&self.resolver, m).await,
+            Condition::TableExists(t) => self.databases.table_exists(t).await,
+            Condition::Query(q) => self.databases.query(q).await,
+            Condition::Consistent(_) => Err(ProbeError::Permanent(
+                "`consistent` is checked after a copy's attempt, not before a task".into(),
+            )),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConditionProbe for ConditionEvaluator {
+    async fn probe(&self, condition: &Condition) -> Result<Verdict, ProbeError> {
+        self.check(condition).await
+    }
+}
