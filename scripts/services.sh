@@ -30,6 +30,17 @@ ensure_postgres() {
   wait_for 'pg_isready -h 127.0.0.1 -p 5432 -q'
 }
 
+# MariaDB for the conditions that query MySQL/MariaDB tables (root, empty password, on
+# loopback, as the machine provides it).
+ensure_mariadb() {
+  if mariadb-admin -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1; then return 0; fi
+  echo "starting MariaDB" >&2
+  command -v mariadbd >/dev/null || apt_install mariadb-server mariadb-client
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+  nohup mysqld_safe --bind-address=127.0.0.1 --port=3306 > "$SVC/mariadb.log" 2>&1 &
+  wait_for 'mariadb-admin -h 127.0.0.1 -P 3306 -u root ping' 120
+}
+
 ensure_redis() {
   if redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then return 0; fi
   echo "starting Redis" >&2

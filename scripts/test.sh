@@ -14,6 +14,7 @@ bash scripts/crate_graph.sh
 
 source scripts/services.sh
 ensure_postgres
+ensure_mariadb
 ensure_redis
 ensure_rabbitmq
 ensure_rabbitmq_management

@@ -15,6 +15,7 @@
 
 pub mod broker;
 pub mod budget;
+pub mod checks;
 pub mod conditions;
 pub mod connections;
 pub mod coordination;

@@ -1,4 +1,4 @@
-//! `ferry bench noop|chain`: what orchestration costs, measured end to end on the
+//! `ferry bench noop|chain|wait`: what orchestration costs, measured end to end on the
 //! embedded default (SQLite in a fresh temporary folder, in-process broker): from the
 //! moment a run is created to the moment its final state is committed.
 
@@ -19,6 +19,9 @@ pub(crate) enum BenchCommand {
     Noop(NoopArgs),
     /// A chain of N no-op steps, each waiting for the previous; prints end-to-end time.
     Chain(ChainArgs),
+    /// N `wait` sensors on a file that never appears, held for a while; prints what
+    /// waiting costs (orchestrator CPU, database statements, worker slots).
+    Wait(super::bench_wait::WaitArgs),
 }
 
 /// Arguments of `ferry bench noop`.
@@ -51,6 +54,7 @@ pub(crate) async fn execute(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Noop(a) => noop(a).await,
         BenchCommand::Chain(a) => chain(a).await,
+        BenchCommand::Wait(a) => super::bench_wait::wait(a).await,
     }
 }
 
@@ -133,7 +137,7 @@ async fn print_ceiling(amqp_url: &str, n: usize, ferry_rate: f64) -> anyhow::Res
     Ok(())
 }
 
-async fn create(stack: &BenchStack, spec: &PipelineSpec) -> anyhow::Result<PipelineRow> {
+pub(super) async fn create(stack: &BenchStack, spec: &PipelineSpec) -> anyhow::Result<PipelineRow> {
     let name = format!("{}-{}", spec.name, &Uuid::new_v4().simple().to_string()[..8]);
     let mut spec = spec.clone();
     spec.name = name.clone();

@@ -48,6 +48,8 @@ impl StackArgs {
 pub(crate) struct BenchStack {
     pub(crate) store: Store,
     pub(crate) orchestrator: Orchestrator,
+    /// Where workers announce themselves and the attempts they run.
+    pub(crate) coordinator: Arc<dyn Coordinator>,
     pub(crate) label: String,
     embedded: Option<Embedded>,
     shutdown: CancellationToken,
@@ -73,9 +75,11 @@ impl BenchStack {
                 stack.store.backend_name(),
                 args.concurrency
             );
+            let coordinator: Arc<dyn Coordinator> = stack.coordinator.clone();
             return Ok(BenchStack {
                 store: stack.store.clone(),
                 orchestrator: stack.orchestrator.clone(),
+                coordinator,
                 label,
                 embedded: Some(stack),
                 shutdown: CancellationToken::new(),
@@ -118,7 +122,8 @@ impl BenchStack {
                 poll_every: Duration::from_millis(250),
                 ..EngineConfig::default()
             },
-        );
+        )
+        .with_probe(Arc::new(ferry_worker::ConditionEvaluator::new(ferry_worker::StoreResolver::new())));
         let orch = orchestrator.clone();
         let token = shutdown.clone();
         let orchestrator_task = Some(tokio::spawn(async move {
@@ -141,6 +146,7 @@ impl BenchStack {
         Ok(BenchStack {
             store,
             orchestrator,
+            coordinator,
             label,
             embedded: None,
             shutdown,

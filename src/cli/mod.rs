@@ -3,6 +3,7 @@
 pub(crate) mod api;
 pub(crate) mod bench;
 pub(crate) mod bench_stack;
+pub(crate) mod bench_wait;
 pub(crate) mod common_args;
 pub(crate) mod migrate;
 pub(crate) mod orchestrator;

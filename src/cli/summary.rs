@@ -61,7 +61,14 @@ fn detail(t: &TaskRow) -> String {
     if let Some(e) = &t.error
         && t.state != ferry_common::state::TaskState::Succeeded
     {
-        return e.lines().next().unwrap_or("").to_string();
+        let first = e.lines().next().unwrap_or("");
+        return match (&t.failure, t.state) {
+            (Some(f), ferry_common::state::TaskState::Failed) => {
+                let class = serde_json::to_value(f.class).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                format!("({class}) {first}")
+            }
+            _ => first.to_string(),
+        };
     }
     let Some(r) = &t.result else { return String::new() };
     let n = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);

@@ -1,4 +1,5 @@
-//! `ferry validate SPEC…`: exit 0 when every spec is valid, else list every problem.
+//! `ferry validate SPEC…`: exit 0 when every spec is valid, else list every problem;
+//! with `--graph`, print each valid spec's DAG (explicit and inferred edges) as JSON.
 
 use super::spec_file;
 use clap::Args as ClapArgs;
@@ -11,12 +12,17 @@ pub(crate) struct Args {
     /// Spec files (YAML or JSON).
     #[arg(required = true)]
     specs: Vec<PathBuf>,
+    /// Print each valid spec's DAG as JSON (`{nodes, edges}`; an edge inferred from
+    /// locations has `inferred: true` and the shared `location`).
+    #[arg(long)]
+    graph: bool,
 }
 
 pub(crate) fn execute(args: Args) -> anyhow::Result<ExitCode> {
     let mut ok = true;
     for path in &args.specs {
         match spec_file::load(path) {
+            Ok(spec) if args.graph => println!("{}", serde_json::to_string_pretty(&spec.graph())?),
             Ok(spec) => println!("{}: valid ({} tasks)", path.display(), spec.tasks.len()),
             Err(e) => {
                 spec_file::report(path, &e);

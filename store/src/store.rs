@@ -21,6 +21,8 @@ mod tasks;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Statements sent since the pool opened, for benchmarks of what idle work costs.
+    statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Ids per `IN (…)` list.
@@ -45,9 +47,18 @@ impl Store {
     /// Connects to `sqlite://path?mode=rwc` or `postgres://…`. SQLite gets WAL mode,
     /// `synchronous=NORMAL` and a busy timeout, and its parent folder is created.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        Ok(Store {
-            db: connect::open(url).await?,
-        })
+        let mut db = connect::open(url).await?;
+        let statements = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        Ok(Store { db, statements })
+    }
+
+    /// Statements this handle (and its clones) sent to the database so far.
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Applies every pending migration.

@@ -126,7 +126,7 @@ async fn a_check_report_is_paged_list_by_list() {
     std::fs::create_dir_all(&dst).unwrap();
     let app = spawn_app(&tmp.path().join("data"));
     let spec = json!({"name": "paged", "tasks": [
-        {"id": "verify", "kind": "check", "source": format!("{}/", src.display()), "target": format!("{}/", dst.display())}
+        {"id": "verify", "kind": "check", "source": format!("{}/", src.display()), "target": format!("{}/", dst.display()), "on_inconsistent": "report"}
     ]});
     let (_, run) = app.create_and_run(&spec).await;
     let tasks: Value = app.get(&format!("/api/v1/runs/{}/tasks", run["id"].as_str().unwrap())).await.json().await.unwrap();

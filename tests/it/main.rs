@@ -5,6 +5,7 @@ mod api_problems;
 mod api_retry;
 mod app;
 mod backends;
+mod conditions;
 mod cli;
 mod distributed;
 mod fixtures;

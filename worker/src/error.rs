@@ -91,15 +91,33 @@ impl WorkerError {
 /// the same way next time; everything else (I/O, network, a file that vanished between
 /// listing and reading) may not.
 pub fn store_error_is_retryable(e: &object_store::Error) -> bool {
-    !matches!(
-        e,
+    match e {
         object_store::Error::InvalidPath { .. }
-            | object_store::Error::NotSupported { .. }
-            | object_store::Error::NotImplemented { .. }
-            | object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. }
-            | object_store::Error::UnknownConfigurationKey { .. }
-    )
+        | object_store::Error::NotSupported { .. }
+        | object_store::Error::NotImplemented { .. }
+        | object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. }
+        | object_store::Error::UnknownConfigurationKey { .. } => false,
+        // Some calls (S3 listings among them) report a refusal as a generic error that
+        // carries the HTTP status: a refused credential is as permanent there.
+        object_store::Error::Generic { .. } => !refused(&e.to_string()),
+        _ => true,
+    }
+}
+
+/// Whether an error's text says the server refused the credentials or the access.
+fn refused(text: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "401 Unauthorized",
+        "403 Forbidden",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "AccessDenied",
+        "AuthenticationFailed",
+        "AuthorizationFailure",
+        "NoSuchBucket",
+    ];
+    SIGNS.iter().any(|s| text.contains(s))
 }
 
 impl From<WorkerError> for ExecError {
@@ -119,5 +137,23 @@ pub(crate) fn store_exec_error(what: &str, e: object_store::Error) -> ExecError 
         ExecError::Retryable(msg)
     } else {
         ExecError::Fatal(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generic(text: &str) -> object_store::Error {
+        object_store::Error::Generic { store: "S3", source: text.to_string().into() }
+    }
+
+    #[test]
+    fn refusals_are_permanent_and_outages_retryable() {
+        assert!(!store_error_is_retryable(&generic("Server returned non-2xx status code: 403 Forbidden: <Code>SignatureDoesNotMatch</Code>")));
+        assert!(!store_error_is_retryable(&generic("401 Unauthorized")));
+        assert!(store_error_is_retryable(&generic("Server returned non-2xx status code: 503 Service Unavailable")));
+        assert!(store_error_is_retryable(&generic("error sending request: connection refused")));
+        assert!(!store_error_is_retryable(&object_store::Error::PermissionDenied { path: "x".into(), source: "no".into() }));
     }
 }

@@ -28,6 +28,8 @@ mod attempt;
 mod shard_attempt;
 mod shard_hub;
 mod shared;
+mod cancel;
+pub mod compare;
 pub mod conditions;
 pub mod config;
 pub mod consumer;

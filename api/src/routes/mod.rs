@@ -2,6 +2,7 @@
 //! OpenAPI descriptions (so routes and docs cannot drift apart).
 
 pub(crate) mod health;
+pub(crate) mod pipeline_graph;
 pub(crate) mod pipelines;
 pub(crate) mod run_history;
 pub(crate) mod run_manifest;
@@ -29,6 +30,7 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
             pipelines::replace_pipeline,
             pipelines::delete_pipeline
         ))
+        .routes(routes!(pipeline_graph::get_pipeline_graph))
         .routes(routes!(pipelines::create_run))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))

@@ -1,7 +1,7 @@
 //! Validation of a condition list, reported with the rest of the spec's problems.
 
 use super::Condition;
-use crate::kinds::checks::KindCheck;
+use crate::checks::KindCheck;
 
 /// Where a condition list sits, which decides what it may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

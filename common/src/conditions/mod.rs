@@ -15,7 +15,6 @@ pub use check::{ConditionSlot, check_conditions};
 pub use policy::{OnTimeout, TriggerRule, WaitPolicy};
 pub use probe::{ConditionProbe, ProbeError, Verdict};
 
-use crate::kinds::check::CheckMode;
 use crate::location::Location;
 use crate::values::ByteSize;
 use serde::{Deserialize, Serialize};
@@ -158,5 +157,13 @@ impl Condition {
     }
 }
 
-#[cfg(test)]
-mod tests;
+/// How deeply `check` compares files present on both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckMode {
+    /// Sizes only: fast, catches truncation and most partial writes.
+    #[default]
+    Size,
+    /// Sizes, then a content hash of both sides.
+    Checksum,
+}

@@ -1,6 +1,7 @@
 //! The `check` kind: a consistency report of two locations (missing, extra, differ).
 
 use super::{KindCheck, TaskKind};
+pub use crate::conditions::CheckMode;
 use crate::location::Location;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -64,13 +65,3 @@ impl TaskKind for CheckTask {
     }
 }
 
-/// How deeply `check` compares files present on both sides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckMode {
-    /// Sizes only: fast, catches truncation and most partial writes.
-    #[default]
-    Size,
-    /// Sizes, then a content hash of both sides.
-    Checksum,
-}

@@ -11,10 +11,9 @@
 //!
 //! `ARCHITECTURE.md` at the workspace root walks through adding a kind.
 
-pub(crate) mod checks;
 mod registry;
 
-pub use checks::KindCheck;
+pub use crate::checks::KindCheck;
 pub use registry::{KindInfo, find_kind};
 pub(crate) use registry::typed as registry_typed;
 

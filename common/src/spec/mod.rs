@@ -35,3 +35,5 @@ pub fn load(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod conditions_tests;

@@ -6,11 +6,12 @@ use crate::location::resolve_relative;
 use std::path::Path;
 
 impl PipelineSpec {
-    /// Resolves every relative location against `base` (the spec file's folder).
+    /// Resolves every relative location against `base` (the spec file's folder), those of
+    /// conditions included.
     pub fn resolve_relative_paths(&mut self, base: &Path) {
         for task in &mut self.tasks {
-            for loc in task.body.as_kind_mut().body_locations_mut() {
-                loc.url = resolve_relative(&loc.url, base);
+            for url in task.urls_mut() {
+                *url = resolve_relative(url, base);
             }
         }
     }

@@ -93,7 +93,10 @@ impl ActiveRun {
             GateVerdict::Holds => {
                 let t = &mut self.tasks[i];
                 t.waiting_for = None;
-                t.result = Some(serde_json::json!({"conditions": conditions}));
+                t.result = Some(serde_json::json!({
+                    "conditions": conditions,
+                    "summary": format!("{conditions} condition(s) held"),
+                }));
                 self.set(i, TaskState::Succeeded, "conditions hold", now, fx);
             }
             GateVerdict::Broken(why) => self.end_wait(i, FailureClass::Permanent, &why, OnTimeout::Fail, now, fx),

@@ -39,7 +39,7 @@ fn a_checksum_check_finds_a_corrupted_object_and_overwrite_checksum_repairs_it()
     };
     let check = |mode: &str| {
         format!(
-            "name: verify\ntasks:\n  - {{id: check, kind: check, source: '{src_url}', target: {s3_loc}, mode: {mode}}}\n"
+            "name: verify\ntasks:\n  - {{id: check, kind: check, source: '{src_url}', target: {s3_loc}, mode: {mode}, on_inconsistent: report}}\n"
         )
     };
     let run = run_spec(tmp.path(), "first", &copy("skip"), &conns);

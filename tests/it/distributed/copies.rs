@@ -75,6 +75,8 @@ async fn killed_workers_lose_nothing() {
     // budget (drawn from Redis by every worker): 500 MiB at 80 MiB/s is about 6 s.
     let mut spec = copy_spec("killed-workers", &src, &dst, &names, vec![]);
     spec["bandwidth"] = serde_json::json!("80MiB/s");
+    // No retries: an attempt lost with its worker must not spend one (issue #11).
+    spec["defaults"]["retries"] = serde_json::json!({"max": 0});
     let run_id = stack.start_run(&spec).await;
 
     // file → (inode, mtime) of every file that was complete when a worker was killed.

@@ -12,9 +12,10 @@ mod dead_letter;
 mod large_upload;
 mod leader;
 mod restarts;
+mod sensors;
 mod shards;
 pub(crate) mod servers;
-mod stack;
+pub(crate) mod stack;
 mod tree;
 
 use serde_json::{Value, json};

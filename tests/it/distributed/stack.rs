@@ -13,7 +13,7 @@
 //! The stack's pieces: its processes ([`proc`]), the servers under it, reached directly
 //! ([`backends`]), and its API, reached as a client would ([`client`]).
 
-mod backends;
+pub(crate) mod backends;
 mod client;
 mod proc;
 

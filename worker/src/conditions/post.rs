@@ -5,7 +5,7 @@
 //! repairs what was found); one that cannot be checked fails it with that error's class.
 
 use super::ConditionEvaluator;
-use crate::executors::check;
+use crate::compare;
 use ferry_common::conditions::{Condition, ProbeError, Verdict};
 use ferry_common::executor::{ExecContext, ExecError, ProgressCounters};
 use ferry_common::spec::{CheckMode, CheckTask, OnInconsistent, TaskBody};
@@ -48,8 +48,8 @@ impl ConditionEvaluator {
                 exclude: sides.exclude.clone(),
                 on_inconsistent: OnInconsistent::Report,
             };
-            let out = check::run(&self.resolver, &quiet, &task).await?;
-            if let Some(found) = check::inconsistency(&out, sides.mirror) {
+            let out = compare::run(&self.resolver, &quiet, &task).await?;
+            if let Some(found) = compare::inconsistency(&out, sides.mirror) {
                 return Ok(Some(format!("{} against {}: {found}", sides.source.url, dest.url)));
             }
         }

@@ -1,4 +1,6 @@
 use super::*;
+use ferry_common::spec::{CheckMode, CheckTask};
+use serde_json::json;
 use crate::test_support::{ctx, dir_url, write_tree};
 use ferry_common::spec::Location;
 

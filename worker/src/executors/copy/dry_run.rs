@@ -9,7 +9,7 @@ use super::list::Dest;
 use super::outcome::{Tally, result_json};
 use super::shard::MAX_FILES_IN_FLIGHT;
 use crate::decide::Decision;
-use crate::executors::check::REPORT_LIMIT;
+use crate::compare::REPORT_LIMIT;
 use crate::listing::Entry;
 use crate::stores::Resolved;
 use ferry_common::executor::{ExecContext, ExecError, TaskOutput};

@@ -1,4 +1,4 @@
-//! The checks kinds share when they validate their bodies: locations, connections and
+//! The checks kinds (and task conditions) share when they validate: locations, connections and
 //! globs, reported at the right path. Kinds call these instead of repeating them, so a
 //! location is refused with the same sentence whatever kind holds it.
 

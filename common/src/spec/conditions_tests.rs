@@ -2,7 +2,7 @@
 //! them and validation judges them.
 
 use crate::spec::{SpecFormat, SpecProblem, TaskBody, TriggerRule, ValidationContext, load};
-use super::{Condition, OnTimeout};
+use crate::conditions::{Condition, OnTimeout};
 
 fn ctx() -> ValidationContext {
     ValidationContext { connections: ["warehouse".to_string()].into_iter().collect() }
