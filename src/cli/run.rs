@@ -90,11 +90,14 @@ async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: bool, dry_r
     Ok(final_run.state)
 }
 
-/// The spec with every task that changes data turned into a dry run.
+/// The spec with every task that changes data turned into a dry run. Post-conditions are
+/// dropped (a dry run writes nothing for them to find); pre-conditions and sensors still
+/// gate, as they would for real.
 fn as_dry_run(spec: &PipelineSpec) -> PipelineSpec {
     let mut spec = spec.clone();
     for task in &mut spec.tasks {
         task.body.as_kind_mut().body_set_dry_run();
+        task.post.clear();
     }
     spec
 }

@@ -14,9 +14,24 @@ fn validate_accepts_the_examples() {
         .arg("validate")
         .arg(examples().join("quickstart.yaml"))
         .arg(examples().join("fan-in.yaml"))
+        .arg(examples().join("conditions.yaml"))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn validate_graph_prints_the_dag_with_inferred_edges() {
+    let out = ferry().arg("validate").arg("--graph").arg(examples().join("conditions.yaml")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let graph: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let edges = graph["edges"].as_array().unwrap();
+    let has = |from: &str, to: &str, inferred: bool| {
+        edges.iter().any(|e| e["from"] == from && e["to"] == to && e["inferred"] == inferred)
+    };
+    assert!(has("wait-for-export", "load", false), "{graph}");
+    assert!(has("load", "publish", true), "{graph}");
+    assert_eq!(graph["nodes"].as_array().unwrap().len(), 4, "{graph}");
 }
 
 #[test]

@@ -9,15 +9,19 @@
 //! - [`run_worker`] — the consumer loop ([`consumer`]) and each attempt's lifecycle:
 //!   concurrency slots, progress events, cancel requests, timeouts, panics, heartbeats
 //!   and graceful shutdown. Tuned by [`WorkerConfig`].
-//! - [`Registry`] — executors by kind: `copy`, `check`, `noop` ([`executors`]).
+//! - [`Registry`] — executors by kind: `copy`, `check`, `noop`, `delete`, `wait`
+//!   ([`executors`]), and the [`ConditionEvaluator`] ([`conditions`]) that checks
+//!   post-conditions at the end of an attempt (the orchestrator owns another one for
+//!   pre-conditions and sensors).
 //! - [`StoreResolver`] — locations (`file://`, `memory://`, `s3://`, `az://`, `gs://`, …)
 //!   to `object_store` stores ([`stores`]), [`listing`], the copy decision ([`decide`])
 //!   and content hashing ([`hash`]).
 //!
 //! # Which way the module arrows go
 //! A module uses only modules below it, so the imports form a DAG: `consumer` →
-//! `attempt` → `shard_attempt` → `shared` → `executors` → `decide` → `listing` →
-//! `stores` → `error`, with `hash` (→ `stores`), `shard_hub` and `config` at the side.
+//! `attempt` → `shard_attempt` → `shared` → `executors` → `conditions` → `compare` →
+//! `decide` → `listing` → `stores` → `cancel`, `error`, with `hash` (→ `stores`),
+//! `shard_hub` and `config` at the side.
 //! What two modules both need moves down into one they both use (`shared` holds what
 //! task and shard attempts share). Inside a folder module the same holds: a child uses
 //! siblings declared before it, never its parent's items: in [`executors::copy`],

@@ -7,6 +7,7 @@
 use super::{PipelineSpec, TaskSpec};
 use crate::location::{Location, parse_location};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// A pipeline's tasks and the edges between them.
@@ -83,10 +84,11 @@ impl PipelineSpec {
     /// Each task's dependencies, explicit and inferred, in spec order.
     pub fn dependencies(&self) -> Vec<Vec<String>> {
         let graph = self.graph();
-        self.tasks
-            .iter()
-            .map(|t| graph.edges.iter().filter(|e| e.to == t.id).map(|e| e.from.clone()).collect())
-            .collect()
+        let mut incoming: HashMap<&str, Vec<String>> = HashMap::new();
+        for e in &graph.edges {
+            incoming.entry(e.to.as_str()).or_default().push(e.from.clone());
+        }
+        self.tasks.iter().map(|t| incoming.remove(t.id.as_str()).unwrap_or_default()).collect()
     }
 }
 

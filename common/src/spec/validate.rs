@@ -42,13 +42,14 @@ pub fn validate(spec: &PipelineSpec, ctx: &ValidationContext) -> Result<(), Vec<
     }
 
     let graph = spec.graph();
+    let mut incoming: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in &graph.edges {
+        incoming.entry(e.to.as_str()).or_default().push(e.from.as_str());
+    }
     let edges: Vec<(&str, Vec<&str>)> = spec
         .tasks
         .iter()
-        .map(|t| {
-            let deps = graph.edges.iter().filter(|e| e.to == t.id).map(|e| e.from.as_str());
-            (t.id.as_str(), deps.collect())
-        })
+        .map(|t| (t.id.as_str(), incoming.remove(t.id.as_str()).unwrap_or_default()))
         .collect();
     if let Some(cycle) = dag::find_cycle(&edges) {
         let mut shown = cycle.clone();
