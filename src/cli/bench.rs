@@ -75,7 +75,7 @@ async fn noop(a: NoopArgs) -> anyhow::Result<ExitCode> {
     };
     let stack = BenchStack::start(&a.stack).await?;
     println!("bench noop: 1 root → {} no-op tasks ({total} in all), {}", a.tasks, stack.label);
-    let pipeline = create(&stack, &spec).await?;
+    let pipeline = stack.create_pipeline(&spec).await?;
     let mut rates = Vec::new();
     for i in 1..=a.repeat.max(1) {
         let (took, run_id) = one_run(&stack, &pipeline).await?;
@@ -111,7 +111,7 @@ async fn chain(a: ChainArgs) -> anyhow::Result<ExitCode> {
     };
     let stack = BenchStack::start(&a.stack).await?;
     println!("bench chain: {steps} no-op steps in sequence, {}", stack.label);
-    let pipeline = create(&stack, &spec).await?;
+    let pipeline = stack.create_pipeline(&spec).await?;
     let mut times = Vec::new();
     for i in 1..=a.repeat.max(1) {
         let (took, _) = one_run(&stack, &pipeline).await?;
@@ -135,13 +135,6 @@ async fn print_ceiling(amqp_url: &str, n: usize, ferry_rate: f64) -> anyhow::Res
         ferry_rate / raw * 100.0
     );
     Ok(())
-}
-
-pub(super) async fn create(stack: &BenchStack, spec: &PipelineSpec) -> anyhow::Result<PipelineRow> {
-    let name = format!("{}-{}", spec.name, &Uuid::new_v4().simple().to_string()[..8]);
-    let mut spec = spec.clone();
-    spec.name = name.clone();
-    Ok(stack.store.create_pipeline(DEFAULT_TENANT, &name, &serde_json::to_value(&spec)?).await?)
 }
 
 /// Creates a run and waits for its terminal state; the time between the two.

@@ -9,6 +9,8 @@ use ferry_common::broker::Broker;
 use ferry_common::coordination::Coordinator;
 use ferry_orchestrator::{EngineConfig, Orchestrator};
 use ferry_store::Store;
+use ferry_common::spec::PipelineSpec;
+use ferry_store::{DEFAULT_TENANT, PipelineRow};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -154,6 +156,15 @@ impl BenchStack {
             workers,
             _dir: dir,
         })
+    }
+
+    /// Stores `spec` as a pipeline under a name of its own (so repeated benchmarks do not
+    /// collide) and returns it.
+    pub(crate) async fn create_pipeline(&self, spec: &PipelineSpec) -> anyhow::Result<PipelineRow> {
+        let name = format!("{}-{}", spec.name, &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let mut spec = spec.clone();
+        spec.name = name.clone();
+        Ok(self.store.create_pipeline(DEFAULT_TENANT, &name, &serde_json::to_value(&spec)?).await?)
     }
 
     /// Stops everything the stack started.

@@ -3,7 +3,6 @@
 //! (the orchestrator, and the idle in-process workers when embedded) spent, the database
 //! statements sent, and the most worker slots in use at any sample (the promise is 0).
 
-use super::bench::create;
 use super::bench_stack::{BenchStack, StackArgs};
 use super::summary::all_tasks;
 use clap::Args;
@@ -46,7 +45,7 @@ pub(crate) async fn wait(a: WaitArgs) -> anyhow::Result<ExitCode> {
     let spec = PipelineSpec { name: "bench-wait".into(), description: None, defaults: Defaults::default(), bandwidth: None, tasks };
     let stack = BenchStack::start(&a.stack).await?;
     println!("bench wait: {} sensors on files that never appear, poke {}, {}", a.tasks, humantime::format_duration(a.poke), stack.label);
-    let pipeline = create(&stack, &spec).await?;
+    let pipeline = stack.create_pipeline(&spec).await?;
     let run = stack.store.create_run(DEFAULT_TENANT, pipeline.id, &pipeline.spec).await?;
     stack.orchestrator.wake();
     let settle = Instant::now() + Duration::from_secs(120);

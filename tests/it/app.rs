@@ -26,7 +26,17 @@ pub(crate) fn ferry() -> Command {
 
 /// Starts a server on a fresh data folder.
 pub(crate) fn spawn_app(data_dir: &Path) -> App {
-    let mut child = ferry()
+    spawn_app_with(data_dir, &[])
+}
+
+/// Starts a server on a fresh data folder with more environment (worker concurrency,
+/// a connections file, …).
+pub(crate) fn spawn_app_with(data_dir: &Path, env: &[(&str, &str)]) -> App {
+    let mut cmd = ferry();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .args(["standalone", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env("FERRY_ADMIN_KEY", KEY)

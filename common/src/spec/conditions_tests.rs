@@ -68,26 +68,17 @@ name: bad
 tasks:
   - id: a
     kind: noop
-    pre:
-      - exist: /data/x
-      - query: {sql: "select 1"}
-      - table_exists: {connection: nowhere, table: "a b"}
-      - consistent: {}
-    wait: {poke: 2h, timeout: 1h}
+    pre: [{exist: /data/x}, {query: {sql: "select 1"}}]
     trigger_rule: all_sucess
-  - id: b
-    kind: noop
-    post: [{consistent: {mode: checksum}}]
-    wait: {poke: 1s}
-  - id: c
-    kind: wait
-    until: []
+  - {id: c, kind: wait, until: []}
 "#,
     );
+    // Structural mistakes in conditions and policies come together, and with the
+    // meaning problems of the tasks that did parse.
     assert!(has(&p, "tasks[0].pre[0]", "unknown variant `exist`"), "{p:#?}");
     assert!(has(&p, "tasks[0].pre[1].query", "missing field `connection`"), "{p:#?}");
     assert!(has(&p, "tasks[0].trigger_rule", "unknown variant `all_sucess`"), "{p:#?}");
-    assert!(has(&p, "tasks[2].until", "at least one condition"), "{p:#?}");
+    assert!(has(&p, "tasks[1].until", "at least one condition"), "{p:#?}");
     let p = problems(
         r#"
 name: bad

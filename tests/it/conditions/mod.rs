@@ -6,6 +6,7 @@ mod databases;
 mod files;
 mod graph;
 mod rules;
+mod sensors;
 
 use crate::app::ferry;
 use std::path::Path;
