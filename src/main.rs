@@ -42,6 +42,12 @@ enum Command {
     /// Measure orchestration overhead.
     #[command(subcommand)]
     Bench(cli::bench::BenchCommand),
+    /// Create and list tenants, in the database directly.
+    #[command(subcommand)]
+    Tenants(cli::tenancy::TenantsCommand),
+    /// Create tenant keys, in the database directly (the first key of a tenant).
+    #[command(subcommand)]
+    Keys(cli::tenancy::KeysCommand),
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -72,6 +78,8 @@ fn main() -> ExitCode {
             Command::Orchestrator(args) => cli::orchestrator::execute(args).await,
             Command::Worker(args) => cli::worker::execute(args).await,
             Command::Bench(cmd) => cli::bench::execute(cmd).await,
+            Command::Tenants(cmd) => cli::tenancy::tenants(cmd).await,
+            Command::Keys(cmd) => cli::tenancy::keys(cmd).await,
             Command::Openapi => {
                 print!("{}", ferry_api::openapi_yaml());
                 Ok(ExitCode::SUCCESS)

@@ -15,9 +15,17 @@ use ferry_store::StoreError;
 /// Why a request failed. Every variant renders as an RFC 9457 problem.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// No `Authorization: Bearer <admin key>`, or the wrong key.
-    #[error("a valid `Authorization: Bearer <admin key>` header is required")]
-    Unauthorized,
+    /// No `Authorization: Bearer <key>`, an unknown, revoked or expired key; the text
+    /// says which (never anything about other keys).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid key whose role does not allow the request.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request conflicts with stored state (a tenant name taken, a tenant with runs
+    /// in flight).
+    #[error("{0}")]
+    Conflict(String),
     /// The addressed resource does not exist (for this tenant).
     #[error("{0}")]
     NotFound(String),
@@ -57,6 +65,11 @@ pub enum ApiError {
 
 impl ApiError {
     /// A `404` naming what was looked for.
+    /// The answer to a request without a usable key.
+    pub fn missing_key() -> Self {
+        ApiError::Unauthorized("a valid `Authorization: Bearer <key>` header is required (the operator's FERRY_ADMIN_KEY or a tenant key)".into())
+    }
+
     pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
         ApiError::NotFound(format!("no {what} with id {id}"))
     }
@@ -65,7 +78,9 @@ impl ApiError {
     pub fn to_problem(&self) -> Problem {
         let detail = self.to_string();
         match self {
-            ApiError::Unauthorized => Problem::from_status(StatusCode::UNAUTHORIZED, detail),
+            ApiError::Unauthorized(_) => Problem::from_status(StatusCode::UNAUTHORIZED, detail),
+            ApiError::Forbidden(_) => Problem::typed(StatusCode::FORBIDDEN, "forbidden", "Role too weak", detail),
+            ApiError::Conflict(_) => Problem::typed(StatusCode::CONFLICT, "conflict", "Conflict", detail),
             ApiError::NotFound(_) => {
                 Problem::typed(StatusCode::NOT_FOUND, "not-found", "Not Found", detail)
             }
@@ -162,7 +177,7 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %msg, "internal error");
         }
         let mut res = self.to_problem().into_response();
-        if matches!(self, ApiError::Unauthorized) {
+        if matches!(self, ApiError::Unauthorized(_)) {
             res.headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

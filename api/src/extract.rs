@@ -218,3 +218,30 @@ mod tests {
         ));
     }
 }
+
+/// A JSON body typed as `T`; a body that does not parse, or names a field `T` does not
+/// have (bodies refuse unknown fields), is a `400` problem naming the field.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiJson<T>(pub(crate) T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(bytes_rejection)?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de).map(ApiJson).map_err(|e| {
+            let at = e.path().to_string();
+            let what = e.into_inner();
+            if at == "." {
+                ApiError::BadRequest(format!("the body is not what this route takes: {what}"))
+            } else {
+                ApiError::BadRequest(format!("the body's `{at}` is wrong: {what}"))
+            }
+        })
+    }
+}

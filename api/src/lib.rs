@@ -26,6 +26,8 @@
 
 mod auth;
 pub mod dto;
+pub mod dto_tenancy;
+mod audit_trail;
 pub mod error;
 mod extract;
 mod openapi;
@@ -36,6 +38,7 @@ pub mod readiness;
 mod routes;
 mod state;
 
+pub use auth::{Role, issue_key};
 pub use error::{ApiError, ApiResult};
 pub use problem::{PROBLEM_CONTENT_TYPE, Problem, SpecError};
 pub use state::AppState;
@@ -59,10 +62,10 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// `tower::ServiceExt::oneshot`).
 pub fn router(state: AppState) -> Router {
     let (v1, _) = routes::api_v1().split_for_parts();
-    let v1 = v1.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        auth::require_admin_key,
-    ));
+    // Layers run outermost first: authenticate, then record what the request changed.
+    let v1 = v1
+        .route_layer(middleware::from_fn_with_state(state.clone(), audit_trail::record))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     let (probes, _) = routes::probes().split_for_parts();
     let docs = SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi());
     Router::new()

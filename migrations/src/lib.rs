@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_initial;
 mod m20261203_000001_task_conditions;
+mod m20261203_000002_tenants_keys_audit;
 
 /// Every migration of Ferry, in the order they apply.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261203_000001_task_conditions::Migration),
+            Box::new(m20261203_000002_tenants_keys_audit::Migration),
         ]
     }
 }

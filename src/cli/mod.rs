@@ -15,5 +15,6 @@ pub(crate) mod shutdown;
 pub(crate) mod spec_file;
 pub(crate) mod standalone;
 pub(crate) mod summary;
+pub(crate) mod tenancy;
 pub(crate) mod validate;
 pub(crate) mod worker;

@@ -4,6 +4,8 @@
 
 #![allow(unreachable_pub)] // the sea-orm derives generate `pub` items for crate-private models
 
+pub(crate) mod api_keys;
+pub(crate) mod audit;
 pub(crate) mod pipelines;
 pub(crate) mod runs;
 pub(crate) mod tasks;

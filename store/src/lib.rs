@@ -10,7 +10,9 @@ mod entities;
 mod error;
 mod rows;
 mod store;
+mod tenant_rows;
 
 pub use error::StoreError;
 pub use rows::*;
 pub use store::Store;
+pub use tenant_rows::*;

@@ -16,6 +16,9 @@ mod page;
 mod pipelines;
 mod runs;
 mod tasks;
+mod tenancy;
+mod key_store;
+mod audit_log;
 
 /// A handle on the database; cheap to clone (a connection pool inside).
 #[derive(Clone, Debug)]
@@ -88,6 +91,8 @@ impl Store {
             id: crate::DEFAULT_TENANT,
             name: DEFAULT_TENANT_NAME.to_owned(),
             created_at: now(),
+            file_roots: None,
+            quotas: None,
         };
         tenants::Entity::insert(tenant.into_active_model())
             .on_conflict_do_nothing()

@@ -1,7 +1,9 @@
 //! The handlers, one module per resource, and the routers that collect them with their
 //! OpenAPI descriptions (so routes and docs cannot drift apart).
 
+pub(crate) mod audit;
 pub(crate) mod health;
+pub(crate) mod keys;
 pub(crate) mod pipeline_graph;
 pub(crate) mod pipelines;
 pub(crate) mod run_history;
@@ -9,6 +11,7 @@ pub(crate) mod run_manifest;
 pub(crate) mod run_retry;
 pub(crate) mod runs;
 pub(crate) mod tasks;
+pub(crate) mod tenants;
 pub(crate) mod workers;
 
 use crate::error::ApiError;
@@ -42,6 +45,11 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(tasks::get_task))
         .routes(routes!(tasks::get_task_report))
         .routes(routes!(workers::list_workers))
+        .routes(routes!(tenants::create_tenant, tenants::list_tenants))
+        .routes(routes!(tenants::get_tenant, tenants::update_tenant, tenants::delete_tenant))
+        .routes(routes!(keys::create_key, keys::list_keys))
+        .routes(routes!(keys::revoke_key))
+        .routes(routes!(audit::list_audit))
 }
 
 /// The probes, open to anyone.

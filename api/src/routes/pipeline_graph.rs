@@ -1,6 +1,7 @@
 //! `/api/v1/pipelines/{id}/graph`: the DAG a pipeline runs as, with the dependencies
 //! inferred from locations marked, so a user sees why a task waits for another.
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiPath;
 use crate::problem::Problem;
@@ -8,7 +9,6 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use ferry_common::spec::{self, PipelineGraph};
-use ferry_store::DEFAULT_TENANT;
 use uuid::Uuid;
 
 /// A pipeline's tasks and edges; `inferred: true` marks an edge that comes from a task
@@ -31,11 +31,12 @@ use uuid::Uuid;
 )]
 pub(crate) async fn get_pipeline_graph(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<PipelineGraph>> {
     let row = state
         .store
-        .get_pipeline(DEFAULT_TENANT, id)
+        .get_pipeline(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("pipeline", id))?;
     let spec = spec::parse_value(row.spec).map_err(ApiError::InvalidSpec)?;

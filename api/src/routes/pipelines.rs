@@ -2,6 +2,7 @@
 //! runs of them.
 
 use crate::dto::{Pipeline, PipelinePage, PipelineSpec, Run, RunProgress};
+use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, SpecBody};
 use crate::pagination::PageQuery;
@@ -11,7 +12,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use ferry_store::DEFAULT_TENANT;
 use uuid::Uuid;
 
 /// Parses, validates and serializes a submitted spec; returns its name and stored form.
@@ -61,12 +61,14 @@ fn location(path: String) -> HeaderMap {
 )]
 pub(crate) async fn create_pipeline(
     State(state): State<AppState>,
+    caller: Caller,
     body: SpecBody,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<Pipeline>)> {
+    caller.require(Role::Editor)?;
     let (name, stored) = accept_spec(&state, body)?;
     let row = state
         .store
-        .create_pipeline(DEFAULT_TENANT, &name, &stored)
+        .create_pipeline(caller.tenant, &name, &stored)
         .await?;
     let headers = location(format!("/api/v1/pipelines/{}", row.id));
     Ok((StatusCode::CREATED, headers, Json(row.into())))
@@ -89,11 +91,12 @@ pub(crate) async fn create_pipeline(
 )]
 pub(crate) async fn list_pipelines(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<PipelinePage>> {
     let page = state
         .store
-        .list_pipelines(DEFAULT_TENANT, &query.to_request()?)
+        .list_pipelines(caller.tenant, &query.to_request()?)
         .await?;
     Ok(Json(PipelinePage {
         items: page.items.into_iter().map(Pipeline::from).collect(),
@@ -119,11 +122,12 @@ pub(crate) async fn list_pipelines(
 )]
 pub(crate) async fn get_pipeline(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Pipeline>> {
     let row = state
         .store
-        .get_pipeline(DEFAULT_TENANT, id)
+        .get_pipeline(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("pipeline", id))?;
     Ok(Json(row.into()))
@@ -160,13 +164,15 @@ pub(crate) async fn get_pipeline(
 )]
 pub(crate) async fn replace_pipeline(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     body: SpecBody,
 ) -> ApiResult<Json<Pipeline>> {
+    caller.require(Role::Editor)?;
     let (name, stored) = accept_spec(&state, body)?;
     let row = state
         .store
-        .update_pipeline(DEFAULT_TENANT, id, &name, &stored)
+        .update_pipeline(caller.tenant, id, &name, &stored)
         .await?
         .ok_or_else(|| ApiError::not_found("pipeline", id))?;
     Ok(Json(row.into()))
@@ -190,9 +196,11 @@ pub(crate) async fn replace_pipeline(
 )]
 pub(crate) async fn delete_pipeline(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    if state.store.delete_pipeline(DEFAULT_TENANT, id).await? {
+    caller.require(Role::Editor)?;
+    if state.store.delete_pipeline(caller.tenant, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("pipeline", id))
@@ -220,16 +228,18 @@ pub(crate) async fn delete_pipeline(
 )]
 pub(crate) async fn create_run(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<Run>)> {
+    caller.require(Role::Runner)?;
     let pipeline = state
         .store
-        .get_pipeline(DEFAULT_TENANT, id)
+        .get_pipeline(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("pipeline", id))?;
     let row = state
         .store
-        .create_run(DEFAULT_TENANT, pipeline.id, &pipeline.spec)
+        .create_run(caller.tenant, pipeline.id, &pipeline.spec)
         .await?;
     (state.on_run_change)();
     let headers = location(format!("/api/v1/runs/{}", row.id));

@@ -2,6 +2,7 @@
 //! every state change with its time and cause ("retry of run …", "upstream failed",
 //! "worker lost", …), so an operator can tell why a run ended as it did.
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiPath;
 use crate::problem::Problem;
@@ -9,7 +10,6 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use ferry_store::DEFAULT_TENANT;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -56,11 +56,12 @@ pub(crate) struct TransitionList {
 )]
 pub(crate) async fn list_run_transitions(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<TransitionList>> {
     state
         .store
-        .get_run(DEFAULT_TENANT, id)
+        .get_run(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("run", id))?;
     let items = state

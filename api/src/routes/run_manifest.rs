@@ -7,6 +7,7 @@
 //! tooling is easily fed from; the per-task JSON stays available page by page through
 //! `GET /api/v1/tasks/{id}/report?kind=manifest`.
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiPath;
 use crate::problem::Problem;
@@ -14,7 +15,6 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue};
-use ferry_store::DEFAULT_TENANT;
 use serde_json::Value;
 use std::fmt::Write as _;
 use uuid::Uuid;
@@ -37,14 +37,15 @@ use uuid::Uuid;
 )]
 pub(crate) async fn get_run_manifest(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<(HeaderMap, String)> {
     state
         .store
-        .get_run(DEFAULT_TENANT, id)
+        .get_run(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("run", id))?;
-    let tasks = state.store.all_run_tasks(DEFAULT_TENANT, id).await?;
+    let tasks = state.store.all_run_tasks(caller.tenant, id).await?;
     let mut csv = String::from("task,path,size,blake3,destinations\n");
     let mut any = false;
     for task in &tasks {

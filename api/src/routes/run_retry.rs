@@ -8,6 +8,7 @@
 //! re-decides per file, so it writes only what is still missing or different.
 
 use crate::dto::{Run, RunProgress};
+use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiPath;
 use crate::problem::Problem;
@@ -18,7 +19,6 @@ use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use ferry_common::spec::PipelineSpec;
 use ferry_common::state::TaskState;
-use ferry_store::DEFAULT_TENANT;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
@@ -41,11 +41,13 @@ use uuid::Uuid;
 )]
 pub(crate) async fn retry_run(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<Run>)> {
+    caller.require(Role::Runner)?;
     let run = state
         .store
-        .get_run(DEFAULT_TENANT, id)
+        .get_run(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("run", id))?;
     if !run.state.is_terminal() {
@@ -54,7 +56,7 @@ pub(crate) async fn retry_run(
             run.state.as_str()
         )));
     }
-    let tasks = state.store.all_run_tasks(DEFAULT_TENANT, id).await?;
+    let tasks = state.store.all_run_tasks(caller.tenant, id).await?;
     let redo: BTreeSet<String> = tasks
         .iter()
         .filter(|t| t.state != TaskState::Succeeded)
@@ -72,7 +74,7 @@ pub(crate) async fn retry_run(
     );
     let row = state
         .store
-        .create_run_because(DEFAULT_TENANT, run.pipeline_id, &spec, &cause)
+        .create_run_because(caller.tenant, run.pipeline_id, &spec, &cause)
         .await?;
     (state.on_run_change)();
     let mut headers = HeaderMap::new();

@@ -1,6 +1,7 @@
 //! `/api/v1/runs`: follow runs and cancel them.
 
 use crate::dto::{Run, RunPage, RunProgress};
+use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::pagination::page_request;
@@ -10,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ferry_common::state::RunState;
-use ferry_store::{DEFAULT_TENANT, RunFilter, RunRow};
+use ferry_store::{RunFilter, RunRow};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -82,6 +83,7 @@ async fn with_progress(state: &AppState, rows: Vec<RunRow>) -> ApiResult<Vec<Run
 )]
 pub(crate) async fn list_runs(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(query): ApiQuery<RunsQuery>,
 ) -> ApiResult<Json<RunPage>> {
     let filter = RunFilter {
@@ -96,7 +98,7 @@ pub(crate) async fn list_runs(
     let page = page_request(query.cursor.as_deref(), query.limit)?;
     let page = state
         .store
-        .list_runs(DEFAULT_TENANT, &filter, &page)
+        .list_runs(caller.tenant, &filter, &page)
         .await?;
     Ok(Json(RunPage {
         items: with_progress(&state, page.items).await?,
@@ -122,11 +124,12 @@ pub(crate) async fn list_runs(
 )]
 pub(crate) async fn get_run(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Run>> {
     let row = state
         .store
-        .get_run(DEFAULT_TENANT, id)
+        .get_run(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("run", id))?;
     let mut runs = with_progress(&state, vec![row]).await?;
@@ -157,11 +160,13 @@ pub(crate) async fn get_run(
 )]
 pub(crate) async fn cancel_run(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<(StatusCode, Json<Run>)> {
+    caller.require(Role::Runner)?;
     let row = state
         .store
-        .request_cancel(DEFAULT_TENANT, id)
+        .request_cancel(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("run", id))?;
     if row.state.is_terminal() {

@@ -2,6 +2,7 @@
 //! reports.
 
 use crate::dto::{Task, TaskPage};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::pagination::PageQuery;
@@ -10,7 +11,6 @@ use crate::report_page::{self, ReportQuery};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use ferry_store::DEFAULT_TENANT;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -32,14 +32,15 @@ use uuid::Uuid;
 )]
 pub(crate) async fn list_run_tasks(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<TaskPage>> {
     let page = query.to_request()?;
-    if state.store.get_run(DEFAULT_TENANT, id).await?.is_none() {
+    if state.store.get_run(caller.tenant, id).await?.is_none() {
         return Err(ApiError::not_found("run", id));
     }
-    let page = state.store.list_tasks(DEFAULT_TENANT, id, &page).await?;
+    let page = state.store.list_tasks(caller.tenant, id, &page).await?;
     Ok(Json(TaskPage {
         items: with_live_progress(&state, page.items).await,
         next_cursor: page.next_cursor,
@@ -64,11 +65,12 @@ pub(crate) async fn list_run_tasks(
 )]
 pub(crate) async fn get_task(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Task>> {
     let row = state
         .store
-        .get_task(DEFAULT_TENANT, id)
+        .get_task(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("task", id))?;
     Ok(Json(with_live_progress(&state, vec![row]).await.remove(0)))
@@ -96,12 +98,13 @@ pub(crate) async fn get_task(
 )]
 pub(crate) async fn get_task_report(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> ApiResult<Json<Value>> {
     let row = state
         .store
-        .get_task(DEFAULT_TENANT, id)
+        .get_task(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("task", id))?;
     let report = row.report.ok_or_else(|| {

@@ -9,3 +9,5 @@ mod pipelines;
 mod problems;
 mod runs;
 mod service;
+mod tenancy;
+mod tenant_walk;

@@ -113,10 +113,22 @@ impl App {
         content_type: Option<&str>,
         body: impl Into<Body>,
     ) -> Reply {
+        self.call_as(KEY, method, path, content_type, body).await
+    }
+
+    /// A request with `key` as the bearer token.
+    pub(crate) async fn call_as(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<Body>,
+    ) -> Reply {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
-            .header(header::AUTHORIZATION, format!("Bearer {KEY}"));
+            .header(header::AUTHORIZATION, format!("Bearer {key}"));
         if let Some(ct) = content_type {
             req = req.header(header::CONTENT_TYPE, ct);
         }

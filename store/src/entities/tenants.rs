@@ -1,4 +1,4 @@
-//! `tenants`: who owns pipelines and runs.
+//! `tenants`: who owns pipelines and runs, with the file roots they may use and quotas.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", unique)]
     pub name: String,
     pub created_at: DateTimeUtc,
+    pub file_roots: Option<Json>,
+    pub quotas: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

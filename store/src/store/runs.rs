@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Names of the states a run can still leave, for `WHERE state IN (…)`.
-fn active_run_states() -> Vec<&'static str> {
+pub(super) fn active_run_states() -> Vec<&'static str> {
     [RunState::Queued, RunState::Running].iter().map(|s| s.as_str()).collect()
 }
 

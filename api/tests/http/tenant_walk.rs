@@ -1,0 +1,123 @@
+//! Isolation, route by route: a key of one tenant walks every path of the OpenAPI
+//! document against another tenant's objects and must get `404` (or `403` where only the
+//! operator may go) for each, and lists that hold none of them. The walk reads the paths
+//! from the document itself, so a new route is walked the day it is added, and a path
+//! whose parameter the walk cannot fill fails the test until the walk learns it.
+//!
+//! The victim is first the `default` tenant (the operator's objects): a route that
+//! forgot its scope and used the default tenant would hand them out.
+
+use crate::support::{App, app, noop_spec, task_row};
+use crate::tenancy::{as_key, tenant_key};
+use axum::http::Method;
+use ferry_common::state::TaskState;
+use ferry_store::WriteBatch;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Ids of one tenant's objects, one of each kind a path may name.
+struct Victim {
+    tenant: Uuid,
+    pipeline: String,
+    run: String,
+    task: String,
+    key: String,
+}
+
+/// Gives the tenant of `key` a pipeline, a run with a task, and another key.
+async fn objects_of(app: &App, key: &str, tenant: Uuid) -> Victim {
+    let p = as_key(app, key, Method::POST, "/api/v1/pipelines", Some(&noop_spec("nightly"))).await;
+    assert_eq!(p.status, 201, "{}", p.body);
+    let pipeline = p.body["id"].as_str().unwrap().to_string();
+    let r = as_key(app, key, Method::POST, &format!("/api/v1/pipelines/{pipeline}/runs"), Some(&json!({}))).await;
+    let run = r.body["id"].as_str().unwrap().to_string();
+    let row = app.store.get_run(tenant, run.parse().unwrap()).await.unwrap().unwrap();
+    let task = task_row(&row, "a", TaskState::Succeeded, Some(json!({"missing": ["x"]})));
+    let task_id = task.id.to_string();
+    app.store.apply(&WriteBatch { tasks: vec![task], ..WriteBatch::default() }).await.unwrap();
+    let k = as_key(app, key, Method::POST, "/api/v1/keys", Some(&json!({"name": "victim", "role": "viewer"}))).await;
+    assert_eq!(k.status, 201, "{}", k.body);
+    Victim { tenant, pipeline, run, task: task_id, key: k.body["key"]["id"].as_str().unwrap().to_string() }
+}
+
+/// The concrete path for a templated one, filled with the victim's ids.
+fn fill(path: &str, v: &Victim) -> String {
+    let id = if path.starts_with("/api/v1/pipelines/{id}") {
+        v.pipeline.clone()
+    } else if path.starts_with("/api/v1/runs/{id}") {
+        v.run.clone()
+    } else if path.starts_with("/api/v1/tasks/{id}") {
+        v.task.clone()
+    } else if path.starts_with("/api/v1/keys/{id}") {
+        v.key.clone()
+    } else if path.starts_with("/api/v1/tenants/{id}") {
+        v.tenant.to_string()
+    } else {
+        panic!("the isolation walk does not know what `{path}` names; teach `fill` which object's id goes there");
+    };
+    path.replace("{id}", &id)
+}
+
+/// Walks every `/api/v1` path and method with `attacker`'s key against `victim`'s objects.
+async fn walk(app: &App, attacker: &str, victim: &Victim) {
+    let doc: Value = yaml_serde::from_str(&ferry_api::openapi_yaml()).unwrap();
+    let ids = [&victim.pipeline, &victim.run, &victim.task, &victim.key, &victim.tenant.to_string()].map(|s| s.to_string());
+    let mut walked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for method in ops.as_object().unwrap().keys() {
+            let m: Method = method.to_uppercase().parse().unwrap();
+            if path.contains('{') {
+                let concrete = fill(path, victim);
+                // A body the route accepts, so the answer is about the object, not the body.
+                let body = match m {
+                    Method::GET | Method::DELETE => None,
+                    Method::PUT => Some(noop_spec("nightly")),
+                    _ => Some(json!({})),
+                };
+                let res = as_key(app, attacker, m.clone(), &concrete, body.as_ref()).await;
+                assert!(
+                    res.status == 404 || res.status == 403,
+                    "{m} {concrete} ({path}) answered {} to another tenant's key: {}",
+                    res.status,
+                    res.body
+                );
+                walked += 1;
+            } else if m == Method::GET {
+                let res = as_key(app, attacker, m, path, None).await;
+                let text = res.body.to_string();
+                for id in &ids {
+                    assert!(!text.contains(id.as_str()), "GET {path} showed another tenant's object {id}: {text}");
+                }
+                walked += 1;
+            }
+        }
+    }
+    assert!(walked >= 20, "walked only {walked} operations");
+}
+
+#[tokio::test]
+async fn no_route_hands_one_tenant_anothers_objects() {
+    let app = app().await;
+    // The operator's objects live in the default tenant.
+    let operator = crate::support::KEY;
+    let default = objects_of(&app, operator, ferry_store::DEFAULT_TENANT).await;
+    let a = tenant_key(&app, "a", "admin").await;
+    walk(&app, &a, &default).await;
+
+    // And between two ordinary tenants, with the same pipeline names.
+    let b = tenant_key(&app, "b", "admin").await;
+    let b_id = app.get("/api/v1/tenants").await.body["items"].as_array().unwrap().iter().find(|t| t["name"] == "b").unwrap()["id"].as_str().unwrap().parse().unwrap();
+    let theirs = objects_of(&app, &b, b_id).await;
+    let mine = as_key(&app, &a, Method::POST, "/api/v1/pipelines", Some(&noop_spec("nightly"))).await;
+    assert_eq!(mine.status, 201, "names are unique per tenant only: {}", mine.body);
+    walk(&app, &a, &theirs).await;
+
+    // Nothing the walk sent changed the victims.
+    let still = as_key(&app, &b, Method::GET, &format!("/api/v1/pipelines/{}", theirs.pipeline), None).await;
+    assert_eq!(still.status, 200, "{}", still.body);
+    let still = app.get(&format!("/api/v1/pipelines/{}", default.pipeline)).await;
+    assert_eq!(still.body["name"], "nightly");
+}

@@ -1,0 +1,63 @@
+//! Row types of tenants, their keys and the audit log.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A tenant: who owns pipelines, runs and keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantRow {
+    pub id: Uuid,
+    /// Unique across the installation.
+    pub name: String,
+    /// Local folders this tenant's `file://` locations must stay under (within the
+    /// server's own roots); empty means the server's roots.
+    pub file_roots: Vec<String>,
+    /// Limits the dispatcher enforces (free-form until the dispatch issue gives it shape).
+    pub quotas: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An API key. The secret itself is never stored: `hash` is a keyed BLAKE3 of it, and
+/// `prefix` (its first characters) is how a presented key is found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    /// `viewer`, `runner`, `editor` or `admin`.
+    pub role: String,
+    pub prefix: String,
+    pub hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One change made through the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRow {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub tenant_id: Uuid,
+    /// The key that made it; `None` for the operator's key.
+    pub key_id: Option<Uuid>,
+    /// What was done (`pipeline.create`, `run.cancel`, `key.revoke`, …).
+    pub action: String,
+    pub method: String,
+    /// The route template (`/api/v1/pipelines/{id}`).
+    pub route: String,
+    pub object_id: Option<Uuid>,
+    /// The HTTP status answered.
+    pub status: u16,
+}
+
+/// What deleting a tenant did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantDeletion {
+    Deleted,
+    NotFound,
+    /// Refused: this many of its runs are queued or running.
+    RunsInFlight(u64),
+}
