@@ -9,3 +9,4 @@ mod conditions;
 mod cli;
 mod distributed;
 mod fixtures;
+mod tenants;

@@ -14,6 +14,7 @@ mod leader;
 mod restarts;
 mod sensors;
 mod shards;
+mod tenants;
 pub(crate) mod servers;
 pub(crate) mod stack;
 mod tree;

@@ -183,7 +183,7 @@ impl Stack {
         if with_db {
             cmd.env("FERRY_DATABASE_URL", self.database_url());
         }
-        if name == "api" {
+        if name.starts_with("api") {
             cmd.env("FERRY_ADMIN_KEY", KEY);
         }
         let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn ferry {args:?}: {e}"));
@@ -238,6 +238,15 @@ impl Stack {
     }
 
     /// Starts one more orchestrator; returns its index.
+    /// Starts one more API process on the same database; its base URL.
+    pub(crate) fn start_api(&mut self) -> String {
+        let i = self.api.len();
+        let mut api = self.spawn(&format!("api-{i}"), &["api", "--bind", "127.0.0.1:0"], true);
+        let line = self.wait_line(&mut api, "listening on ", Duration::from_secs(60));
+        self.api.push(api);
+        line["listening on ".len()..].split_whitespace().next().expect("address").to_string()
+    }
+
     pub(crate) fn start_orchestrator(&mut self) -> usize {
         let i = self.orchestrators.len();
         let mut proc = self.spawn(&format!("orchestrator-{i}"), &["orchestrator"], true);
