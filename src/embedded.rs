@@ -8,6 +8,7 @@ use ferry_common::inproc::{InProcBroker, InProcCoordinator};
 use ferry_common::messages::DEFAULT_QUEUE;
 use ferry_common::secret::Secret;
 use ferry_common::connections::Connections;
+use ferry_common::file_roots::FileRoots;
 use ferry_common::spec::ValidationContext;
 use ferry_orchestrator::{EngineConfig, Orchestrator};
 use ferry_store::Store;
@@ -25,6 +26,9 @@ pub struct EmbeddedOptions {
     pub database_url: Option<String>,
     /// Concurrent task attempts of the in-process worker.
     pub worker_concurrency: u32,
+    /// Where `file://` locations may point: anywhere for `ferry run` (the user's own
+    /// machine), `FERRY_FILE_ROOTS` for `ferry standalone`.
+    pub file_roots: FileRoots,
 }
 
 /// A running embedded stack. Drop it after [`Embedded::shutdown`].
@@ -56,9 +60,11 @@ impl Embedded {
         let dyn_broker: Arc<dyn Broker> = broker.clone();
         let dyn_coord: Arc<dyn Coordinator> = coordinator.clone();
         let connections = Connections::from_env()?;
-        let validation = connections.validation_context();
+        let mut validation = connections.validation_context();
+        validation.file_roots = opts.file_roots.clone();
         let engine = EngineConfig {
             validation: validation.clone(),
+            file_roots: opts.file_roots.clone(),
             ..EngineConfig::default()
         };
         let resolver = StoreResolver::with_connections(connections);

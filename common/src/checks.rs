@@ -36,6 +36,8 @@ impl<'a> KindCheck<'a> {
     pub fn location(&mut self, loc: &Location, field: &str) {
         if let Err(e) = location::parse_location(&loc.url) {
             self.problem(field, e.to_string());
+        } else if let Err(why) = self.ctx.file_roots.check_url(&loc.url) {
+            self.problem(field, why);
         }
         if let Some(conn) = &loc.connection {
             self.connection(conn, &format!("{field}.connection"));

@@ -121,6 +121,7 @@ impl Connections {
     pub fn validation_context(&self) -> crate::spec::ValidationContext {
         crate::spec::ValidationContext {
             connections: self.by_name.keys().cloned().collect(),
+            file_roots: crate::file_roots::FileRoots::anywhere(),
         }
     }
 }

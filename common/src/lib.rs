@@ -23,6 +23,7 @@ pub mod dag;
 pub mod error;
 pub mod executor;
 pub mod failure;
+pub mod file_roots;
 pub mod inproc;
 pub mod kinds;
 pub mod location;

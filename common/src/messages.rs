@@ -35,6 +35,10 @@ pub struct TaskMessage {
     /// (part of the attempt: `consistent` reads the data the attempt wrote).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub post: Vec<crate::conditions::Condition>,
+    /// Where the task's `file://` locations may point (its tenant's roots); checked by the
+    /// worker before the attempt starts. Anywhere when absent (`ferry run`).
+    #[serde(default, skip_serializing_if = "crate::file_roots::FileRoots::is_anywhere")]
+    pub file_roots: crate::file_roots::FileRoots,
 }
 
 /// Files and bytes a task has found and finished; totals may grow while a copy still

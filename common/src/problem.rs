@@ -34,4 +34,6 @@ impl std::fmt::Display for SpecProblem {
 pub struct ValidationContext {
     /// Names of the stored connections a location may refer to.
     pub connections: BTreeSet<String>,
+    /// Where `file://` locations may point (anywhere unless a server sets roots).
+    pub file_roots: crate::file_roots::FileRoots,
 }

@@ -65,6 +65,7 @@ pub(crate) fn task(key: &str, queue: &str) -> TaskMessage {
         bandwidth: Vec::new(),
         shard: None,
         post: Vec::new(),
+        file_roots: Default::default(),
     }
 }
 

@@ -312,6 +312,7 @@ impl ActiveRun {
             key: t.key.clone(),
             body,
             post: spec.post.clone(),
+            file_roots: Default::default(),
             timeout_secs: spec.effective_timeout(&self.spec.defaults).map(|d| d.0.as_secs().max(1)),
             queue: t.queue.clone(),
             bandwidth: self.budgets(i),

@@ -7,6 +7,7 @@ use crate::active_run::{ActiveRun, Effects, fail_unplannable};
 use crate::planner;
 use crate::sensing::{self, NoProbe, ProbeBatch};
 use ferry_common::conditions::ConditionProbe;
+use ferry_common::file_roots::FileRoots;
 use chrono::Utc;
 use ferry_common::broker::{Acker, Broker};
 use ferry_common::coordination::Coordinator;
@@ -55,6 +56,9 @@ pub struct EngineConfig {
     /// run past its timeout) before the reaper gives it a new attempt. Several worker
     /// heartbeat periods, so a just-started task or a coordinator restart costs nothing.
     pub reap_grace: Duration,
+    /// The server's `FERRY_FILE_ROOTS`; each run's tasks carry its tenant's roots within
+    /// them, for the worker to enforce.
+    pub file_roots: FileRoots,
 }
 
 impl Default for EngineConfig {
@@ -68,6 +72,7 @@ impl Default for EngineConfig {
             lease_ttl: Duration::from_secs(10),
             validation: ValidationContext::default(),
             reap_grace: Duration::from_secs(20),
+            file_roots: FileRoots::anywhere(),
         }
     }
 }
@@ -124,6 +129,8 @@ struct Working {
     loose_runs: Vec<RunRow>,
     /// Messages a publish failed for; tried again every tick.
     unpublished: Vec<TaskMessage>,
+    /// The file roots of each run held, stamped on its task messages.
+    roots: HashMap<Uuid, FileRoots>,
     /// Publishes still waiting for their confirms; each returns the messages it could
     /// not publish.
     publishing: Vec<JoinHandle<Vec<TaskMessage>>>,
@@ -354,6 +361,8 @@ impl Orchestrator {
             let mut row = row;
             match planner::spec_of(&row, &self.cfg.validation) {
                 Ok(spec) => {
+                    let roots = self.roots_of(row.tenant_id).await?;
+                    w.roots.insert(row.id, roots);
                     match ActiveRun::restore(row.clone(), spec, tasks, self.cfg.recover_running, now, fx) {
                         Ok(run) => {
                             w.runs.insert(run.id(), run);
@@ -396,6 +405,8 @@ impl Orchestrator {
         for mut row in self.store.get_runs(&new_ids).await? {
             match planner::spec_of(&row, &self.cfg.validation) {
                 Ok(spec) => {
+                    let roots = self.roots_of(row.tenant_id).await?;
+                    w.roots.insert(row.id, roots);
                     let cancel = row.cancel_requested;
                     let mut run = ActiveRun::start(row, spec, now, fx);
                     if cancel {
@@ -414,10 +425,21 @@ impl Orchestrator {
         Ok(())
     }
 
+    /// The file roots in force for a tenant's tasks.
+    async fn roots_of(&self, tenant: Uuid) -> Result<FileRoots, LeadEnd> {
+        let own = self.store.get_tenant(tenant).await?.map(|t| t.file_roots).unwrap_or_default();
+        Ok(self.cfg.file_roots.for_tenant(&own, tenant == ferry_store::DEFAULT_TENANT))
+    }
+
     /// Commits one step, then acks its events, publishes its tasks and sends its
     /// cancellations. On a failed commit the events go back to the broker and the
     /// caller reloads from the database, so memory never runs ahead of storage.
-    async fn flush(&self, w: &mut Working, fx: Effects, ackers: Vec<Box<dyn Acker>>) -> Result<(), LeadEnd> {
+    async fn flush(&self, w: &mut Working, mut fx: Effects, ackers: Vec<Box<dyn Acker>>) -> Result<(), LeadEnd> {
+        for m in &mut fx.publish {
+            if let Some(roots) = w.roots.get(&m.run_id) {
+                m.file_roots = roots.clone();
+            }
+        }
         let mut batch = WriteBatch {
             runs: std::mem::take(&mut w.loose_runs),
             tasks: Vec::new(),
@@ -464,6 +486,7 @@ impl Orchestrator {
         }
         for update in finished.into_iter().chain(loose) {
             w.runs.remove(&update.run_id);
+            w.roots.remove(&update.run_id);
             info!(run_id = %update.run_id, state = %update.state, "run finished");
             let _ = self.updates.send(update);
         }

@@ -45,7 +45,10 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
         coordinator: Arc::new(coordinator),
         broker: Arc::new(broker),
         admin_key: Secret::new(args.admin_key),
-        validation: Connections::from_env()?.validation_context(),
+        validation: ferry_common::spec::ValidationContext {
+            file_roots: ferry_common::file_roots::FileRoots::from_env(),
+            ..Connections::from_env()?.validation_context()
+        },
         // The orchestrator (another process) polls for new runs and cancel requests.
         on_run_change: Arc::new(|| {}),
     };

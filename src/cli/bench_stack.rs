@@ -70,6 +70,7 @@ impl BenchStack {
                 data_dir: dir.path().to_path_buf(),
                 database_url,
                 worker_concurrency: args.concurrency,
+                file_roots: ferry_common::file_roots::FileRoots::anywhere(),
             })
             .await?;
             let label = format!(

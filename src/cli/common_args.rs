@@ -24,6 +24,7 @@ impl EmbeddedArgs {
             data_dir: self.data_dir.clone().unwrap_or_else(ferry::data_dir::default_data_dir),
             database_url: self.database_url.clone(),
             worker_concurrency: self.concurrency,
+            file_roots: ferry_common::file_roots::FileRoots::anywhere(),
         }
     }
 }

@@ -62,6 +62,7 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
         // running; the reaper decides from the heartbeats.
         recover_running: false,
         validation: connections.validation_context(),
+        file_roots: ferry_common::file_roots::FileRoots::from_env(),
         ..EngineConfig::default()
     };
     // Conditions are checked here, with the same connections file the workers read.

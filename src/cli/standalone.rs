@@ -23,7 +23,8 @@ pub(crate) struct Args {
 }
 
 pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
-    let opts = args.embedded.options();
+    // A server shared by tenants: local paths only under FERRY_FILE_ROOTS (when set).
+    let opts = ferry::embedded::EmbeddedOptions { file_roots: ferry_common::file_roots::FileRoots::from_env(), ..args.embedded.options() };
     let (key, generated) = ferry::admin_key::load_or_create(args.admin_key.map(Secret::new), &opts.data_dir)?;
     let stack = Embedded::start(&opts).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)

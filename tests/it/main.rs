@@ -8,5 +8,6 @@ mod backends;
 mod conditions;
 mod cli;
 mod distributed;
+mod file_roots;
 mod fixtures;
 mod tenants;

@@ -209,6 +209,11 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
             retryable: false,
         });
     };
+    if msg.shard.is_none()
+        && let Err(error) = crate::roots::check(msg)
+    {
+        return End::Report(Outcome::Failed { error, retryable: false });
+    }
     let token = shared.hard_stop.child_token();
     let hub = Arc::new(AttemptShardHub {
         broker: shared.broker.clone(),

@@ -29,6 +29,7 @@
 //! The executors' shared helpers sit in `executors::support`, below every executor.
 
 mod attempt;
+mod roots;
 mod shard_attempt;
 mod shard_hub;
 mod shared;

@@ -77,6 +77,7 @@ fn message(body: TaskBody) -> TaskMessage {
         bandwidth: Vec::new(),
         shard: None,
         post: Vec::new(),
+        file_roots: Default::default(),
     }
 }
 
@@ -580,4 +581,22 @@ async fn only_attempts_outlasting_announce_after_publish_started() {
         "a quick attempt sends only its finished event: {kinds:?}"
     );
     h.stop().await.1.unwrap();
+}
+
+#[tokio::test]
+async fn a_location_outside_the_tasks_file_roots_fails_before_the_attempt_starts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, outside) = (tmp.path().join("root"), tmp.path().join("outside"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("f"), "x").unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("in")).unwrap();
+    let mut h = start(Registry::with_defaults(StoreResolver::new()), config()).await;
+    let mut m = message(copy_body(format!("{}/in/", root.display()), format!("{}/out/", root.display())));
+    m.file_roots = ferry_common::file_roots::FileRoots::only(vec![root.clone()]);
+    h.publish(&m).await;
+    let events = h.until_finished(&[m.task_id]).await;
+    let Outcome::Failed { error, retryable } = outcome(&events[&m.task_id]) else { panic!("must fail") };
+    assert!(!retryable && error.contains("symlink"), "{error}");
+    assert!(!root.join("out").exists(), "nothing was copied");
 }

@@ -210,6 +210,7 @@ pub fn task(key: &str) -> TaskMessage {
         bandwidth: Vec::new(),
         shard: None,
         post: Vec::new(),
+        file_roots: Default::default(),
     }
 }
 

@@ -15,8 +15,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use uuid::Uuid;
 
 /// Parses, validates and serializes a submitted spec; returns its name and stored form.
-fn accept_spec(state: &AppState, body: SpecBody) -> ApiResult<(String, serde_json::Value)> {
-    let spec = ferry_common::spec::check_value(body.0, &state.validation).map_err(ApiError::InvalidSpec)?;
+/// Local locations are checked against the caller's tenant's file roots.
+async fn accept_spec(state: &AppState, caller: &Caller, body: SpecBody) -> ApiResult<(String, serde_json::Value)> {
+    let mut ctx = state.validation.clone();
+    let own = state.store.get_tenant(caller.tenant).await?.map(|t| t.file_roots).unwrap_or_default();
+    ctx.file_roots = state.validation.file_roots.for_tenant(&own, caller.tenant == ferry_store::DEFAULT_TENANT);
+    let spec = ferry_common::spec::check_value(body.0, &ctx).map_err(ApiError::InvalidSpec)?;
     let stored = serde_json::to_value(&spec)
         .map_err(|e| ApiError::Internal(format!("cannot serialize a parsed spec: {e}")))?;
     Ok((spec.name, stored))
@@ -65,7 +69,7 @@ pub(crate) async fn create_pipeline(
     body: SpecBody,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<Pipeline>)> {
     caller.require(Role::Editor)?;
-    let (name, stored) = accept_spec(&state, body)?;
+    let (name, stored) = accept_spec(&state, &caller, body).await?;
     let row = state
         .store
         .create_pipeline(caller.tenant, &name, &stored)
@@ -169,7 +173,7 @@ pub(crate) async fn replace_pipeline(
     body: SpecBody,
 ) -> ApiResult<Json<Pipeline>> {
     caller.require(Role::Editor)?;
-    let (name, stored) = accept_spec(&state, body)?;
+    let (name, stored) = accept_spec(&state, &caller, body).await?;
     let row = state
         .store
         .update_pipeline(caller.tenant, id, &name, &stored)

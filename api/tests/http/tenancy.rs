@@ -143,3 +143,30 @@ async fn every_change_is_audited_and_each_tenant_reads_its_own() {
     as_key(&app, &a, Method::GET, "/api/v1/audit?tenant=b", None).await.problem(403);
     let _ = KEY;
 }
+
+#[tokio::test]
+async fn local_paths_outside_a_tenants_file_roots_are_refused_at_validation() {
+    let app = app().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, outside) = (tmp.path().join("root"), tmp.path().join("outside"));
+    std::fs::create_dir_all(root.join("in")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("escape")).unwrap();
+    let res = app.post_json("/api/v1/tenants", &json!({"name": "rooted", "file_roots": [root.display().to_string()]})).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let key = key_for(&app, "rooted", "editor").await;
+    let copy = |src: String, dst: String| json!({"name": "c", "tasks": [{"id": "c", "kind": "copy", "source": src, "destination": dst}]});
+    let inside = copy(format!("{}/in/", root.display()), format!("{}/out/", root.display()));
+    assert_eq!(as_key(&app, &key, Method::POST, "/api/v1/pipelines", Some(&inside)).await.status, 201);
+
+    let p = as_key(&app, &key, Method::POST, "/api/v1/pipelines", Some(&copy("/etc/".into(), format!("{}/out/", root.display())))).await;
+    let body = p.problem(422);
+    let err = &body["errors"][0];
+    assert_eq!(err["path"], "tasks[0].source", "{body}");
+    let msg = err["message"].as_str().unwrap();
+    assert!(msg.contains("/etc/") && msg.contains(&root.display().to_string()), "{msg}");
+    let p = as_key(&app, &key, Method::POST, "/api/v1/pipelines", Some(&copy(format!("{}/escape/", root.display()), format!("{}/out/", root.display())))).await;
+    assert!(p.problem(422)["errors"][0]["message"].as_str().unwrap().contains("symlink"), "{}", p.body);
+    let p = as_key(&app, &key, Method::POST, "/api/v1/pipelines", Some(&copy(format!("{}/in/../../x/", root.display()), format!("{}/out/", root.display())))).await;
+    assert!(p.problem(422)["errors"][0]["message"].as_str().unwrap().contains(".."), "{}", p.body);
+}

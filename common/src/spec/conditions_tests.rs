@@ -5,7 +5,7 @@ use crate::spec::{SpecFormat, SpecProblem, TaskBody, TriggerRule, ValidationCont
 use crate::conditions::{Condition, OnTimeout};
 
 fn ctx() -> ValidationContext {
-    ValidationContext { connections: ["warehouse".to_string()].into_iter().collect() }
+    ValidationContext { connections: ["warehouse".to_string()].into_iter().collect(), ..ValidationContext::default() }
 }
 
 fn problems(yaml: &str) -> Vec<SpecProblem> {
