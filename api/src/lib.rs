@@ -2,7 +2,8 @@
 //!
 //! # Shape
 //!
-//! - `/api/v1/…` needs `Authorization: Bearer <admin key>` (compared in constant time).
+//! - `/api/v1/…` needs `Authorization: Bearer <key>`: the operator's admin key, or a
+//!   tenant key (stored as a hash, compared in constant time).
 //!   Pipelines are created from a spec in JSON or YAML; runs are started, followed and
 //!   cancelled; tasks and their reports are read. Lists are cursor-paginated.
 //! - `/healthz` and `/readyz` are open, for probes.
@@ -22,7 +23,11 @@
 //! - **The API writes little state**: pipelines, a new `queued` run, a run's cancel
 //!   flag. Everything else about runs and tasks is the orchestrator's to write; the API
 //!   calls [`AppState::on_run_change`] so an embedded orchestrator reacts at once.
-//! - **One tenant for now** ([`ferry_store::DEFAULT_TENANT`]); tenant keys come later.
+//! - **Every request acts for one tenant** (module `auth`): the operator's key for the
+//!   default tenant ([`ferry_store::DEFAULT_TENANT`]) and tenant management, a tenant key
+//!   for its own tenant with its role. Every store call takes that tenant, so another
+//!   tenant's object is a `404`; `api/tests/http/tenant_walk.rs` walks every route to
+//!   keep it so. Changes are recorded in the audit log (module `audit_trail`).
 
 mod auth;
 pub mod dto;
