@@ -21,8 +21,13 @@ ensure_rabbitmq_management
 ensure_seaweedfs
 ensure_azurite
 
+status=0
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast "$@"
+  cargo nextest run --workspace --no-fail-fast "$@" || status=$?
 else
-  cargo test --workspace --no-fail-fast "$@"
+  cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
+
+# openapi.yaml must generate a working Python client (openapi-python-client, no warnings).
+bash scripts/python_client.sh || status=1
+exit "$status"

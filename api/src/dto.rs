@@ -22,8 +22,9 @@ pub struct Pipeline {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The spec as stored after parsing: defaults filled in, `destination` shorthand
-    /// written as `destinations`.
-    #[schema(value_type = Object)]
+    /// written as `destinations`. Its schema is the `PipelineSpec` outline (a reference,
+    /// so client generators make one model of it, not a second of the same name).
+    #[schema(value_type = PipelineSpec)]
     pub spec: Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

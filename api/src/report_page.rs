@@ -49,7 +49,7 @@ pub(crate) struct ReportQuery {
     /// With `kind`: `next_cursor` of the previous page; omit for the first page.
     pub(crate) cursor: Option<String>,
     /// With `kind`: items per page, 1 to 500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
+    #[param(minimum = 1)]
     pub(crate) limit: Option<u64>,
 }
 

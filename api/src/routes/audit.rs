@@ -19,8 +19,8 @@ pub(crate) struct AuditQuery {
     pub(crate) tenant: Option<String>,
     /// `next_cursor` of the previous page; omit for the first page.
     pub(crate) cursor: Option<String>,
-    /// Items per page, 1 to 500 (default 50; larger values are lowered to 500).
-    #[param(minimum = 1, maximum = 500)]
+    /// Items per page, at least 1 (default 50); larger values than 500 are answered with 500.
+    #[param(minimum = 1)]
     pub(crate) limit: Option<u64>,
 }
 

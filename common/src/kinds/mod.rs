@@ -178,7 +178,7 @@ macro_rules! declare_task_body {
         $(pub use $module::*;)*
 
         /// What a task does: one variant per registered kind. The tag is the spec's `kind`.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         #[serde(tag = "kind", rename_all = "snake_case")]
         pub enum TaskBody {
             $(
@@ -200,6 +200,33 @@ macro_rules! declare_task_body {
                 match self {
                     $(TaskBody::$variant(body) => body,)*
                 }
+            }
+        }
+
+        /// The schema is one object per kind: the kind's own fields plus `kind` (a
+        /// one-value enum), side by side in a `oneOf`. (utoipa's derive writes each variant
+        /// as an `allOf` of the kind and the tag, which client generators refuse inside a
+        /// union.) The kinds' own schemas stay components too.
+        impl utoipa::PartialSchema for TaskBody {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let mut one_of = utoipa::openapi::schema::OneOfBuilder::new()
+                    .description(Some("What a task does: the fields of its `kind`."));
+                $(
+                    one_of = one_of.item(registry::with_kind(
+                        <$ty as utoipa::PartialSchema>::schema(),
+                        <$ty as TaskKind>::NAME,
+                    ));
+                )*
+                one_of.into()
+            }
+        }
+
+        impl utoipa::ToSchema for TaskBody {
+            fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+                $(
+                    schemas.push((<$ty as utoipa::ToSchema>::name().into(), <$ty as utoipa::PartialSchema>::schema()));
+                    <$ty as utoipa::ToSchema>::schemas(schemas);
+                )*
             }
         }
 

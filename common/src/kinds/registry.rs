@@ -45,3 +45,29 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned>(
         }
     }
 }
+
+/// A kind's schema with the `kind` tag added as a required one-value property, so each
+/// variant of the `TaskBody` union is one plain object.
+pub(crate) fn with_kind(
+    schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    name: &'static str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
+    let tag = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([name]))
+        .description(Some(format!("`{name}`")));
+    match schema {
+        RefOr::T(Schema::Object(mut object)) => {
+            object.properties.insert("kind".to_string(), tag.into());
+            object.required.insert(0, "kind".to_string());
+            object.title = Some(format!("{}{}", name[..1].to_uppercase(), &name[1..]) + "TaskBody");
+            RefOr::T(Schema::Object(object))
+        }
+        other => AllOfBuilder::new()
+            .item(other)
+            .item(ObjectBuilder::new().property("kind", tag).required("kind"))
+            .into(),
+    }
+}
