@@ -30,4 +30,6 @@ fi
 
 # openapi.yaml must generate a working Python client (openapi-python-client, no warnings).
 bash scripts/python_client.sh || status=1
+# A live server fuzzed against openapi.yaml: no 5xx, no answer outside the schema.
+bash scripts/schemathesis.sh || status=1
 exit "$status"

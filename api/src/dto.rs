@@ -297,9 +297,9 @@ pub struct DependencyState {
     "description": "Mirror the landing folder to the lake, then check it.",
     "defaults": {"retries": {"max": 2, "backoff": "exponential", "initial": "2s"}, "timeout": "2h"},
     "tasks": [
-        {"id": "mirror", "kind": "copy", "source": "file:///landing/", "destination": "s3://lake/raw/",
+        {"id": "mirror", "kind": "copy", "source": "s3://landing/2026-12-01/", "destination": "s3://lake/raw/",
          "include": ["**/*.csv"], "overwrite": "skip"},
-        {"id": "verify", "kind": "check", "depends_on": ["mirror"], "source": "file:///landing/",
+        {"id": "verify", "kind": "check", "depends_on": ["mirror"], "source": "s3://landing/2026-12-01/",
          "target": "s3://lake/raw/", "mode": "size"}
     ]
 }))]

@@ -33,6 +33,7 @@ impl From<TenantRow> for Tenant {
 #[serde(deny_unknown_fields)]
 pub struct TenantCreate {
     /// 1 to 64 letters, digits, `-`, `_` or `.`; unique.
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$")]
     pub name: String,
     #[serde(default)]
     pub file_roots: Vec<String>,
@@ -100,6 +101,7 @@ impl ApiKey {
 #[serde(deny_unknown_fields)]
 pub struct KeyCreate {
     /// What the key is for (shown in lists).
+    #[schema(min_length = 1, max_length = 128)]
     pub name: String,
     pub role: Role,
     /// When the key stops working; never when absent.

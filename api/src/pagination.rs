@@ -19,10 +19,11 @@ pub(crate) const MAX_LIMIT: u64 = 500;
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     /// `next_cursor` of the previous page; omit for the first page.
+    #[param(pattern = r"^([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})?$")]
     pub(crate) cursor: Option<String>,
     /// Items per page, at least 1 (default 50); larger values than 500 are answered with 500.
     #[param(minimum = 1)]
-    pub(crate) limit: Option<u64>,
+    pub(crate) limit: Option<i32>,
 }
 
 impl PageQuery {
@@ -35,9 +36,10 @@ impl PageQuery {
 /// Builds a page request from raw parameters; an empty cursor means the first page.
 pub(crate) fn page_request(
     cursor: Option<&str>,
-    limit: Option<u64>,
+    limit: Option<i32>,
 ) -> Result<PageRequest, ApiError> {
-    let limit = match limit {
+    // Zero and negative numbers become 0, which is refused below.
+    let limit = match limit.map(|n| u64::try_from(n).unwrap_or(0)) {
         None => DEFAULT_LIMIT,
         Some(0) => {
             return Err(ApiError::BadRequest(format!(

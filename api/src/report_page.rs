@@ -50,7 +50,7 @@ pub(crate) struct ReportQuery {
     pub(crate) cursor: Option<String>,
     /// With `kind`: items per page, 1 to 500 (default 50).
     #[param(minimum = 1)]
-    pub(crate) limit: Option<u64>,
+    pub(crate) limit: Option<i32>,
 }
 
 /// One page of a report's list.
@@ -79,7 +79,7 @@ pub(crate) fn page(report: &Value, list: ReportList, query: &ReportQuery) -> Res
             .filter(|i| *i <= items.len())
             .ok_or_else(|| ApiError::BadRequest(format!("`{c}` is not a cursor of this report")))?,
     };
-    let limit = match query.limit {
+    let limit = match query.limit.map(|n| u64::try_from(n).unwrap_or(0)) {
         Some(0) => return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIMIT}"))),
         Some(n) => n.min(MAX_LIMIT),
         None => DEFAULT_LIMIT,
@@ -96,7 +96,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn query(cursor: Option<&str>, limit: Option<u64>) -> ReportQuery {
+    fn query(cursor: Option<&str>, limit: Option<i32>) -> ReportQuery {
         ReportQuery {
             kind: Some(ReportList::Missing),
             cursor: cursor.map(str::to_owned),

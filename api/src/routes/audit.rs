@@ -18,10 +18,11 @@ pub(crate) struct AuditQuery {
     /// The operator only: one tenant's entries (a tenant name); all tenants' otherwise.
     pub(crate) tenant: Option<String>,
     /// `next_cursor` of the previous page; omit for the first page.
+    #[param(pattern = r"^([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})?$")]
     pub(crate) cursor: Option<String>,
     /// Items per page, at least 1 (default 50); larger values than 500 are answered with 500.
     #[param(minimum = 1)]
-    pub(crate) limit: Option<u64>,
+    pub(crate) limit: Option<i32>,
 }
 
 /// The audit log: a tenant admin sees its tenant's, the operator everyone's.

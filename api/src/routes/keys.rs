@@ -22,10 +22,11 @@ pub(crate) struct KeysQuery {
     /// The operator only: whose keys (a tenant name); the `default` tenant's otherwise.
     pub(crate) tenant: Option<String>,
     /// `next_cursor` of the previous page; omit for the first page.
+    #[param(pattern = r"^([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})?$")]
     pub(crate) cursor: Option<String>,
     /// Items per page, at least 1 (default 50); larger values than 500 are answered with 500.
     #[param(minimum = 1)]
-    pub(crate) limit: Option<u64>,
+    pub(crate) limit: Option<i32>,
 }
 
 /// The tenant a request acts for: its key's, or for the operator the one it names.

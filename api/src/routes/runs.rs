@@ -29,10 +29,11 @@ pub(crate) struct RunsQuery {
     #[param(value_type = Option<crate::dto::RunState>)]
     pub(crate) state: Option<String>,
     /// `next_cursor` of the previous page; omit for the first page.
+    #[param(pattern = r"^([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})?$")]
     pub(crate) cursor: Option<String>,
     /// Items per page, at least 1 (default 50); larger values than 500 are answered with 500.
     #[param(minimum = 1)]
-    pub(crate) limit: Option<u64>,
+    pub(crate) limit: Option<i32>,
 }
 
 /// Reads the `state` filter, naming the accepted values when it is not one.
