@@ -113,6 +113,7 @@ impl Embedded {
             admin_key,
             validation: self.validation.clone(),
             on_run_change: Arc::new(move || orch.wake()),
+            rate_limit: None,
         }
     }
 

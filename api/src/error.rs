@@ -6,7 +6,7 @@
 //! holds that this build cannot read — never for something a client sent.
 
 use crate::problem::{Problem, SpecError};
-use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ferry_common::spec::SpecProblem;
@@ -22,6 +22,12 @@ pub enum ApiError {
     /// A valid key whose role does not allow the request.
     #[error("{0}")]
     Forbidden(String),
+    /// The key's request rate limit is spent for now.
+    #[error("this key's request rate limit is spent; retry in {retry_after_secs} s")]
+    TooManyRequests {
+        /// Seconds until a request would be admitted (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
     /// The request conflicts with stored state (a tenant name taken, a tenant with runs
     /// in flight).
     #[error("{0}")]
@@ -81,6 +87,9 @@ impl ApiError {
             ApiError::Unauthorized(_) => Problem::from_status(StatusCode::UNAUTHORIZED, detail),
             ApiError::Forbidden(_) => Problem::typed(StatusCode::FORBIDDEN, "forbidden", "Role too weak", detail),
             ApiError::Conflict(_) => Problem::typed(StatusCode::CONFLICT, "conflict", "Conflict", detail),
+            ApiError::TooManyRequests { .. } => {
+                Problem::typed(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests", detail)
+            }
             ApiError::NotFound(_) => {
                 Problem::typed(StatusCode::NOT_FOUND, "not-found", "Not Found", detail)
             }
@@ -180,6 +189,9 @@ impl IntoResponse for ApiError {
         if matches!(self, ApiError::Unauthorized(_)) {
             res.headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::TooManyRequests { retry_after_secs } = self {
+            res.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         res
     }

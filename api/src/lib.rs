@@ -36,7 +36,9 @@ mod audit_trail;
 pub mod error;
 mod extract;
 mod openapi;
+mod limits;
 mod pagination;
+pub mod rate_limit;
 mod report_page;
 pub mod problem;
 pub mod readiness;
@@ -67,9 +69,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// `tower::ServiceExt::oneshot`).
 pub fn router(state: AppState) -> Router {
     let (v1, _) = routes::api_v1().split_for_parts();
-    // Layers run outermost first: authenticate, then record what the request changed.
+    // Layers run outermost first: authenticate, limit the key's rate, then record what
+    // the request changed.
     let v1 = v1
         .route_layer(middleware::from_fn_with_state(state.clone(), audit_trail::record))
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     let (probes, _) = routes::probes().split_for_parts();
     let docs = SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi());

@@ -14,7 +14,10 @@ use utoipa_axum::router::OpenApiRouter;
     info(
         title = "Ferry API",
         description = "Ferry moves data for many tenants: pipelines of copy, check and sync tasks.\n\n\
-            Every `/api/v1` route needs `Authorization: Bearer <admin key>`. Errors are RFC 9457 \
+            Every `/api/v1` route needs `Authorization: Bearer <key>`: the operator's admin key, or \
+            a tenant key with a role (`viewer`, `runner`, `editor`, `admin`) that sees only its \
+            tenant. Each key may send `FERRY_RATE_LIMIT` requests a second (default 50, burst 100); \
+            more are answered `429` with `Retry-After`. Errors are RFC 9457 \
             problem documents (`application/problem+json`). Lists are paginated with `cursor` and \
             `limit`; pass `next_cursor` back as `cursor` until it is null.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
@@ -28,6 +31,9 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "runs", description = "Runs of pipelines: start, follow, cancel."),
         (name = "tasks", description = "Tasks of runs and their reports."),
         (name = "workers", description = "Live workers."),
+        (name = "tenants", description = "Tenants (the operator's key only)."),
+        (name = "keys", description = "API keys of a tenant (admins)."),
+        (name = "audit", description = "The audit log of changes (admins)."),
         (name = "health", description = "Liveness and readiness probes (no authentication).")
     )
 )]
@@ -48,10 +54,31 @@ impl Modify for BearerAuth {
 
 /// Builds the document from the same routers `router` serves.
 pub(crate) fn build() -> OpenApiDoc {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut doc = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::api_v1())
         .merge(routes::probes())
-        .into_openapi()
+        .into_openapi();
+    rate_limited(&mut doc);
+    doc
+}
+
+/// Every `/api/v1` operation may answer `429` (the key's rate limit): said once here
+/// rather than on each handler.
+fn rate_limited(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            let response = ResponseBuilder::new()
+                .description("The key's request rate limit is spent; `Retry-After` says when to try again.")
+                .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+                .build();
+            op.responses.responses.insert("429".to_string(), response.into());
+        }
+    }
 }
 
 /// The document as YAML, the form committed to the repository.

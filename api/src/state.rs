@@ -28,6 +28,8 @@ pub struct AppState {
     pub validation: ValidationContext,
     /// Called after a run is created or asked to cancel, to wake the orchestrator.
     pub on_run_change: Arc<dyn Fn() + Send + Sync>,
+    /// Requests per key and second (`None`: no limit).
+    pub rate_limit: Option<crate::limits::RateLimit>,
 }
 
 impl fmt::Debug for AppState {

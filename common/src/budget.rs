@@ -36,6 +36,22 @@ pub fn gcra_step(tat: f64, now: f64, bytes: u64, bytes_per_sec: u64) -> (Duratio
     (Duration::from_secs_f64(wait_ms / 1000.0), new_tat)
 }
 
+/// One GCRA admission for a request-rate limit of `per_sec` with `burst` requests of
+/// credit: `(None, new_tat)` admits (and spends one request), `(Some(retry_after), tat)`
+/// refuses and spends nothing, so a refused client is not pushed further back. Times in
+/// ms, as in [`gcra_step`].
+pub fn gcra_admit(tat: f64, now: f64, per_sec: u32, burst: u32) -> (Option<Duration>, f64) {
+    let interval = 1000.0 / f64::from(per_sec.max(1));
+    let tolerance = interval * f64::from(burst.max(1) - 1);
+    let start = tat.max(now);
+    let ahead = start - now;
+    if ahead > tolerance {
+        (Some(Duration::from_secs_f64((ahead - tolerance) / 1000.0)), tat)
+    } else {
+        (None, start + interval)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +69,19 @@ mod tests {
         let (w, tat) = gcra_step(tat, 10_000.0, 1, 1_000_000);
         assert!(w.is_zero() && (tat - 10_000.001).abs() < 1e-9);
         assert_eq!(BANDWIDTH_BURST, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn gcra_admits_a_burst_then_refuses_without_spending() {
+        // 10/s with a burst of 3: three at once, the fourth waits 100 ms.
+        let mut tat = 0.0;
+        for _ in 0..3 {
+            let (refused, next) = gcra_admit(tat, 0.0, 10, 3);
+            assert!(refused.is_none());
+            tat = next;
+        }
+        let (refused, same) = gcra_admit(tat, 0.0, 10, 3);
+        assert_eq!((refused, same), (Some(Duration::from_millis(100)), tat));
+        assert!(gcra_admit(tat, 100.0, 10, 3).0.is_none(), "one more after 100 ms");
     }
 }

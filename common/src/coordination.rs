@@ -105,6 +105,11 @@ pub trait BandwidthBuckets: Send + Sync + 'static {
     /// bucket, [`crate::budget::gcra_step`], that allows
     /// [`crate::budget::BANDWIDTH_BURST`] of credit).
     async fn reserve_bandwidth(&self, key: &str, bytes: u64, bytes_per_sec: u64) -> Result<Duration, CommonError>;
+
+    /// Admits one request against the rate limit `key` (`per_sec`, with `burst` of
+    /// credit), shared by every API instance: `None` admits it, `Some(retry_after)`
+    /// refuses it and spends nothing ([`crate::budget::gcra_admit`]).
+    async fn admit_request(&self, key: &str, per_sec: u32, burst: u32) -> Result<Option<Duration>, CommonError>;
 }
 
 /// Everything a deployment coordinates through: the three parts together, plus what a

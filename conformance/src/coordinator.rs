@@ -286,3 +286,21 @@ pub async fn a_bucket_grants_its_burst_then_spaces_draws(h: impl CoordinatorHarn
     );
     assert_eq!(b.reserve_bandwidth("run:y", 10_000, rate).await.unwrap(), Duration::ZERO, "other buckets are untouched");
 }
+
+/// A request limit admits its burst, on any handle, then refuses with a retry-after and
+/// spends nothing on a refusal; other limits are untouched.
+///
+/// At 10 requests/s with a burst of 3 the fourth request is refused with a retry-after of
+/// at most 100 ms; refusing it again does not push the limit further back.
+pub async fn a_request_limit_admits_its_burst_then_refuses(h: impl CoordinatorHarness) {
+    let (a, b) = (h.coordinator(), h.peer().await);
+    for i in 0..3 {
+        let c = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(c.admit_request("key:x", 10, 3).await.unwrap(), None, "request {i} is within the burst");
+    }
+    let first = a.admit_request("key:x", 10, 3).await.unwrap().expect("the fourth is refused");
+    assert!(first <= Duration::from_millis(100), "{first:?}");
+    let again = b.admit_request("key:x", 10, 3).await.unwrap().expect("still refused");
+    assert!(again <= first + Duration::from_millis(5), "a refusal spends nothing: {first:?} then {again:?}");
+    assert_eq!(a.admit_request("key:y", 10, 3).await.unwrap(), None, "other limits are untouched");
+}

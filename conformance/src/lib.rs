@@ -97,6 +97,7 @@ macro_rules! coordinator_tests {
             live_progress_lapses,
             shard_states_are_per_attempt,
             a_bucket_grants_its_burst_then_spaces_draws,
+            a_request_limit_admits_its_burst_then_refuses,
         );
     };
     (@cases $module:ident, $make:path; $($case:ident),* $(,)?) => {

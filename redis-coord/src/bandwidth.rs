@@ -1,9 +1,10 @@
-//! Shared bandwidth budgets: one GCRA key per budget (`<prefix>bw:<key>`), updated by a
-//! script so every worker of the stack draws from the same bucket.
+//! Shared token buckets: one GCRA key per bandwidth budget (`<prefix>bw:<key>`) and per
+//! API rate limit (`<prefix>rl:<key>`), updated by scripts so every worker and every API
+//! instance of the stack draws from the same bucket.
 
 use crate::connect::RedisCoordinator;
 use crate::error::RedisCoordError;
-use crate::scripts::RESERVE_BANDWIDTH;
+use crate::scripts::{ADMIT_REQUEST, RESERVE_BANDWIDTH};
 use ferry_common::budget::BANDWIDTH_BURST;
 use std::time::Duration;
 
@@ -30,5 +31,17 @@ impl RedisCoordinator {
             })
             .await?;
         Ok(Duration::from_micros(wait_us))
+    }
+
+    /// Admits one request against the rate limit `key`; `Some(retry_after)` refuses.
+    pub(crate) async fn admit_in_bucket(&self, key: &str, per_sec: u32, burst: u32) -> Result<Option<Duration>, RedisCoordError> {
+        let key = self.key(format_args!("rl:{key}"));
+        let key = &key;
+        let wait_us: u64 = self
+            .run("admit_request", |mut conn| async move {
+                ADMIT_REQUEST.key(key).arg(per_sec.max(1)).arg(burst.max(1)).invoke_async(&mut conn).await
+            })
+            .await?;
+        Ok((wait_us > 0).then(|| Duration::from_micros(wait_us)))
     }
 }

@@ -327,6 +327,10 @@ impl BandwidthBuckets for RedisCoordinator {
     async fn reserve_bandwidth(&self, key: &str, bytes: u64, bytes_per_sec: u64) -> Result<Duration, CommonError> {
         Ok(self.reserve_in_bucket(key, bytes, bytes_per_sec).await?)
     }
+
+    async fn admit_request(&self, key: &str, per_sec: u32, burst: u32) -> Result<Option<Duration>, CommonError> {
+        Ok(self.admit_in_bucket(key, per_sec, burst).await?)
+    }
 }
 
 #[async_trait]

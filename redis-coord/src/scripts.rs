@@ -98,3 +98,28 @@ return math.floor(wait * 1000)
 ",
     )
 });
+
+/// One GCRA admission of an API rate limit (mirrors `ferry_common::budget::gcra_admit`),
+/// on Redis's clock: a refusal spends nothing.
+///
+/// `KEYS[1]` the limit; `ARGV[1]` requests per second; `ARGV[2]` the burst. Returns 0 to
+/// admit, else the wait in microseconds before one more would be admitted.
+pub(crate) static ADMIT_REQUEST: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = 1000 / tonumber(ARGV[1])
+local tolerance = interval * (tonumber(ARGV[2]) - 1)
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local ahead = tat - now
+if ahead > tolerance then
+  return math.max(1, math.floor((ahead - tolerance) * 1000))
+end
+local new = tat + interval
+redis.call('SET', KEYS[1], string.format('%.3f', new), 'PX', math.ceil(new - now) + 1000)
+return 0
+",
+    )
+});

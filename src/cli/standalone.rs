@@ -40,7 +40,8 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
     }
     println!("listening on http://{addr}  (docs: http://{addr}/docs)");
     let _ = std::io::stdout().flush();
-    let state = stack.api_state(key);
+    let mut state = stack.api_state(key);
+    state.rate_limit = ferry_api::rate_limit::RateLimit::from_env().map_err(anyhow::Error::msg)?;
     ferry_api::serve(listener, state, shutdown_signal()).await?;
     stack.shutdown().await;
     Ok(ExitCode::SUCCESS)

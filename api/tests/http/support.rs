@@ -59,6 +59,15 @@ pub(crate) async fn store() -> Store {
 }
 
 pub(crate) async fn app_with_broker(broker: Arc<dyn Broker>) -> App {
+    app_with(broker, None).await
+}
+
+/// An app whose keys are limited to `limit` requests.
+pub(crate) async fn app_limited(limit: ferry_api::rate_limit::RateLimit) -> App {
+    app_with(Arc::new(InProcBroker::new()), Some(limit)).await
+}
+
+async fn app_with(broker: Arc<dyn Broker>, rate_limit: Option<ferry_api::rate_limit::RateLimit>) -> App {
     let store = store().await;
     let coordinator = Arc::new(InProcCoordinator::new());
     let run_changes = Arc::new(AtomicUsize::new(0));
@@ -72,6 +81,7 @@ pub(crate) async fn app_with_broker(broker: Arc<dyn Broker>) -> App {
         on_run_change: Arc::new(move || {
             counter.fetch_add(1, Ordering::SeqCst);
         }),
+        rate_limit,
     };
     App {
         router: ferry_api::router(state),

@@ -170,3 +170,18 @@ async fn local_paths_outside_a_tenants_file_roots_are_refused_at_validation() {
     let p = as_key(&app, &key, Method::POST, "/api/v1/pipelines", Some(&copy(format!("{}/in/../../x/", root.display()), format!("{}/out/", root.display())))).await;
     assert!(p.problem(422)["errors"][0]["message"].as_str().unwrap().contains(".."), "{}", p.body);
 }
+
+#[tokio::test]
+async fn a_key_over_its_rate_limit_gets_429_with_retry_after() {
+    let app = crate::support::app_limited(ferry_api::rate_limit::RateLimit { per_sec: 1, burst: 3 }).await;
+    let key = tenant_key(&app, "busy", "viewer").await;
+    for _ in 0..3 {
+        assert_eq!(as_key(&app, &key, Method::GET, "/api/v1/runs", None).await.status, 200);
+    }
+    let res = as_key(&app, &key, Method::GET, "/api/v1/runs", None).await;
+    res.problem(429);
+    let retry: u64 = res.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    // Another key has its own bucket (the operator's, here).
+    assert_eq!(app.get("/api/v1/runs").await.status, 200);
+}

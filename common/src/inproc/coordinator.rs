@@ -3,7 +3,7 @@
 //! clock, so a wall-clock jump cannot make a lease lapse early.
 
 use crate::CommonError;
-use crate::budget::gcra_step;
+use crate::budget::{gcra_admit, gcra_step};
 use crate::coordination::{AttemptControl, BandwidthBuckets, Coordinator, Membership, WorkerInfo};
 use crate::messages::Progress;
 use crate::shards::ShardState;
@@ -172,6 +172,17 @@ impl BandwidthBuckets for InProcCoordinator {
         let (wait, new_tat) = gcra_step(tat, now, bytes, bytes_per_sec);
         st.bandwidth.insert(key.to_string(), new_tat);
         Ok(wait)
+    }
+
+    async fn admit_request(&self, key: &str, per_sec: u32, burst: u32) -> Result<Option<Duration>, CommonError> {
+        let mut st = self.state.lock().expect("coord lock");
+        let epoch = *st.epoch.get_or_insert_with(Instant::now);
+        let now = epoch.elapsed().as_secs_f64() * 1000.0;
+        let key = format!("request:{key}");
+        let tat = st.bandwidth.get(&key).copied().unwrap_or(now);
+        let (refused, new_tat) = gcra_admit(tat, now, per_sec, burst);
+        st.bandwidth.insert(key, new_tat);
+        Ok(refused)
     }
 }
 
