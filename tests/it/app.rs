@@ -89,6 +89,13 @@ impl App {
         (pipeline, run)
     }
 
+    /// Starts a run of `pipeline` (a created pipeline's JSON); the run's id.
+    pub(crate) async fn start_run(&self, pipeline: &serde_json::Value) -> String {
+        let path = format!("/api/v1/pipelines/{}/runs", pipeline["id"].as_str().expect("pipeline id"));
+        let run: serde_json::Value = self.post_json(&path, &serde_json::json!({})).await.json().await.expect("run json");
+        run["id"].as_str().expect("run id").to_string()
+    }
+
     /// Polls a run until it reaches a terminal state.
     pub(crate) async fn wait_run(&self, run_id: &str) -> serde_json::Value {
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -25,13 +25,7 @@ async fn a_symlink_made_after_validation_is_refused_when_the_task_starts() {
 
     std::fs::remove_dir(root.join("in")).unwrap();
     std::os::unix::fs::symlink(&outside, root.join("in")).unwrap();
-    let run: Value = app
-        .post_json(&format!("/api/v1/pipelines/{}/runs", pipeline["id"].as_str().unwrap()), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let run = app.wait_run(run["id"].as_str().unwrap()).await;
+    let run = app.wait_run(&app.start_run(&pipeline).await).await;
     assert_eq!(run["state"], "failed", "{run}");
     // The embedded orchestrator checks the stored spec again when it plans the run (the
     // distributed one leaves it to the worker, which checks before the attempt starts).

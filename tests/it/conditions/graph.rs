@@ -2,7 +2,7 @@
 //! includes it in `depends_on`, and the reader starts after the writer finished; and a
 //! waiting task shows what it waits for.
 
-use crate::app::{App, spawn_app};
+use crate::app::spawn_app;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -25,7 +25,7 @@ async fn an_inferred_edge_is_in_the_graph_and_orders_the_run() {
         json!([{"from": "ingest", "to": "verify", "inferred": true, "location": format!("{}/", lake.display())}])
     );
 
-    let run = app.wait_run(&start_run(&app, &pipeline).await).await;
+    let run = app.wait_run(&app.start_run(&pipeline).await).await;
     assert_eq!(run["state"], "succeeded", "{run}");
     let tasks: Value = app.get(&format!("/api/v1/runs/{}/tasks", run["id"].as_str().unwrap())).await.json().await.unwrap();
     let items = tasks["items"].as_array().unwrap();
@@ -44,7 +44,7 @@ async fn a_waiting_task_names_what_it_waits_for() {
         {"id": "sensor", "kind": "wait", "until": [{"exists": flag.display().to_string()}], "wait": {"poke": "300ms", "timeout": "1m"}},
     ]});
     let pipeline: Value = app.post_json("/api/v1/pipelines", &spec).await.json().await.unwrap();
-    let run_id = start_run(&app, &pipeline).await;
+    let run_id = app.start_run(&pipeline).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let task = loop {
         let tasks: Value = app.get(&format!("/api/v1/runs/{run_id}/tasks")).await.json().await.unwrap();
@@ -64,9 +64,3 @@ async fn a_waiting_task_names_what_it_waits_for() {
     assert_eq!(run["state"], "succeeded", "{run}");
 }
 
-/// Starts a run of `pipeline`; its id.
-async fn start_run(app: &App, pipeline: &Value) -> String {
-    let path = format!("/api/v1/pipelines/{}/runs", pipeline["id"].as_str().unwrap());
-    let run: Value = app.post_json(&path, &json!({})).await.json().await.unwrap();
-    run["id"].as_str().unwrap().to_string()
-}

@@ -20,13 +20,7 @@ async fn two_hundred_sensors_leave_the_only_worker_slot_to_a_copy() {
                           "wait": {"poke": "1s", "timeout": "5m"}}));
     }
     let pipeline: Value = app.post_json("/api/v1/pipelines", &json!({"name": "sensors", "tasks": tasks})).await.json().await.unwrap();
-    let run: Value = app
-        .post_json(&format!("/api/v1/pipelines/{}/runs", pipeline["id"].as_str().unwrap()), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let run_id = run["id"].as_str().unwrap().to_string();
+    let run_id = app.start_run(&pipeline).await;
 
     // One slot, 200 tasks waiting: the copy still runs to completion.
     let deadline = Instant::now() + Duration::from_secs(60);
