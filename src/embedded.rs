@@ -39,6 +39,8 @@ pub struct Embedded {
     pub orchestrator: Orchestrator,
     /// The connection names specs may use (from `FERRY_CONNECTIONS`).
     validation: ValidationContext,
+    /// `FERRY_MASTER_KEY`, which seals and opens stored connections' secrets.
+    master_key: Option<ferry_common::sealed::MasterKey>,
     shutdown: CancellationToken,
     roles: Vec<JoinHandle<()>>,
 }
@@ -80,7 +82,8 @@ impl Embedded {
                 tracing::error!(error = %e, "orchestrator stopped");
             }
         }));
-        let registry = Arc::new(Registry::with_defaults(resolver));
+        let master_key = ferry_common::sealed::MasterKey::from_env().map_err(anyhow::Error::msg)?;
+        let registry = Arc::new(Registry::with_defaults(resolver).with_master_key(master_key.clone()));
         let cfg = WorkerConfig {
             queues: vec![DEFAULT_QUEUE.to_string()],
             concurrency: opts.worker_concurrency.max(1),
@@ -98,6 +101,7 @@ impl Embedded {
             coordinator,
             orchestrator,
             validation,
+            master_key,
             shutdown,
             roles,
         })
@@ -113,6 +117,7 @@ impl Embedded {
             admin_key,
             validation: self.validation.clone(),
             on_run_change: Arc::new(move || orch.wake()),
+            master_key: self.master_key.clone(),
             rate_limit: None,
         }
     }

@@ -31,6 +31,7 @@
 
 mod auth;
 pub mod dto;
+pub mod dto_connections;
 pub mod dto_tenancy;
 mod audit_trail;
 pub mod error;

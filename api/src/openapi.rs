@@ -34,6 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "tenants", description = "Tenants (the operator's key only)."),
         (name = "keys", description = "API keys of a tenant (admins)."),
         (name = "audit", description = "The audit log of changes (admins)."),
+        (name = "connections", description = "A tenant's stored connections; secrets are write-only."),
         (name = "health", description = "Liveness and readiness probes (no authentication).")
     )
 )]

@@ -28,6 +28,9 @@ pub struct AppState {
     pub validation: ValidationContext,
     /// Called after a run is created or asked to cancel, to wake the orchestrator.
     pub on_run_change: Arc<dyn Fn() + Send + Sync>,
+    /// Seals connection secrets (`FERRY_MASTER_KEY`); without it, connections with
+    /// secrets cannot be stored.
+    pub master_key: Option<ferry_common::sealed::MasterKey>,
     /// Requests per key and second (`None`: no limit).
     pub rate_limit: Option<crate::limits::RateLimit>,
 }

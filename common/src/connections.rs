@@ -186,3 +186,28 @@ mod tests {
         assert_eq!(Connections::parse("", env).unwrap(), Connections::none());
     }
 }
+
+/// A stored connection as a task message carries it: its name, its non-secret options in
+/// clear, and its secret fields still sealed under the master key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SealedConnection {
+    pub name: String,
+    pub options: BTreeMap<String, String>,
+    /// The sealed JSON map of secret fields; `None` when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<String>,
+}
+
+impl SealedConnection {
+    /// The connection with its secrets opened, ready to build a store from.
+    pub fn open(&self, key: &crate::sealed::MasterKey) -> Result<Connection, String> {
+        let mut options = self.options.clone();
+        if let Some(sealed) = &self.secrets {
+            let plain = key.open(sealed).map_err(|e| format!("connection `{}`: {e}", self.name))?;
+            let secrets: BTreeMap<String, String> =
+                serde_json::from_slice(&plain).map_err(|e| format!("connection `{}`: sealed secrets do not decode: {e}", self.name))?;
+            options.extend(secrets);
+        }
+        Ok(Connection { options })
+    }
+}

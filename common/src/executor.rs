@@ -24,6 +24,9 @@ pub struct ExecContext {
     pub throttle: crate::throttle::Throttle,
     /// Where a large copy farms out its shards; `None` runs every shard inline.
     pub shards: Option<std::sync::Arc<dyn crate::shards::ShardHub>>,
+    /// The tenant's stored connections this attempt may use (opened from the message),
+    /// over the worker's own connections file; `None` when the task names none.
+    pub connections: Option<std::sync::Arc<crate::connections::Connections>>,
 }
 
 /// Lock-free progress counters shared between an executor and its publisher.

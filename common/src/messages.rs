@@ -39,6 +39,10 @@ pub struct TaskMessage {
     /// worker before the attempt starts. Anywhere when absent (`ferry run`).
     #[serde(default, skip_serializing_if = "crate::file_roots::FileRoots::is_anywhere")]
     pub file_roots: crate::file_roots::FileRoots,
+    /// The tenant's stored connections the task names, secrets still sealed: only a
+    /// worker with the master key opens them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<crate::connections::SealedConnection>,
 }
 
 /// Files and bytes a task has found and finished; totals may grow while a copy still

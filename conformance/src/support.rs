@@ -66,6 +66,7 @@ pub(crate) fn task(key: &str, queue: &str) -> TaskMessage {
         shard: None,
         post: Vec::new(),
         file_roots: Default::default(),
+        connections: Vec::new(),
     }
 }
 

@@ -10,6 +10,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261203_000001_task_conditions;
 mod m20261203_000002_tenants_keys_audit;
+mod m20261203_000003_connections;
 
 /// Every migration of Ferry, in the order they apply.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261203_000001_task_conditions::Migration),
             Box::new(m20261203_000002_tenants_keys_audit::Migration),
+            Box::new(m20261203_000003_connections::Migration),
         ]
     }
 }

@@ -313,6 +313,7 @@ impl ActiveRun {
             body,
             post: spec.post.clone(),
             file_roots: Default::default(),
+            connections: Vec::new(),
             timeout_secs: spec.effective_timeout(&self.spec.defaults).map(|d| d.0.as_secs().max(1)),
             queue: t.queue.clone(),
             bandwidth: self.budgets(i),

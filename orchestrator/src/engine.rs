@@ -5,6 +5,7 @@
 use crate::OrchestratorError;
 use crate::active_run::{ActiveRun, Effects, fail_unplannable};
 use crate::planner;
+use crate::tenancy::{RunExtras, TenantContext};
 use crate::sensing::{self, NoProbe, ProbeBatch};
 use ferry_common::conditions::ConditionProbe;
 use ferry_common::file_roots::FileRoots;
@@ -129,8 +130,9 @@ struct Working {
     loose_runs: Vec<RunRow>,
     /// Messages a publish failed for; tried again every tick.
     unpublished: Vec<TaskMessage>,
-    /// The file roots of each run held, stamped on its task messages.
-    roots: HashMap<Uuid, FileRoots>,
+    /// The file roots and sealed connections of each run held, stamped on its task
+    /// messages.
+    extras: HashMap<Uuid, RunExtras>,
     /// Publishes still waiting for their confirms; each returns the messages it could
     /// not publish.
     publishing: Vec<JoinHandle<Vec<TaskMessage>>>,
@@ -359,10 +361,10 @@ impl Orchestrator {
         for row in runs {
             let tasks = by_run.remove(&row.id).unwrap_or_default();
             let mut row = row;
-            match planner::spec_of(&row, &self.cfg.validation) {
+            let tenant = TenantContext::load(&self.store, (&self.cfg.validation, &self.cfg.file_roots), row.tenant_id).await?;
+            match planner::spec_of(&row, &tenant.validation) {
                 Ok(spec) => {
-                    let roots = self.roots_of(row.tenant_id).await?;
-                    w.roots.insert(row.id, roots);
+                    w.extras.insert(row.id, tenant.extras_for(&spec));
                     match ActiveRun::restore(row.clone(), spec, tasks, self.cfg.recover_running, now, fx) {
                         Ok(run) => {
                             w.runs.insert(run.id(), run);
@@ -403,10 +405,10 @@ impl Orchestrator {
             return Ok(());
         }
         for mut row in self.store.get_runs(&new_ids).await? {
-            match planner::spec_of(&row, &self.cfg.validation) {
+            let tenant = TenantContext::load(&self.store, (&self.cfg.validation, &self.cfg.file_roots), row.tenant_id).await?;
+            match planner::spec_of(&row, &tenant.validation) {
                 Ok(spec) => {
-                    let roots = self.roots_of(row.tenant_id).await?;
-                    w.roots.insert(row.id, roots);
+                    w.extras.insert(row.id, tenant.extras_for(&spec));
                     let cancel = row.cancel_requested;
                     let mut run = ActiveRun::start(row, spec, now, fx);
                     if cancel {
@@ -425,19 +427,14 @@ impl Orchestrator {
         Ok(())
     }
 
-    /// The file roots in force for a tenant's tasks.
-    async fn roots_of(&self, tenant: Uuid) -> Result<FileRoots, LeadEnd> {
-        let own = self.store.get_tenant(tenant).await?.map(|t| t.file_roots).unwrap_or_default();
-        Ok(self.cfg.file_roots.for_tenant(&own, tenant == ferry_store::DEFAULT_TENANT))
-    }
-
     /// Commits one step, then acks its events, publishes its tasks and sends its
     /// cancellations. On a failed commit the events go back to the broker and the
     /// caller reloads from the database, so memory never runs ahead of storage.
     async fn flush(&self, w: &mut Working, mut fx: Effects, ackers: Vec<Box<dyn Acker>>) -> Result<(), LeadEnd> {
         for m in &mut fx.publish {
-            if let Some(roots) = w.roots.get(&m.run_id) {
-                m.file_roots = roots.clone();
+            if let Some(extras) = w.extras.get(&m.run_id) {
+                m.file_roots = extras.roots.clone();
+                m.connections = extras.connections.clone();
             }
         }
         let mut batch = WriteBatch {
@@ -486,7 +483,7 @@ impl Orchestrator {
         }
         for update in finished.into_iter().chain(loose) {
             w.runs.remove(&update.run_id);
-            w.roots.remove(&update.run_id);
+            w.extras.remove(&update.run_id);
             info!(run_id = %update.run_id, state = %update.state, "run finished");
             let _ = self.updates.send(update);
         }

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod planner;
 mod sensing;
+mod tenancy;
 pub mod transitions;
 
 pub use engine::{EngineConfig, Orchestrator, RunUpdate};

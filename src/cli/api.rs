@@ -51,6 +51,7 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
         },
         // The orchestrator (another process) polls for new runs and cancel requests.
         on_run_change: Arc::new(|| {}),
+        master_key: ferry_common::sealed::MasterKey::from_env().map_err(anyhow::Error::msg)?,
         rate_limit: ferry_api::rate_limit::RateLimit::from_env().map_err(anyhow::Error::msg)?,
     };
     ferry_api::serve(listener, state, async move { shutdown.cancelled().await }).await?;

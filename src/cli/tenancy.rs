@@ -56,6 +56,18 @@ pub(crate) enum TenantsCommand {
 /// `ferry keys`.
 #[derive(Subcommand, Debug)]
 pub(crate) enum KeysCommand {
+    /// Re-seal every stored connection's secrets under a new master key (then set
+    /// `FERRY_MASTER_KEY` to the new key on every role).
+    RotateMaster {
+        /// The master key the secrets are sealed under now (base64).
+        #[arg(long)]
+        old: String,
+        /// The master key to seal them under (base64, 32 bytes).
+        #[arg(long)]
+        new: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
     /// Create a key for a tenant and print its secret (shown this once).
     Create {
         /// The tenant's name.
@@ -105,7 +117,10 @@ pub(crate) async fn tenants(cmd: TenantsCommand) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) async fn keys(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
-    let KeysCommand::Create { tenant, role, name, expires_at, db } = cmd;
+    let (tenant, role, name, expires_at, db) = match cmd {
+        KeysCommand::Create { tenant, role, name, expires_at, db } => (tenant, role, name, expires_at, db),
+        KeysCommand::RotateMaster { old, new, db } => return rotate_master(&old, &new, &db).await,
+    };
     let store = db.open().await?;
     let Some(t) = store.get_tenant_by_name(&tenant).await? else {
         anyhow::bail!("no tenant named `{tenant}`; create it with `ferry tenants create {tenant}`");
@@ -114,5 +129,37 @@ pub(crate) async fn keys(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     store.create_key(&row).await?;
     eprintln!("key {} ({}) for tenant {} created; its secret is shown this once:", row.id, row.role, t.name);
     println!("{secret}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens every sealed secret with `old` and seals it again with `new`. Rows already under
+/// `new` are left alone, so an interrupted rotation can simply be run again.
+async fn rotate_master(old: &str, new: &str, db: &DatabaseArgs) -> anyhow::Result<ExitCode> {
+    use ferry_common::sealed::MasterKey;
+    let old = MasterKey::from_base64(old).map_err(|e| anyhow::anyhow!("--old: {e}"))?;
+    let new = MasterKey::from_base64(new).map_err(|e| anyhow::anyhow!("--new: {e}"))?;
+    let store = db.open().await?;
+    let (mut done, mut kept) = (0, 0);
+    let mut page = ferry_store::PageRequest { cursor: None, limit: 500 };
+    loop {
+        let p = store.list_connections(None, &page).await?;
+        for mut row in p.items {
+            let Some(sealed) = row.secrets.clone() else { continue };
+            if row.key_id.as_deref() == Some(new.id()) {
+                kept += 1;
+                continue;
+            }
+            let plain = old.open(&sealed).map_err(|e| anyhow::anyhow!("connection `{}` ({}): {e}", row.name, row.id))?;
+            row.secrets = Some(new.seal(&plain));
+            row.key_id = Some(new.id().to_string());
+            store.update_connection(&row).await?;
+            done += 1;
+        }
+        match p.next_cursor {
+            Some(c) => page.cursor = Some(c),
+            None => break,
+        }
+    }
+    println!("re-sealed {done} connection(s) under key {} ({kept} already were)", new.id());
     Ok(ExitCode::SUCCESS)
 }

@@ -57,7 +57,8 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
     };
     println!("worker {} started", cfg.id);
     let _ = std::io::stdout().flush();
-    let registry = Arc::new(Registry::with_defaults(StoreResolver::from_env()?));
+    let master_key = ferry_common::sealed::MasterKey::from_env().map_err(anyhow::Error::msg)?;
+    let registry = Arc::new(Registry::with_defaults(StoreResolver::from_env()?).with_master_key(master_key));
     ferry_worker::run_worker(cfg, broker, coordinator, registry, shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,7 @@ mod tasks;
 mod tenancy;
 mod key_store;
 mod audit_log;
+mod connection_store;
 
 /// A handle on the database; cheap to clone (a connection pool inside).
 #[derive(Clone, Debug)]

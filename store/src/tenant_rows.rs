@@ -61,3 +61,22 @@ pub enum TenantDeletion {
     /// Refused: this many of its runs are queued or running.
     RunsInFlight(u64),
 }
+
+/// A stored connection. `secrets` is the sealed blob of the secret fields (never their
+/// values in clear); `secret_names` says which are set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    /// `s3`, `azure`, `gcs`, `http`, `postgres` or `mysql`.
+    pub kind: String,
+    /// Non-secret options (object_store keys, or `url` for a database).
+    pub options: std::collections::BTreeMap<String, String>,
+    pub secrets: Option<String>,
+    pub secret_names: Vec<String>,
+    /// The master key that sealed `secrets`.
+    pub key_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

@@ -39,3 +39,25 @@ async fn a_tenant_and_its_first_key_from_the_cli_work_against_the_api() {
     let forbidden = app.client.post(app.url("/api/v1/keys")).bearer_auth(&secret).json(&json!({"name": "x", "role": "admin"})).send().await.unwrap();
     assert_eq!(forbidden.status(), 403, "an editor makes no keys");
 }
+
+#[tokio::test]
+async fn rotating_the_master_key_reseals_every_stored_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (old, new) = ("AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=", "BAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ=");
+    let app = crate::app::spawn_app_with(&data, &[("FERRY_MASTER_KEY", old)]);
+    let res = app.post_json("/api/v1/connections", &json!({"name": "lake", "kind": "s3", "secrets": {"secret_access_key": "s"}})).await;
+    assert_eq!(res.status(), 201);
+    let before: serde_json::Value = res.json().await.unwrap();
+    app.stop();
+    let out = ferry().args(["keys", "rotate-master", "--old", old, "--new", new, "--data-dir"]).arg(&data).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-sealed 1 connection(s)"));
+    let again = ferry().args(["keys", "rotate-master", "--old", old, "--new", new, "--data-dir"]).arg(&data).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("re-sealed 0 connection(s)"), "running it twice is harmless");
+    let bad = ferry().args(["keys", "rotate-master", "--old", "c2hvcnQ=", "--new", new, "--data-dir"]).arg(&data).output().unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("32 bytes"));
+    let app = crate::app::spawn_app_with(&data, &[("FERRY_MASTER_KEY", new)]);
+    let after: serde_json::Value = app.get("/api/v1/connections").await.json().await.unwrap();
+    assert_ne!(after["items"][0]["key_id"], before["key_id"], "{after}");
+}

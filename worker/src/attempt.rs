@@ -221,7 +221,11 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
         template: msg.clone(),
         slot: slot.clone(),
     });
-    let ctx = shared.exec_context(msg, progress, &token, Some(hub));
+    let mut ctx = shared.exec_context(msg, progress, &token, Some(hub));
+    match shared.open_connections(msg) {
+        Ok(opened) => ctx.connections = opened,
+        Err(error) => return End::Report(Outcome::Failed { error, retryable: false }),
+    }
     let body = msg.body.clone();
     // Post-conditions belong to the whole task, so a shard does not check them.
     let post = if msg.shard.is_none() { msg.post.clone() } else { Vec::new() };

@@ -70,6 +70,7 @@ pub async fn run_worker(
     // Claims are renewed with every heartbeat; three periods survive a slow one.
     shared.claim_ttl = cfg.heartbeat_every.max(Duration::from_millis(10)) * 3;
     shared.announce_after = cfg.announce_after;
+    shared.master_key = shared.registry.master_key().cloned();
     let shared = Arc::new(shared);
     let heartbeat_stop = CancellationToken::new();
     let heartbeat = tokio::spawn(heartbeat_loop(

@@ -28,7 +28,9 @@ pub(crate) async fn run<P: Send>(shared: Arc<Shared>, delivery: Delivery<TaskMes
         let outcome = match shared.registry.get(msg.body.kind()) {
             None => Err(ExecError::Fatal(format!("this worker has no executor for kind `{}`", msg.body.kind()))),
             Some(executor) => {
-                let ctx = shared.exec_context(&msg, &progress, &token, None);
+                let mut ctx = shared.exec_context(&msg, &progress, &token, None);
+                // The parent attempt opened these already; a failure here is the same one.
+                ctx.connections = shared.open_connections(&msg).unwrap_or(None);
                 let body = msg.body.clone();
                 let index = order.index;
                 let order = order.clone();

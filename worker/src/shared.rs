@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     /// See [`crate::config::WorkerConfig::announce_after`].
     pub(crate) announce_after: Duration,
     next_slot: AtomicU64,
+    /// Opens the stored connections tasks carry (`FERRY_MASTER_KEY`).
+    pub(crate) master_key: Option<ferry_common::sealed::MasterKey>,
 }
 
 impl Shared {
@@ -58,6 +60,7 @@ impl Shared {
             claim_ttl: Duration::from_secs(15),
             announce_after: Duration::ZERO,
             next_slot: AtomicU64::new(0),
+            master_key: None,
         }
     }
 
@@ -115,7 +118,28 @@ impl Shared {
             cancel: cancel.clone(),
             throttle: Throttle::new(msg.bandwidth.clone(), self.coordinator.clone()),
             shards,
+            connections: None,
         }
+    }
+
+    /// Opens the stored connections a message carries (sealed under the master key), for
+    /// the attempt's stores; `Err` says why they cannot be used (no key, another key).
+    pub(crate) fn open_connections(&self, msg: &TaskMessage) -> Result<Option<Arc<ferry_common::connections::Connections>>, String> {
+        if msg.connections.is_empty() {
+            return Ok(None);
+        }
+        let Some(key) = &self.master_key else {
+            return Err(format!(
+                "the task uses stored connections ({}), and this worker has no {} to open them",
+                msg.connections.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
+                ferry_common::sealed::MASTER_KEY_ENV
+            ));
+        };
+        let mut all = ferry_common::connections::Connections::none();
+        for c in &msg.connections {
+            all.insert(c.name.clone(), c.open(key)?);
+        }
+        Ok(Some(Arc::new(all)))
     }
 
     pub(crate) fn event(&self, msg: &TaskMessage, kind: EventKind) -> TaskEvent {

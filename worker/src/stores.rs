@@ -97,6 +97,20 @@ impl StoreResolver {
         Ok(Self::with_connections(connections))
     }
 
+    /// The resolver one attempt uses: the tenant's stored connections the task carried
+    /// (opened) over this worker's own. Built fresh, with its own store cache, so stores
+    /// built from one tenant's credentials are never handed to another's attempt.
+    pub fn for_attempt(&self, ctx: &ferry_common::executor::ExecContext) -> StoreResolver {
+        let Some(extra) = &ctx.connections else { return self.clone() };
+        let mut all = (*self.connections).clone();
+        for name in extra.names() {
+            if let Some(c) = extra.get(name) {
+                all.insert(name, c.clone());
+            }
+        }
+        StoreResolver::with_connections(all)
+    }
+
     /// The named connections this resolver serves (database connections among them).
     pub fn connections(&self) -> &Arc<Connections> {
         &self.connections

@@ -18,6 +18,7 @@ pub(crate) fn ctx() -> ExecContext {
         cancel: CancellationToken::new(),
         throttle: ferry_common::throttle::Throttle::none(),
         shards: None,
+        connections: None,
     }
 }
 

@@ -78,6 +78,7 @@ fn message(body: TaskBody) -> TaskMessage {
         shard: None,
         post: Vec::new(),
         file_roots: Default::default(),
+        connections: Vec::new(),
     }
 }
 

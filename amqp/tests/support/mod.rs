@@ -211,6 +211,7 @@ pub fn task(key: &str) -> TaskMessage {
         shard: None,
         post: Vec::new(),
         file_roots: Default::default(),
+        connections: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! OpenAPI descriptions (so routes and docs cannot drift apart).
 
 pub(crate) mod audit;
+pub(crate) mod connections;
 pub(crate) mod health;
 pub(crate) mod keys;
 pub(crate) mod pipeline_graph;
@@ -50,6 +51,8 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::create_key, keys::list_keys))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(connections::create_connection, connections::list_connections))
+        .routes(routes!(connections::get_connection, connections::replace_connection, connections::delete_connection))
 }
 
 /// The probes, open to anyone.

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod connections;
 mod pipelines;
 mod problems;
 mod runs;

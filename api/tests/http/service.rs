@@ -150,6 +150,7 @@ async fn serve_answers_over_tcp_and_shuts_down() {
         admin_key: Secret::new(KEY),
         validation: ValidationContext::default(),
         on_run_change: Arc::new(|| {}),
+        master_key: None,
         rate_limit: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -81,6 +81,7 @@ async fn app_with(broker: Arc<dyn Broker>, rate_limit: Option<ferry_api::rate_li
         on_run_change: Arc::new(move || {
             counter.fetch_add(1, Ordering::SeqCst);
         }),
+        master_key: Some(ferry_common::sealed::MasterKey::from_base64("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=").unwrap()),
         rate_limit,
     };
     App {

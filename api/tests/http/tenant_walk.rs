@@ -22,6 +22,7 @@ struct Victim {
     run: String,
     task: String,
     key: String,
+    connection: String,
 }
 
 /// Gives the tenant of `key` a pipeline, a run with a task, and another key.
@@ -37,7 +38,10 @@ async fn objects_of(app: &App, key: &str, tenant: Uuid) -> Victim {
     app.store.apply(&WriteBatch { tasks: vec![task], ..WriteBatch::default() }).await.unwrap();
     let k = as_key(app, key, Method::POST, "/api/v1/keys", Some(&json!({"name": "victim", "role": "viewer"}))).await;
     assert_eq!(k.status, 201, "{}", k.body);
-    Victim { tenant, pipeline, run, task: task_id, key: k.body["key"]["id"].as_str().unwrap().to_string() }
+    let c = as_key(app, key, Method::POST, "/api/v1/connections", Some(&json!({"name": "lake", "kind": "s3", "secrets": {"secret_access_key": "victim-secret"}}))).await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    let connection = c.body["id"].as_str().unwrap().to_string();
+    Victim { tenant, pipeline, run, task: task_id, key: k.body["key"]["id"].as_str().unwrap().to_string(), connection }
 }
 
 /// The concrete path for a templated one, filled with the victim's ids.
@@ -50,6 +54,8 @@ fn fill(path: &str, v: &Victim) -> String {
         v.task.clone()
     } else if path.starts_with("/api/v1/keys/{id}") {
         v.key.clone()
+    } else if path.starts_with("/api/v1/connections/{id}") {
+        v.connection.clone()
     } else if path.starts_with("/api/v1/tenants/{id}") {
         v.tenant.to_string()
     } else {
@@ -61,7 +67,7 @@ fn fill(path: &str, v: &Victim) -> String {
 /// Walks every `/api/v1` path and method with `attacker`'s key against `victim`'s objects.
 async fn walk(app: &App, attacker: &str, victim: &Victim) {
     let doc: Value = yaml_serde::from_str(&ferry_api::openapi_yaml()).unwrap();
-    let ids = [&victim.pipeline, &victim.run, &victim.task, &victim.key, &victim.tenant.to_string()].map(|s| s.to_string());
+    let ids = [&victim.pipeline, &victim.run, &victim.task, &victim.key, &victim.connection, &victim.tenant.to_string()].map(|s| s.to_string());
     let mut walked = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
         if !path.starts_with("/api/v1/") {
@@ -74,6 +80,7 @@ async fn walk(app: &App, attacker: &str, victim: &Victim) {
                 // A body the route accepts, so the answer is about the object, not the body.
                 let body = match m {
                     Method::GET | Method::DELETE => None,
+                    Method::PUT if path.starts_with("/api/v1/connections") => Some(json!({"name": "lake", "kind": "s3"})),
                     Method::PUT => Some(noop_spec("nightly")),
                     _ => Some(json!({})),
                 };

@@ -7,6 +7,7 @@
 //! instances of their own (see `servers`). The tests take a machine-wide lock and run
 //! one at a time.
 
+mod connections;
 mod copies;
 mod dead_letter;
 mod large_upload;

@@ -157,7 +157,7 @@ impl Stack {
         stack
     }
 
-    fn logs_dir(&self) -> &Path {
+    pub(crate) fn logs_dir(&self) -> &Path {
         self.logs.as_ref().expect("logs dir").path()
     }
 

@@ -14,6 +14,14 @@ impl ConditionEvaluator {
     /// `Ok(None)` when every condition holds, `Ok(Some(evidence))` naming the first that
     /// does not.
     pub async fn check_post(&self, ctx: &ExecContext, body: &TaskBody, post: &[Condition]) -> Result<Option<String>, ExecError> {
+        if post.is_empty() {
+            return Ok(None);
+        }
+        if ctx.connections.is_some() {
+            // The tenant's stored connections are the attempt's, not this evaluator's.
+            let own = ConditionEvaluator::new(self.resolver.for_attempt(ctx));
+            return Box::pin(own.check_post(&ExecContext { connections: None, ..ctx.clone() }, body, post)).await;
+        }
         for c in post {
             let unmet = match c {
                 Condition::Consistent(k) => self.consistent(ctx, body, k.mode).await?,

@@ -41,7 +41,7 @@ impl Executor for CheckExecutor {
         let TaskBody::Check(task) = body else {
             return Err(wrong_body("check", body));
         };
-        let out = run(&self.resolver, ctx, task).await?;
+        let out = run(&self.resolver.for_attempt(ctx), ctx, task).await?;
         if task.on_inconsistent == OnInconsistent::Fail
             && let Some(found) = inconsistency(&out, true)
         {

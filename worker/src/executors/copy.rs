@@ -146,7 +146,7 @@ impl Executor for CopyExecutor {
         let TaskBody::Copy(task) = body else {
             return Err(wrong_body("copy", body));
         };
-        run(&self.resolver, ctx, task).await
+        run(&self.resolver.for_attempt(ctx), ctx, task).await
     }
 
     async fn execute_shard(
@@ -158,11 +158,12 @@ impl Executor for CopyExecutor {
         let TaskBody::Copy(task) = body else {
             return Err(wrong_body("copy", body));
         };
-        let src = self.resolver.resolve_full(&task.source)?;
+        let resolver = self.resolver.for_attempt(ctx);
+        let src = resolver.resolve_full(&task.source)?;
         let dests = task
             .destinations
             .iter()
-            .map(|d| self.resolver.resolve_full(d))
+            .map(|d| resolver.resolve_full(d))
             .collect::<Result<Vec<_>, _>>()?;
         let job = ShardJob { task, src: &src, dests: &dests, shape: SourceShape::Prefix, recheck: true };
         shard::run(ctx, &job, order.files.clone()).await

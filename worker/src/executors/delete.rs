@@ -46,7 +46,7 @@ impl Executor for DeleteExecutor {
         let TaskBody::Delete(task) = body else {
             return Err(wrong_body("delete", body));
         };
-        run(&self.resolver, ctx, task).await
+        run(&self.resolver.for_attempt(ctx), ctx, task).await
     }
 }
 

@@ -32,6 +32,7 @@ pub(crate) mod support;
 pub struct Registry {
     executors: BTreeMap<&'static str, Arc<dyn Executor>>,
     conditions: ConditionEvaluator,
+    master_key: Option<ferry_common::sealed::MasterKey>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -66,6 +67,17 @@ impl Registry {
     /// The executor for `kind`, if this worker has one.
     pub fn get(&self, kind: &str) -> Option<Arc<dyn Executor>> {
         self.executors.get(kind).cloned()
+    }
+
+    /// Lets attempts open the tenants' stored connections their messages carry.
+    pub fn with_master_key(mut self, key: Option<ferry_common::sealed::MasterKey>) -> Self {
+        self.master_key = key;
+        self
+    }
+
+    /// The key that opens stored connections, if this worker has one.
+    pub fn master_key(&self) -> Option<&ferry_common::sealed::MasterKey> {
+        self.master_key.as_ref()
     }
 
     /// What checks the post-conditions of attempts (with the executors' stores).
