@@ -69,9 +69,10 @@ impl Embedded {
             file_roots: opts.file_roots.clone(),
             ..EngineConfig::default()
         };
+        let master_key = ferry_common::sealed::MasterKey::from_env().map_err(anyhow::Error::msg)?;
         let resolver = StoreResolver::with_connections(connections);
         let orchestrator = Orchestrator::new(store.clone(), dyn_broker.clone(), dyn_coord.clone(), engine)
-            .with_probe(Arc::new(ConditionEvaluator::new(resolver.clone())));
+            .with_probe(Arc::new(ConditionEvaluator::new(resolver.clone()).with_master_key(master_key.clone())));
         let shutdown = CancellationToken::new();
 
         let mut roles = Vec::new();
@@ -82,7 +83,6 @@ impl Embedded {
                 tracing::error!(error = %e, "orchestrator stopped");
             }
         }));
-        let master_key = ferry_common::sealed::MasterKey::from_env().map_err(anyhow::Error::msg)?;
         let registry = Arc::new(Registry::with_defaults(resolver).with_master_key(master_key.clone()));
         let cfg = WorkerConfig {
             queues: vec![DEFAULT_QUEUE.to_string()],

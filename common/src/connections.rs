@@ -118,8 +118,8 @@ impl Connections {
 
     /// What spec validation needs to know: the names, so a typo is refused when the
     /// pipeline is submitted rather than when a worker reaches the task.
-    pub fn validation_context(&self) -> crate::spec::ValidationContext {
-        crate::spec::ValidationContext {
+    pub fn validation_context(&self) -> crate::problem::ValidationContext {
+        crate::problem::ValidationContext {
             connections: self.by_name.keys().cloned().collect(),
             file_roots: crate::file_roots::FileRoots::anywhere(),
         }

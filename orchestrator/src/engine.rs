@@ -3,7 +3,7 @@
 //! batch in one transaction, and only then ack events and publish ready tasks.
 
 use crate::OrchestratorError;
-use crate::active_run::{ActiveRun, Effects, fail_unplannable};
+use crate::active_run::{ActiveRun, Effects, ProbeRequest, fail_unplannable};
 use crate::planner;
 use crate::tenancy::{RunExtras, TenantContext};
 use crate::sensing::{self, NoProbe, ProbeBatch};
@@ -299,7 +299,8 @@ impl Orchestrator {
                     run.due_retries(now, &mut fx);
                 }
                 if run.next_probe_at().is_some_and(|at| at <= now) {
-                    due.extend(run.due_probes(now));
+                    let stored = w.extras.get(&run.id()).map(|e| e.connections.clone()).unwrap_or_default();
+                    due.extend(run.due_probes(now).into_iter().map(|r| ProbeRequest { stored: stored.clone(), ..r }));
                 }
             }
             if !due.is_empty() {

@@ -5,6 +5,7 @@
 use crate::active_run::{GateVerdict, ProbeRequest};
 use chrono::{DateTime, Utc};
 use ferry_common::conditions::{Condition, ConditionProbe, ProbeError, Verdict};
+use ferry_common::connections::SealedConnection;
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,30 +36,30 @@ pub(crate) fn spawn_round(probe: Arc<dyn ConditionProbe>, requests: Vec<ProbeReq
 }
 
 async fn round(probe: &dyn ConditionProbe, requests: Vec<ProbeRequest>) -> Vec<(Uuid, Uuid, GateVerdict)> {
-    let mut unique: HashMap<String, Condition> = HashMap::new();
+    let mut unique: HashMap<String, (Condition, Vec<SealedConnection>)> = HashMap::new();
     for r in &requests {
         for c in &r.conditions {
-            unique.entry(key(c)).or_insert_with(|| c.clone());
+            unique.entry(key(c, &r.stored)).or_insert_with(|| (c.clone(), r.stored.clone()));
         }
     }
     let answers: HashMap<String, Result<Verdict, ProbeError>> = futures::stream::iter(unique)
-        .map(|(k, c)| async move { (k, probe.probe(&c).await) })
+        .map(|(k, (c, stored))| async move { (k, probe.probe_with(&c, &stored).await) })
         .buffer_unordered(CHECKS_IN_FLIGHT)
         .collect()
         .await;
     requests
         .into_iter()
         .map(|r| {
-            let verdict = gate(&r.conditions, &answers);
+            let verdict = gate(&r.conditions, &r.stored, &answers);
             (r.run_id, r.task_id, verdict)
         })
         .collect()
 }
 
 /// The verdict on a task: the first condition (in spec order) that does not hold.
-fn gate(conditions: &[Condition], answers: &HashMap<String, Result<Verdict, ProbeError>>) -> GateVerdict {
+fn gate(conditions: &[Condition], stored: &[SealedConnection], answers: &HashMap<String, Result<Verdict, ProbeError>>) -> GateVerdict {
     for c in conditions {
-        match answers.get(&key(c)) {
+        match answers.get(&key(c, stored)) {
             Some(Ok(Verdict::Holds)) => {}
             Some(Ok(Verdict::Unmet(seen))) => return GateVerdict::Unmet(format!("{} ({seen})", c.describe())),
             Some(Err(ProbeError::Retryable(e))) => {
@@ -71,8 +72,12 @@ fn gate(conditions: &[Condition], answers: &HashMap<String, Result<Verdict, Prob
     GateVerdict::Holds
 }
 
-fn key(c: &Condition) -> String {
-    serde_json::to_string(c).unwrap_or_else(|_| c.describe())
+/// What makes two checks the same: the condition, and the stored connections it may use
+/// (two tenants may both have a connection named `lake`).
+fn key(c: &Condition, stored: &[SealedConnection]) -> String {
+    let condition = serde_json::to_string(c).unwrap_or_else(|_| c.describe());
+    let names: Vec<&str> = stored.iter().map(|s| s.secrets.as_deref().unwrap_or(&s.name)).collect();
+    format!("{condition}|{}", names.join(","))
 }
 
 /// The evaluator of an orchestrator built without one: every condition is refused with

@@ -66,7 +66,8 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
         ..EngineConfig::default()
     };
     // Conditions are checked here, with the same connections file the workers read.
-    let probe = Arc::new(ConditionEvaluator::new(StoreResolver::with_connections(connections)));
+    let master_key = ferry_common::sealed::MasterKey::from_env().map_err(anyhow::Error::msg)?;
+    let probe = Arc::new(ConditionEvaluator::new(StoreResolver::with_connections(connections)).with_master_key(master_key));
     println!("orchestrator {} started", cfg.id);
     let _ = std::io::stdout().flush();
     Orchestrator::new(store, broker, coordinator, cfg).with_probe(probe).run(shutdown).await?;

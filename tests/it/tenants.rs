@@ -61,3 +61,39 @@ async fn rotating_the_master_key_reseals_every_stored_secret() {
     let after: serde_json::Value = app.get("/api/v1/connections").await.json().await.unwrap();
     assert_ne!(after["items"][0]["key_id"], before["key_id"], "{after}");
 }
+
+#[tokio::test]
+async fn a_sensor_checks_s3_through_its_tenants_stored_connection() {
+    crate::backends::require_stores();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let app = crate::app::spawn_app_with(&data, &[("FERRY_MASTER_KEY", "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=")]);
+    let res = app.post_json("/api/v1/tenants", &json!({"name": "acme"})).await;
+    assert_eq!(res.status(), 201);
+    let res = app.post_json("/api/v1/keys", &json!({"name": "ci", "role": "editor", "tenant": "acme"})).await;
+    let secret = res.json::<serde_json::Value>().await.unwrap()["secret"].as_str().unwrap().to_string();
+    let post = |path: &str, body: serde_json::Value| app.client.post(app.url(path)).bearer_auth(&secret).json(&body).send();
+    let conn = json!({"name": "lake", "kind": "s3", "endpoint": "http://127.0.0.1:8333", "region": "us-east-1",
+        "options": {"access_key_id": "ferry", "allow_http": "true"}, "secrets": {"secret_access_key": "ferrysecret"}});
+    assert_eq!(post("/api/v1/connections", conn).await.unwrap().status(), 201);
+    let p = crate::backends::prefix("stored-sensor");
+    let spec = json!({"name": "gated", "tasks": [{"id": "sensor", "kind": "wait",
+        "until": [{"exists": {"url": format!("s3://lake/{p}/_SUCCESS"), "connection": "lake"}}], "wait": {"poke": "300ms", "timeout": "1m"}}]});
+    let pipeline: serde_json::Value = post("/api/v1/pipelines", spec).await.unwrap().json().await.unwrap();
+    let run: serde_json::Value = post(&format!("/api/v1/pipelines/{}/runs", pipeline["id"].as_str().unwrap()), json!({})).await.unwrap().json().await.unwrap();
+    let run_id = run["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let store = crate::backends::s3();
+    use object_store::ObjectStoreExt;
+    store.put(&object_store::path::Path::from(format!("{p}/_SUCCESS")), Vec::new().into()).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let run: serde_json::Value = app.client.get(app.url(&format!("/api/v1/runs/{run_id}"))).bearer_auth(&secret).send().await.unwrap().json().await.unwrap();
+        if run["state"] != "running" && run["state"] != "queued" {
+            assert_eq!(run["state"], "succeeded", "{run}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{run}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

@@ -33,4 +33,15 @@ pub enum ProbeError {
 pub trait ConditionProbe: Send + Sync {
     /// Checks one condition once.
     async fn probe(&self, condition: &Condition) -> Result<Verdict, ProbeError>;
+
+    /// Checks one condition once with a tenant's stored connections (sealed, as the run's
+    /// task messages carry them) over the evaluator's own. An evaluator that cannot open
+    /// them says so; with none it is [`ConditionProbe::probe`].
+    async fn probe_with(&self, condition: &Condition, stored: &[crate::connections::SealedConnection]) -> Result<Verdict, ProbeError> {
+        if stored.is_empty() {
+            self.probe(condition).await
+        } else {
+            Err(ProbeError::Permanent("this evaluator cannot use stored connections".into()))
+        }
+    }
 }

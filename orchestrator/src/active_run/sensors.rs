@@ -18,6 +18,8 @@ pub struct ProbeRequest {
     /// Every condition that must hold, in spec order (checking stops at the first that
     /// does not).
     pub conditions: Vec<Condition>,
+    /// The tenant's stored connections the run names, sealed (the engine fills them in).
+    pub stored: Vec<ferry_common::connections::SealedConnection>,
 }
 
 /// What checking a task's conditions found.
@@ -55,6 +57,7 @@ impl ActiveRun {
                 run_id: self.row.id,
                 task_id: self.tasks[i].id,
                 conditions: self.spec.tasks[self.spec_index[i]].gate().to_vec(),
+                stored: Vec::new(),
             });
         }
         due

@@ -13,6 +13,7 @@ mod sql;
 
 use crate::stores::StoreResolver;
 use ferry_common::conditions::{Condition, ConditionProbe, ProbeError, Verdict};
+use ferry_common::connections::SealedConnection;
 use std::sync::Arc;
 
 /// Checks conditions. Cheap to clone: clones share store clients and database pools.
@@ -20,6 +21,8 @@ use std::sync::Arc;
 pub struct ConditionEvaluator {
     resolver: StoreResolver,
     databases: Arc<sql::Databases>,
+    /// Opens the tenants' stored connections sealed in requests.
+    master_key: Option<ferry_common::sealed::MasterKey>,
 }
 
 impl ConditionEvaluator {
@@ -27,7 +30,13 @@ impl ConditionEvaluator {
     /// connections `resolver` holds (entries with a `postgres://` or `mysql://` `url`).
     pub fn new(resolver: StoreResolver) -> Self {
         let databases = Arc::new(sql::Databases::new(resolver.connections().clone()));
-        Self { resolver, databases }
+        Self { resolver, databases, master_key: None }
+    }
+
+    /// Lets the evaluator open stored connections (`FERRY_MASTER_KEY`).
+    pub fn with_master_key(mut self, key: Option<ferry_common::sealed::MasterKey>) -> Self {
+        self.master_key = key;
+        self
     }
 
     /// Checks one condition once. `consistent` is not answered here: it needs the task
@@ -50,5 +59,24 @@ impl ConditionEvaluator {
 impl ConditionProbe for ConditionEvaluator {
     async fn probe(&self, condition: &Condition) -> Result<Verdict, ProbeError> {
         self.check(condition).await
+    }
+
+    async fn probe_with(&self, condition: &Condition, stored: &[SealedConnection]) -> Result<Verdict, ProbeError> {
+        if stored.is_empty() {
+            return self.check(condition).await;
+        }
+        let Some(key) = &self.master_key else {
+            return Err(ProbeError::Permanent(format!(
+                "the condition uses stored connections, and this orchestrator has no {}",
+                ferry_common::sealed::MASTER_KEY_ENV
+            )));
+        };
+        // The tenant's connections over this evaluator's own, for this check only (its
+        // store clients and pools are not kept: another tenant may name the same).
+        let mut all = (**self.resolver.connections()).clone();
+        for c in stored {
+            all.insert(c.name.clone(), c.open(key).map_err(ProbeError::Permanent)?);
+        }
+        ConditionEvaluator::new(StoreResolver::with_connections(all)).check(condition).await
     }
 }
