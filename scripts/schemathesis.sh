@@ -19,8 +19,9 @@ trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 bin="${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}/debug/ferry"
 "$bin" tenants create fuzz --data-dir "$work/data" > /dev/null
 key=$("$bin" keys create --tenant fuzz --role admin --data-dir "$work/data" 2>/dev/null)
-# No rate limit: the fuzzer sends hundreds of requests a second with one key.
-FERRY_RATE_LIMIT=off FERRY_ADMIN_KEY=schemathesis-operator "$bin" standalone --bind 127.0.0.1:0 --data-dir "$work/data" > "$work/server.out" 2>&1 &
+# No rate limit: the fuzzer sends hundreds of requests a second with one key. A master
+# key, as a server that stores connections has.
+FERRY_MASTER_KEY=BgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgY= FERRY_RATE_LIMIT=off FERRY_ADMIN_KEY=schemathesis-operator "$bin" standalone --bind 127.0.0.1:0 --data-dir "$work/data" > "$work/server.out" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/server.out" && break; sleep 0.1; done
 base=$(sed -n 's/^listening on \([^ ]*\).*/\1/p' "$work/server.out" | head -1)
