@@ -305,6 +305,7 @@ pub struct DependencyState {
 }))]
 pub struct PipelineSpec {
     /// Unique per tenant: 1 to 128 letters, digits, `-`, `_` or `.`.
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub name: String,
     pub description: Option<String>,
     /// Retry policy (`retries: {max, backoff, initial, max_delay}`) and `timeout` every
@@ -312,15 +313,18 @@ pub struct PipelineSpec {
     #[schema(value_type = Option<Object>)]
     pub defaults: Option<Value>,
     /// The DAG's nodes; at least one.
+    #[schema(min_items = 1)]
     pub tasks: Vec<TaskSpec>,
 }
 
 /// One task of a pipeline spec; the fields beyond these are its kind's (see `TaskBody`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TaskSpec {
-    /// Unique within the pipeline.
+    /// Unique within the pipeline: 1 to 128 letters, digits, `-`, `_` or `.`.
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub id: String,
-    /// One of the registered kinds (`copy`, `check`, `noop`, …); see `TaskBody`.
+    /// One of the registered kinds; see `TaskBody` for each kind's fields.
+    #[schema(value_type = String, pattern = r"^(copy|check|noop|delete|wait)$")]
     pub kind: String,
     /// Ids of tasks that must succeed first.
     #[serde(default)]

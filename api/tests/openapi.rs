@@ -40,3 +40,13 @@ fn every_v1_operation_requires_the_bearer_key() {
         }
     }
 }
+
+#[test]
+fn the_task_kind_pattern_names_every_registered_kind() {
+    // The pattern is written out in `dto::TaskSpec` (schema attributes take literals);
+    // this keeps it equal to the one kind list.
+    let doc: serde_json::Value = yaml_serde::from_str(&ferry_api::openapi_yaml()).unwrap();
+    let pattern = doc["components"]["schemas"]["TaskSpec"]["properties"]["kind"]["pattern"].as_str().unwrap().to_string();
+    let expected = format!("^({})$", ferry_common::kinds::KIND_NAMES.join("|"));
+    assert_eq!(pattern, expected, "add the new kind to the `kind` pattern of api/src/dto.rs TaskSpec");
+}
