@@ -29,6 +29,7 @@ pub mod kinds;
 pub mod location;
 pub mod messages;
 pub mod problem;
+pub mod schedule;
 pub mod sealed;
 pub mod secret;
 pub mod shards;

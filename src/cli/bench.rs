@@ -71,6 +71,8 @@ async fn noop(a: NoopArgs) -> anyhow::Result<ExitCode> {
         description: None,
         defaults: Defaults::default(),
         bandwidth: None,
+        schedule: None,
+        schedules: Vec::new(),
         tasks,
     };
     let stack = BenchStack::start(&a.stack).await?;
@@ -107,6 +109,8 @@ async fn chain(a: ChainArgs) -> anyhow::Result<ExitCode> {
         description: None,
         defaults: Defaults::default(),
         bandwidth: None,
+        schedule: None,
+        schedules: Vec::new(),
         tasks,
     };
     let stack = BenchStack::start(&a.stack).await?;

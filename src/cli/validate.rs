@@ -23,7 +23,10 @@ pub(crate) fn execute(args: Args) -> anyhow::Result<ExitCode> {
     for path in &args.specs {
         match spec_file::load(path) {
             Ok(spec) if args.graph => println!("{}", serde_json::to_string_pretty(&spec.graph())?),
-            Ok(spec) => println!("{}: valid ({} tasks)", path.display(), spec.tasks.len()),
+            Ok(spec) => {
+                println!("{}: valid ({} tasks)", path.display(), spec.tasks.len());
+                print_next_fire_times(&spec);
+            }
             Err(e) => {
                 spec_file::report(path, &e);
                 ok = false;
@@ -31,4 +34,16 @@ pub(crate) fn execute(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The next five fire times of each schedule, in its time zone and in UTC.
+fn print_next_fire_times(spec: &ferry_common::spec::PipelineSpec) {
+    for (path, schedule) in spec.all_schedules() {
+        let Ok(compiled) = schedule.compile() else { continue };
+        let tz = compiled.timezone();
+        println!("  {path} `{}` ({}), next fire times:", schedule.cron, tz);
+        for t in compiled.upcoming(chrono::Utc::now(), 5) {
+            println!("    {}  ({})", t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z"), t.format("%Y-%m-%dT%H:%M:%SZ"));
+        }
+    }
 }

@@ -184,3 +184,27 @@ fn a_delete_task_removes_what_its_patterns_select_and_its_dry_run_nothing() {
     let left = read_tree(&dir);
     assert!(left.len() < before && left.iter().all(|(p, _)| !p.starts_with("_tmp/")), "{left:?}");
 }
+
+#[test]
+fn validate_prints_a_schedules_next_fire_times_and_names_bad_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("nightly.yaml");
+    std::fs::write(&good, "name: nightly\nschedule: {cron: \"30 2 * * 1-5\", timezone: Europe/Amsterdam}\ntasks:\n  - {id: a, kind: noop}\n").unwrap();
+    let out = ferry().arg("validate").arg(&good).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("next fire times"), "{text}");
+    assert_eq!(text.matches(" 02:30:00 CE").count(), 5, "five slots at 02:30 Amsterdam time: {text}");
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "name: bad\nschedule: {cron: \"61 * * * *\", timezone: Mars/Olympus, start_at: 2027-01-01T00:00:00Z, end_at: 2026-01-01T00:00:00Z}\ntasks:\n  - {id: a, kind: noop}\n",
+    )
+    .unwrap();
+    let out = ferry().arg("validate").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for field in ["schedule.cron", "schedule.timezone", "schedule.end_at"] {
+        assert!(err.contains(field), "{field} missing: {err}");
+    }
+}

@@ -130,7 +130,7 @@ fn malformed_documents() {
 fn field_lists_match_the_types() {
     // Every field the typed structs write must be one the structural pass accepts.
     let spec = load(
-        "name: x\ndefaults: {timeout: 1h, max_lost: 2}\ntasks:\n  - {id: a, kind: copy, source: file:///a/, destinations: [file:///b/], include: ['*'], exclude: ['*'], retries: {max: 1}, timeout: 5s, depends_on: [c], pre: [{exists: file:///a/_SUCCESS}], wait: {poke: 1s, timeout: 1m, on_timeout: skip}, post: [{consistent: {mode: checksum}}], trigger_rule: all_done, allow_failure: true, max_lost: 1}\n  - {id: b, kind: check, source: file:///a/, target: file:///b/, include: ['*'], exclude: ['*'], on_inconsistent: report}\n  - {id: c, kind: noop, infer: false}\n  - {id: d, kind: wait, until: [{min_files: {url: file:///a/, count: 2}}]}\n",
+        "name: x\ndefaults: {timeout: 1h, max_lost: 2}\nschedule: {cron: '0 0 2 * * *', timezone: Europe/Berlin, catchup: all, overlap: buffer_one, jitter: 30s, start_at: '2026-12-01T00:00:00Z'}\ntasks:\n  - {id: a, kind: copy, source: file:///a/, destinations: [file:///b/], include: ['*'], exclude: ['*'], retries: {max: 1}, timeout: 5s, depends_on: [c], pre: [{exists: file:///a/_SUCCESS}], wait: {poke: 1s, timeout: 1m, on_timeout: skip}, post: [{consistent: {mode: checksum}}], trigger_rule: all_done, allow_failure: true, max_lost: 1}\n  - {id: b, kind: check, source: file:///a/, target: file:///b/, include: ['*'], exclude: ['*'], on_inconsistent: report}\n  - {id: c, kind: noop, infer: false}\n  - {id: d, kind: wait, until: [{min_files: {url: file:///a/, count: 2}}]}\n",
         SpecFormat::Yaml,
         &ValidationContext::default(),
     )

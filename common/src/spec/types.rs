@@ -17,7 +17,22 @@ pub struct PipelineSpec {
     /// Bytes per second all of a run's copies may move together, across every worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth: Option<Bandwidth>,
+    /// When the pipeline recurs (one schedule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<crate::schedule::ScheduleSpec>,
+    /// When the pipeline recurs (several schedules).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<crate::schedule::ScheduleSpec>,
     pub tasks: Vec<TaskSpec>,
+}
+
+impl PipelineSpec {
+    /// Every schedule, `schedule` first, each with its path in the spec.
+    pub fn all_schedules(&self) -> Vec<(String, &crate::schedule::ScheduleSpec)> {
+        let one = self.schedule.iter().map(|s| ("schedule".to_string(), s));
+        let many = self.schedules.iter().enumerate().map(|(i, s)| (format!("schedules[{i}]"), s));
+        one.chain(many).collect()
+    }
 }
 
 /// Settings every task inherits unless it sets its own.

@@ -41,6 +41,17 @@ pub fn validate(spec: &PipelineSpec, ctx: &ValidationContext) -> Result<(), Vec<
         check_task_policies(task, &mut check);
     }
 
+    for (path, schedule) in spec.all_schedules() {
+        if let Err(found) = schedule.compile() {
+            for p in found {
+                problems.push(SpecProblem::new(format!("{path}.{}", p.field()), p.message().to_string()));
+            }
+        }
+    }
+    if spec.schedule.is_some() && !spec.schedules.is_empty() {
+        problems.push(SpecProblem::new("schedules", "give either `schedule` or `schedules`, not both"));
+    }
+
     let graph = spec.graph();
     let mut incoming: HashMap<&str, Vec<&str>> = HashMap::new();
     for e in &graph.edges {
