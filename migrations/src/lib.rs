@@ -11,6 +11,7 @@ mod m20261122_000001_initial;
 mod m20261203_000001_task_conditions;
 mod m20261203_000002_tenants_keys_audit;
 mod m20261203_000003_connections;
+mod m20261203_000004_firings;
 
 /// Every migration of Ferry, in the order they apply.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_task_conditions::Migration),
             Box::new(m20261203_000002_tenants_keys_audit::Migration),
             Box::new(m20261203_000003_connections::Migration),
+            Box::new(m20261203_000004_firings::Migration),
         ]
     }
 }

@@ -285,6 +285,10 @@ impl Orchestrator {
                 _ = self.wake.notified() => self.poll_runs(&mut w, &mut fx).await?,
                 _ = tick.tick() => {
                     self.renew_lease(&mut w).await?;
+                    // Schedules first, so a slot's run is planned in this same tick.
+                    if let Err(e) = crate::scheduler::fire_due(&self.store, Utc::now()).await {
+                        warn!(error = %e, "cannot fire schedule slots now; they are fired at the next tick");
+                    }
                     self.poll_runs(&mut w, &mut fx).await?;
                     self.reap(&mut w, &mut fx).await;
                     w.collect_publishes().await;

@@ -12,6 +12,7 @@ pub mod active_run;
 pub mod engine;
 pub mod error;
 pub mod planner;
+mod scheduler;
 mod sensing;
 mod tenancy;
 pub mod transitions;

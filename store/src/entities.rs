@@ -7,6 +7,7 @@
 pub(crate) mod api_keys;
 pub(crate) mod audit;
 pub(crate) mod connections;
+pub(crate) mod firings;
 pub(crate) mod pipelines;
 pub(crate) mod runs;
 pub(crate) mod tasks;

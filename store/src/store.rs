@@ -20,6 +20,7 @@ mod tenancy;
 mod key_store;
 mod audit_log;
 mod connection_store;
+mod firing_store;
 
 /// A handle on the database; cheap to clone (a connection pool inside).
 #[derive(Clone, Debug)]

@@ -80,3 +80,20 @@ pub struct ConnectionRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// One slot of a schedule and what happened to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiringRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub pipeline_id: Uuid,
+    /// Which of the pipeline's schedules (0 for `schedule:`).
+    pub schedule_index: u32,
+    /// The slot's time (the run's logical time).
+    pub slot: DateTime<Utc>,
+    /// `started`, `caught_up`, `skipped_overlap`, `missed_down`, …
+    pub outcome: String,
+    pub run_id: Option<Uuid>,
+    pub detail: Option<String>,
+    pub created_at: DateTime<Utc>,
+}

@@ -10,4 +10,5 @@ mod cli;
 mod distributed;
 mod file_roots;
 mod fixtures;
+mod schedules;
 mod tenants;

@@ -3,6 +3,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod connections;
+pub(crate) mod firings;
 pub(crate) mod health;
 pub(crate) mod keys;
 pub(crate) mod pipeline_graph;
@@ -35,6 +36,7 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
             pipelines::delete_pipeline
         ))
         .routes(routes!(pipeline_graph::get_pipeline_graph))
+        .routes(routes!(firings::list_firings))
         .routes(routes!(pipelines::create_run))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))

@@ -1,0 +1,73 @@
+//! `/api/v1/pipelines/{id}/firings`: the ledger of a pipeline's schedule slots, which
+//! answers "why didn't it fire" (and "why did it fire").
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::pagination::PageQuery;
+use crate::problem::Problem;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use ferry_store::FiringRow;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// One slot of a schedule and what happened to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Firing {
+    /// The slot (the run's logical time).
+    pub slot: DateTime<Utc>,
+    /// Which of the pipeline's schedules (0 for `schedule:`).
+    pub schedule_index: u32,
+    /// `started`, `caught_up`, `skipped_overlap` or `missed_down`.
+    pub outcome: String,
+    /// The run the slot started.
+    pub run_id: Option<Uuid>,
+    /// Why, when the outcome needs it (the run still going for `skipped_overlap`).
+    pub detail: Option<String>,
+    /// When the slot was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<FiringRow> for Firing {
+    fn from(f: FiringRow) -> Self {
+        Firing { slot: f.slot, schedule_index: f.schedule_index, outcome: f.outcome, run_id: f.run_id, detail: f.detail, recorded_at: f.created_at }
+    }
+}
+
+/// A page of the ledger, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FiringPage {
+    pub items: Vec<Firing>,
+    pub next_cursor: Option<String>,
+}
+
+/// The pipeline's firings, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/pipelines/{id}/firings",
+    tag = "pipelines",
+    operation_id = "list_firings",
+    params(("id" = Uuid, Path, description = "Pipeline id."), PageQuery),
+    responses(
+        (status = 200, description = "A page of the ledger.", body = FiringPage),
+        (status = 400, description = "A bad id, `limit` or `cursor`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such pipeline.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list_firings(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<FiringPage>> {
+    state.store.get_pipeline(caller.tenant, id).await?.ok_or_else(|| ApiError::not_found("pipeline", id))?;
+    let page = state.store.list_firings(caller.tenant, id, &query.to_request()?).await?;
+    Ok(Json(FiringPage { items: page.items.into_iter().map(Firing::from).collect(), next_cursor: page.next_cursor }))
+}
