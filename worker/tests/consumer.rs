@@ -588,9 +588,9 @@ async fn only_attempts_outlasting_announce_after_publish_started() {
 async fn a_location_outside_the_tasks_file_roots_fails_before_the_attempt_starts() {
     let tmp = tempfile::tempdir().unwrap();
     let (root, outside) = (tmp.path().join("root"), tmp.path().join("outside"));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::create_dir_all(&outside).unwrap();
-    std::fs::write(outside.join("f"), "x").unwrap();
+    for dir in [&root, &outside] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
     std::os::unix::fs::symlink(&outside, root.join("in")).unwrap();
     let mut h = start(Registry::with_defaults(StoreResolver::new()), config()).await;
     let mut m = message(copy_body(format!("{}/in/", root.display()), format!("{}/out/", root.display())));
@@ -598,6 +598,5 @@ async fn a_location_outside_the_tasks_file_roots_fails_before_the_attempt_starts
     h.publish(&m).await;
     let events = h.until_finished(&[m.task_id]).await;
     let Outcome::Failed { error, retryable } = outcome(&events[&m.task_id]) else { panic!("must fail") };
-    assert!(!retryable && error.contains("symlink"), "{error}");
-    assert!(!root.join("out").exists(), "nothing was copied");
+    assert!(!retryable && error.contains("symlink") && !root.join("out").exists(), "{error}");
 }
