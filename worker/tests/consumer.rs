@@ -588,9 +588,7 @@ async fn only_attempts_outlasting_announce_after_publish_started() {
 async fn a_location_outside_the_tasks_file_roots_fails_before_the_attempt_starts() {
     let tmp = tempfile::tempdir().unwrap();
     let (root, outside) = (tmp.path().join("root"), tmp.path().join("outside"));
-    for dir in [&root, &outside] {
-        std::fs::create_dir_all(dir).unwrap();
-    }
+    [&root, &outside].iter().for_each(|d| std::fs::create_dir_all(d).unwrap());
     std::os::unix::fs::symlink(&outside, root.join("in")).unwrap();
     let mut h = start(Registry::with_defaults(StoreResolver::new()), config()).await;
     let mut m = message(copy_body(format!("{}/in/", root.display()), format!("{}/out/", root.display())));
