@@ -32,6 +32,9 @@ async fn an_every_second_schedule_fires_each_slot_once() {
         let run: Value = app.get(&format!("/api/v1/runs/{}", f["run_id"].as_str().unwrap())).await.json().await.unwrap();
         assert_eq!(run["pipeline_id"], id.as_str(), "{run}");
     }
+    let schedule: Value = app.get(&format!("/api/v1/pipelines/{id}/schedule")).await.json().await.unwrap();
+    assert_eq!(schedule["items"][0]["next_utc"].as_array().unwrap().len(), 10, "{schedule}");
+    assert_eq!(schedule["items"][0]["timezone"], "UTC");
     let res = app.client.delete(app.url(&format!("/api/v1/pipelines/{id}"))).bearer_auth(crate::app::KEY).send().await.unwrap();
     assert_eq!(res.status(), 204);
 }

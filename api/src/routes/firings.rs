@@ -71,3 +71,66 @@ pub(crate) async fn list_firings(
     let page = state.store.list_firings(caller.tenant, id, &query.to_request()?).await?;
     Ok(Json(FiringPage { items: page.items.into_iter().map(Firing::from).collect(), next_cursor: page.next_cursor }))
 }
+
+/// The next fire times of one schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScheduleView {
+    /// `schedule` or `schedules[i]`.
+    pub path: String,
+    pub cron: String,
+    pub timezone: String,
+    /// The next slots, in the schedule's time zone (RFC 3339 with its offset).
+    pub next_local: Vec<String>,
+    /// The same slots in UTC.
+    pub next_utc: Vec<DateTime<Utc>>,
+}
+
+/// The pipeline's schedules and their next fire times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScheduleList {
+    pub items: Vec<ScheduleView>,
+}
+
+/// The next 10 fire times of each of the pipeline's schedules, in its time zone and UTC.
+#[utoipa::path(
+    get,
+    path = "/api/v1/pipelines/{id}/schedule",
+    tag = "pipelines",
+    operation_id = "get_pipeline_schedule",
+    params(("id" = Uuid, Path, description = "Pipeline id.")),
+    responses(
+        (status = 200, description = "The schedules (empty for a pipeline without one).", body = ScheduleList),
+        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such pipeline.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The stored spec no longer parses with this version.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn get_pipeline_schedule(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ScheduleList>> {
+    let row = state.store.get_pipeline(caller.tenant, id).await?.ok_or_else(|| ApiError::not_found("pipeline", id))?;
+    let spec = ferry_common::spec::parse_value(row.spec).map_err(ApiError::InvalidSpec)?;
+    let now = Utc::now();
+    let items = spec
+        .all_schedules()
+        .into_iter()
+        .filter_map(|(path, s)| {
+            let compiled = s.compile().ok()?;
+            let next = compiled.upcoming(now, 10);
+            let tz = compiled.timezone();
+            Some(ScheduleView {
+                path,
+                cron: s.cron.clone(),
+                timezone: s.timezone.clone(),
+                next_local: next.iter().map(|t| t.with_timezone(&tz).to_rfc3339()).collect(),
+                next_utc: next,
+            })
+        })
+        .collect();
+    Ok(Json(ScheduleList { items }))
+}

@@ -37,6 +37,7 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(pipeline_graph::get_pipeline_graph))
         .routes(routes!(firings::list_firings))
+        .routes(routes!(firings::get_pipeline_schedule))
         .routes(routes!(pipelines::create_run))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
