@@ -71,6 +71,15 @@ pub enum ApiError {
 
 impl ApiError {
     /// A `404` naming what was looked for.
+    /// A store conflict as the generic `409` (a tenant or connection name taken), where
+    /// the blanket conversion would call it a pipeline name.
+    pub fn conflict(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(msg) => ApiError::Conflict(msg),
+            other => other.into(),
+        }
+    }
+
     /// The answer to a request without a usable key.
     pub fn missing_key() -> Self {
         ApiError::Unauthorized("a valid `Authorization: Bearer <key>` header is required (the operator's FERRY_ADMIN_KEY or a tenant key)".into())

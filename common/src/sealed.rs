@@ -4,11 +4,10 @@
 //! rotate-master` can find and re-seal every row. Task messages carry the same blob, still
 //! sealed: only a worker holding the master key opens it, just before it builds a store.
 
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use rand_core_shim::random_nonce;
 
 /// The environment variable holding the master key.
 pub const MASTER_KEY_ENV: &str = "FERRY_MASTER_KEY";
@@ -55,9 +54,8 @@ impl MasterKey {
 
     /// Seals `plaintext`: base64 of a fresh 12-byte nonce followed by the ciphertext.
     pub fn seal(&self, plaintext: &[u8]) -> String {
-        let nonce_bytes = random_nonce();
-        let nonce = Nonce::from(nonce_bytes);
-        let mut out = nonce_bytes.to_vec();
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let mut out = nonce.to_vec();
         // Encrypting into a Vec cannot fail for inputs this size.
         out.extend(self.cipher.encrypt(&nonce, plaintext).expect("AES-GCM encryption"));
         STANDARD.encode(out)
@@ -75,17 +73,6 @@ impl MasterKey {
         self.cipher
             .decrypt(&Nonce::from(nonce), ciphertext)
             .map_err(|_| format!("a secret sealed under another master key (this one is {}) or altered", self.id))
-    }
-}
-
-mod rand_core_shim {
-    /// 12 random bytes from the operating system, for a GCM nonce.
-    pub(super) fn random_nonce() -> [u8; 12] {
-        use aes_gcm::aead::OsRng;
-        use aes_gcm::aead::rand_core::RngCore;
-        let mut n = [0u8; 12];
-        OsRng.fill_bytes(&mut n);
-        n
     }
 }
 

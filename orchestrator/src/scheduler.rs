@@ -72,6 +72,10 @@ pub(crate) fn delay(pipeline: Uuid, slot: DateTime<Utc>, jitter: std::time::Dura
 pub(crate) async fn fire_due(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut started = 0;
     for pipeline in store.all_pipelines().await? {
+        // Most pipelines have no schedule: look before parsing the whole spec each tick.
+        if pipeline.spec.get("schedule").is_none() && pipeline.spec.get("schedules").is_none() {
+            continue;
+        }
         let Ok(spec) = ferry_common::spec::parse_value(pipeline.spec.clone()) else { continue };
         for (index, (_, schedule)) in spec.all_schedules().into_iter().enumerate() {
             let Ok(compiled) = schedule.compile() else { continue };

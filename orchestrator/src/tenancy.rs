@@ -5,7 +5,7 @@
 use ferry_common::connections::SealedConnection;
 use ferry_common::file_roots::FileRoots;
 use ferry_common::spec::{PipelineSpec, ValidationContext};
-use ferry_store::{ConnectionRow, PageRequest, Store, StoreError};
+use ferry_store::{ConnectionRow, Store, StoreError};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
@@ -30,16 +30,7 @@ impl TenantContext {
     pub(crate) async fn load(store: &Store, server: (&ValidationContext, &FileRoots), tenant: Uuid) -> Result<Self, StoreError> {
         let own = store.get_tenant(tenant).await?.map(|t| t.file_roots).unwrap_or_default();
         let roots = server.1.for_tenant(&own, tenant == ferry_store::DEFAULT_TENANT);
-        let mut stored = Vec::new();
-        let mut page = PageRequest { cursor: None, limit: 500 };
-        loop {
-            let p = store.list_connections(Some(tenant), &page).await?;
-            stored.extend(p.items);
-            match p.next_cursor {
-                Some(c) => page.cursor = Some(c),
-                None => break,
-            }
-        }
+        let stored = store.tenant_connections(tenant).await?;
         let mut validation = server.0.clone();
         validation.connections.extend(stored.iter().map(|c| c.name.clone()));
         Ok(TenantContext { validation, roots, stored })

@@ -91,7 +91,7 @@ pub(crate) async fn create_connection(
         created_at: now,
         updated_at: now,
     };
-    state.store.create_connection(&row).await.map_err(conflict)?;
+    state.store.create_connection(&row).await.map_err(ApiError::conflict)?;
     Ok((StatusCode::CREATED, Json(shown(row)?)))
 }
 
@@ -174,7 +174,7 @@ pub(crate) async fn replace_connection(
         key_id,
         ..old
     };
-    let row = state.store.update_connection(&row).await.map_err(conflict)?.ok_or_else(|| ApiError::not_found("connection", id))?;
+    let row = state.store.update_connection(&row).await.map_err(ApiError::conflict)?.ok_or_else(|| ApiError::not_found("connection", id))?;
     Ok(Json(shown(row)?))
 }
 
@@ -204,23 +204,8 @@ pub(crate) async fn delete_connection(State(state): State<AppState>, caller: Cal
     }
 }
 
-fn conflict(e: ferry_store::StoreError) -> ApiError {
-    match e {
-        ferry_store::StoreError::Conflict(msg) => ApiError::Conflict(msg),
-        other => other.into(),
-    }
-}
 
 /// The connection names a tenant's specs may use: the server's file, plus its stored ones.
 pub(crate) async fn names_of(state: &AppState, tenant: Uuid) -> ApiResult<Vec<String>> {
-    let mut names = Vec::new();
-    let mut page = ferry_store::PageRequest { cursor: None, limit: 500 };
-    loop {
-        let p = state.store.list_connections(Some(tenant), &page).await?;
-        names.extend(p.items.into_iter().map(|c| c.name));
-        match p.next_cursor {
-            Some(c) => page.cursor = Some(c),
-            None => return Ok(names),
-        }
-    }
+    Ok(state.store.tenant_connections(tenant).await?.into_iter().map(|c| c.name).collect())
 }

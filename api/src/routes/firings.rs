@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 /// One slot of a schedule and what happened to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Firing {
+pub(crate) struct Firing {
     /// The slot (the run's logical time).
     pub slot: DateTime<Utc>,
     /// Which of the pipeline's schedules (0 for `schedule:`).
@@ -40,7 +40,7 @@ impl From<FiringRow> for Firing {
 
 /// A page of the ledger, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct FiringPage {
+pub(crate) struct FiringPage {
     pub items: Vec<Firing>,
     pub next_cursor: Option<String>,
 }
@@ -74,7 +74,7 @@ pub(crate) async fn list_firings(
 
 /// The next fire times of one schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ScheduleView {
+pub(crate) struct ScheduleView {
     /// `schedule` or `schedules[i]`.
     pub path: String,
     pub cron: String,
@@ -87,7 +87,7 @@ pub struct ScheduleView {
 
 /// The pipeline's schedules and their next fire times.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ScheduleList {
+pub(crate) struct ScheduleList {
     pub items: Vec<ScheduleView>,
 }
 

@@ -51,7 +51,7 @@ pub(crate) async fn create_tenant(
 ) -> ApiResult<(StatusCode, Json<Tenant>)> {
     caller.require_operator()?;
     check(&body.name, &body.file_roots)?;
-    let row = state.store.create_tenant(&body.name, &body.file_roots, &body.quotas).await.map_err(conflict)?;
+    let row = state.store.create_tenant(&body.name, &body.file_roots, &body.quotas).await.map_err(ApiError::conflict)?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
@@ -141,7 +141,7 @@ pub(crate) async fn update_tenant(
         row.quotas = quotas;
     }
     check(&row.name, &row.file_roots)?;
-    let row = state.store.update_tenant(&row).await.map_err(conflict)?.ok_or_else(|| ApiError::not_found("tenant", id))?;
+    let row = state.store.update_tenant(&row).await.map_err(ApiError::conflict)?.ok_or_else(|| ApiError::not_found("tenant", id))?;
     Ok(Json(row.into()))
 }
 
@@ -174,12 +174,5 @@ pub(crate) async fn delete_tenant(State(state): State<AppState>, caller: Caller,
         TenantDeletion::RunsInFlight(n) => Err(ApiError::Conflict(format!(
             "the tenant has {n} run(s) queued or running; cancel them or let them finish first"
         ))),
-    }
-}
-
-fn conflict(e: ferry_store::StoreError) -> ApiError {
-    match e {
-        ferry_store::StoreError::Conflict(msg) => ApiError::Conflict(msg),
-        other => other.into(),
     }
 }

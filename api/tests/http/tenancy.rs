@@ -2,7 +2,7 @@
 //! requests (401 without a usable key, 403 for a role too weak), a revoked or expired key
 //! is refused saying so, and every change lands in the audit log.
 
-use crate::support::{App, KEY, app, noop_spec};
+use crate::support::{App, app, noop_spec};
 use axum::body::Body;
 use axum::http::Method;
 use serde_json::{Value, json};
@@ -141,7 +141,6 @@ async fn every_change_is_audited_and_each_tenant_reads_its_own() {
     let all = app.get("/api/v1/audit?limit=500").await;
     assert!(all.body["items"].as_array().unwrap().len() > items.len(), "the operator reads every tenant's");
     as_key(&app, &a, Method::GET, "/api/v1/audit?tenant=b", None).await.problem(403);
-    let _ = KEY;
 }
 
 #[tokio::test]

@@ -68,11 +68,6 @@ impl ActiveRun {
         self.sensors.first().map(|(at, _)| *at)
     }
 
-    /// Whether any task is waiting for conditions.
-    pub fn has_waiting(&self) -> bool {
-        !self.sensors.is_empty() || !self.probing.is_empty()
-    }
-
     /// Applies a check made at `checked_at`: the task is queued (a `wait` task succeeds),
     /// checked again after its poke, or ends when its deadline has passed.
     pub fn apply_probe(&mut self, task_id: Uuid, checked_at: DateTime<Utc>, verdict: GateVerdict, now: DateTime<Utc>, fx: &mut Effects) {

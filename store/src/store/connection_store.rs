@@ -52,6 +52,21 @@ impl Store {
         Ok(window.finish(rows, |c: &ConnectionRow| c.id))
     }
 
+    /// Every connection of a tenant (all pages): what its specs may name, and what its
+    /// runs' messages carry.
+    pub async fn tenant_connections(&self, tenant: Uuid) -> Result<Vec<ConnectionRow>, StoreError> {
+        let mut all = Vec::new();
+        let mut page = PageRequest { cursor: None, limit: 500 };
+        loop {
+            let p = self.list_connections(Some(tenant), &page).await?;
+            all.extend(p.items);
+            match p.next_cursor {
+                Some(c) => page.cursor = Some(c),
+                None => return Ok(all),
+            }
+        }
+    }
+
     /// Replaces a connection's fields; `None` when absent.
     pub async fn update_connection(&self, row: &ConnectionRow) -> Result<Option<ConnectionRow>, StoreError> {
         let m = model(row);

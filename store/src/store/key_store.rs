@@ -28,12 +28,6 @@ impl Store {
         Ok(api_keys::Entity::find_by_id(id).one(&self.db).await?.map(row))
     }
 
-    /// One key of a tenant.
-    pub async fn get_key(&self, tenant: Uuid, id: Uuid) -> Result<Option<KeyRow>, StoreError> {
-        let found = api_keys::Entity::find_by_id(id).filter(Column::TenantId.eq(tenant)).one(&self.db).await?;
-        Ok(found.map(row))
-    }
-
     /// A tenant's keys (revoked ones included, for the record), ordered by id.
     pub async fn list_keys(&self, tenant: Uuid, page: &PageRequest) -> Result<Page<KeyRow>, StoreError> {
         let window = Window::parse(page)?;

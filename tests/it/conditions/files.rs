@@ -120,7 +120,7 @@ fn bad_credentials_fail_at_attempt_1_and_an_unreachable_store_succeeds_at_attemp
     let (state, attempt, _) = row(&stdout, "unreachable");
     assert_eq!(state, "succeeded", "{stdout}");
     assert!(attempt >= 2, "the first attempt met the outage: {stdout}");
-    drop(proxy);
+    proxy.join().expect("the proxy to S3 started");
 }
 
 /// Accepts on `from` for the rest of the test and pipes each connection to `to`.
