@@ -35,7 +35,9 @@ pub mod secret;
 pub mod shards;
 pub mod spec;
 pub mod state;
+pub mod template;
 pub mod throttle;
+pub mod triggers;
 pub mod values;
 
 pub use error::CommonError;

@@ -166,7 +166,7 @@ pub async fn a_run_starts_queued_with_its_first_transition(h: impl StoreHarness)
     assert_eq!((history[0].from_state.as_deref(), history[0].to_state.as_str()), (None, "queued"));
     assert_eq!((history[0].task_id, history[0].cause.as_str()), (None, "run requested"));
 
-    let retry = store.create_run_because(DEFAULT_TENANT, p.id, &p.spec, "retry of an earlier run").await.unwrap();
+    let retry = store.create_run_because(DEFAULT_TENANT, p.id, &p.spec, &ferry_common::triggers::RunTrigger::manual(chrono::Utc::now()), "retry of an earlier run").await.unwrap();
     assert_eq!(store.list_transitions(retry.id).await.unwrap()[0].cause, "retry of an earlier run");
     let flags = store.active_run_flags().await.unwrap();
     assert_eq!(flags.len(), 2, "both runs are active");
@@ -182,7 +182,7 @@ pub async fn runs_list_newest_first_and_filter(h: impl StoreHarness) {
         runs.push(store.create_run(DEFAULT_TENANT, p.id, &p.spec).await.unwrap());
     }
     let on_q = store.create_run(DEFAULT_TENANT, q.id, &q.spec).await.unwrap();
-    let by_p = RunFilter { pipeline_id: Some(p.id), state: None };
+    let by_p = RunFilter { pipeline_id: Some(p.id), state: None, trigger: None };
     let first = store.list_runs(DEFAULT_TENANT, &by_p, &page(None, 2)).await.unwrap();
     let second = store.list_runs(DEFAULT_TENANT, &by_p, &page(first.next_cursor.clone(), 2)).await.unwrap();
     let ids: Vec<Uuid> = first.items.iter().chain(&second.items).map(|r| r.id).collect();
@@ -193,7 +193,7 @@ pub async fn runs_list_newest_first_and_filter(h: impl StoreHarness) {
     let mut done = runs[0].clone();
     done.state = RunState::Failed;
     store.apply(&WriteBatch { runs: vec![done.clone()], ..Default::default() }).await.unwrap();
-    let failed = RunFilter { pipeline_id: None, state: Some(RunState::Failed) };
+    let failed = RunFilter { pipeline_id: None, state: Some(RunState::Failed), trigger: None };
     let got = store.list_runs(DEFAULT_TENANT, &failed, &page(None, 0)).await.unwrap();
     assert_eq!(got.items.iter().map(|r| r.id).collect::<Vec<_>>(), [done.id]);
     let all = store.list_runs(DEFAULT_TENANT, &RunFilter::default(), &page(None, 0)).await.unwrap();
@@ -294,7 +294,7 @@ pub async fn cancel_is_refused_once_a_run_finished(h: impl StoreHarness) {
     cancelled.finished_at = Some(Utc::now());
     store.apply(&WriteBatch { runs: vec![cancelled.clone()], ..Default::default() }).await.unwrap();
     assert!(store.active_run_flags().await.unwrap().is_empty());
-    let filter = RunFilter { pipeline_id: Some(cancelled.pipeline_id), state: Some(RunState::Cancelled) };
+    let filter = RunFilter { pipeline_id: Some(cancelled.pipeline_id), state: Some(RunState::Cancelled), trigger: None };
     let listed = store.list_runs(DEFAULT_TENANT, &filter, &page(None, 0)).await.unwrap();
     assert_eq!(listed.items.iter().map(|r| r.id).collect::<Vec<_>>(), [cancelled.id]);
 }

@@ -12,6 +12,7 @@ mod m20261203_000001_task_conditions;
 mod m20261203_000002_tenants_keys_audit;
 mod m20261203_000003_connections;
 mod m20261203_000004_firings;
+mod m20261203_000005_triggers;
 
 /// Every migration of Ferry, in the order they apply.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_tenants_keys_audit::Migration),
             Box::new(m20261203_000003_connections::Migration),
             Box::new(m20261203_000004_firings::Migration),
+            Box::new(m20261203_000005_triggers::Migration),
         ]
     }
 }

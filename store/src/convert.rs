@@ -8,6 +8,7 @@
 use crate::entities::{pipelines, runs, tasks, transitions};
 use crate::{PipelineRow, RunRow, StoreError, TaskRow, TransitionRow};
 use ferry_common::state::{RunState, TaskState};
+use ferry_common::triggers::{RunTrigger, TriggerKind};
 use sea_orm::ActiveValue::{NotSet, Set};
 use serde_json::Value;
 use std::str::FromStr;
@@ -22,6 +23,7 @@ impl From<pipelines::Model> for PipelineRow {
             spec: m.spec,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            paused_at: m.paused_at,
         }
     }
 }
@@ -40,6 +42,13 @@ impl TryFrom<runs::Model> for RunRow {
             created_at: m.created_at,
             started_at: m.started_at,
             finished_at: m.finished_at,
+            trigger: RunTrigger {
+                kind: TriggerKind::parse(&m.trigger_kind).ok_or_else(|| {
+                    StoreError::Corrupt(format!("run {} has unknown trigger kind `{}`", m.id, m.trigger_kind))
+                })?,
+                logical_time: m.logical_time.unwrap_or(m.created_at),
+                detail: m.trigger_detail,
+            },
         })
     }
 }
@@ -57,6 +66,9 @@ impl From<&RunRow> for runs::Model {
             created_at: r.created_at,
             started_at: r.started_at,
             finished_at: r.finished_at,
+            trigger_kind: r.trigger.kind.as_str().to_owned(),
+            logical_time: Some(r.trigger.logical_time),
+            trigger_detail: r.trigger.detail.clone(),
         }
     }
 }

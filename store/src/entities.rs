@@ -5,6 +5,8 @@
 #![allow(unreachable_pub)] // the sea-orm derives generate `pub` items for crate-private models
 
 pub(crate) mod api_keys;
+pub(crate) mod arrival_watches;
+pub(crate) mod arrivals;
 pub(crate) mod audit;
 pub(crate) mod connections;
 pub(crate) mod firings;

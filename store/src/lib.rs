@@ -14,5 +14,5 @@ mod tenant_rows;
 
 pub use error::StoreError;
 pub use rows::*;
-pub use store::Store;
+pub use store::{NewRun, Store};
 pub use tenant_rows::*;

@@ -19,6 +19,8 @@ pub struct PipelineRow {
     pub spec: Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set while the pipeline is paused: its slots are ledgered `missed_paused`.
+    pub paused_at: Option<DateTime<Utc>>,
 }
 
 /// One run of a pipeline.
@@ -37,6 +39,8 @@ pub struct RunRow {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Why the run exists: manual, a schedule's slot, a trigger.
+    pub trigger: ferry_common::triggers::RunTrigger,
 }
 
 /// The little the orchestrator polls for about each active run.
@@ -133,6 +137,8 @@ pub struct Page<T> {
 pub struct RunFilter {
     pub pipeline_id: Option<Uuid>,
     pub state: Option<RunState>,
+    /// Only runs started by this kind of trigger.
+    pub trigger: Option<ferry_common::triggers::TriggerKind>,
 }
 
 /// Everything the orchestrator changed in one step, committed atomically.

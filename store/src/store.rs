@@ -21,6 +21,10 @@ mod key_store;
 mod audit_log;
 mod connection_store;
 mod firing_store;
+mod pipeline_control;
+mod arrival_store;
+
+pub use firing_store::NewRun;
 
 /// A handle on the database; cheap to clone (a connection pool inside).
 #[derive(Clone, Debug)]

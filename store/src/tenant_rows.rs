@@ -96,4 +96,43 @@ pub struct FiringRow {
     pub run_id: Option<Uuid>,
     pub detail: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// What fired: `schedule`, `backfill`, or a trigger kind.
+    pub source: String,
+    /// Unique per pipeline: a slot, a webhook's idempotency key, an upstream run, an
+    /// arrived object. A second record under the same key is refused.
+    pub dedup_key: String,
+    /// Recorded, its run not decided yet (buffered behind a running run, a backfill's
+    /// later slots, slots caught up after a pause).
+    pub pending: bool,
+    /// The overlap policy a pending firing is decided under (`buffer_all`, …).
+    pub overlap: Option<String>,
+}
+
+/// One object a file-arrival trigger has seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArrivalRow {
+    pub pipeline_id: Uuid,
+    pub trigger_index: u32,
+    /// The object's path below the watched prefix.
+    pub path: String,
+    pub size: u64,
+    /// The etag, or the modification time where a store has no etag.
+    pub tag: String,
+    /// When it was first seen with this size and tag: it settles `settle` after.
+    pub changed_at: DateTime<Utc>,
+    pub fired: bool,
+}
+
+/// A file-arrival trigger's polling state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArrivalWatch {
+    pub pipeline_id: Uuid,
+    pub trigger_index: u32,
+    /// The trigger as it was configured when its seen-set began; a change starts anew.
+    pub config: String,
+    /// The greatest path listed so far: later polls list after it.
+    pub cursor: Option<String>,
+    pub polled_at: DateTime<Utc>,
+    /// When the whole prefix was last listed (changes to earlier objects show there).
+    pub swept_at: DateTime<Utc>,
 }

@@ -74,6 +74,27 @@ pub enum Overlap {
     CancelPrevious,
 }
 
+impl Overlap {
+    /// Every policy.
+    pub const ALL: [Overlap; 5] = [Overlap::Skip, Overlap::BufferOne, Overlap::BufferAll, Overlap::Allow, Overlap::CancelPrevious];
+
+    /// The spec and stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overlap::Skip => "skip",
+            Overlap::BufferOne => "buffer_one",
+            Overlap::BufferAll => "buffer_all",
+            Overlap::Allow => "allow",
+            Overlap::CancelPrevious => "cancel_previous",
+        }
+    }
+
+    /// The policy named `name`, if any.
+    pub fn parse(name: &str) -> Option<Overlap> {
+        Overlap::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
 /// A schedule checked and ready to compute slots.
 #[derive(Debug, Clone)]
 pub struct CompiledSchedule {
@@ -142,6 +163,21 @@ impl CompiledSchedule {
     /// The time zone slots are computed in.
     pub fn timezone(&self) -> Tz {
         self.tz
+    }
+
+    /// The same cron and zone with no window: where slots would fall outside it.
+    pub fn without_window(&self) -> CompiledSchedule {
+        CompiledSchedule { start_at: None, end_at: None, ..self.clone() }
+    }
+
+    /// The window's start, if any.
+    pub fn start_at(&self) -> Option<DateTime<Utc>> {
+        self.start_at
+    }
+
+    /// The window's end, if any.
+    pub fn end_at(&self) -> Option<DateTime<Utc>> {
+        self.end_at
     }
 
     /// The first slot strictly after `after`, within the window.

@@ -25,14 +25,29 @@ pub fn check_value_with(
     ctx: &ValidationContext,
     prepare: impl Fn(&mut PipelineSpec),
 ) -> Result<PipelineSpec, Vec<SpecProblem>> {
-    match parse_value(doc.clone()) {
+    // Validation sees what a run would (templates replaced by placeholders); the stored
+    // spec keeps the templates, expanded per run.
+    let template_problems = crate::template::check(&doc);
+    let sampled = crate::template::with_samples(&doc);
+    let templated = sampled != doc;
+    match parse_value(sampled.clone()) {
         Ok(mut spec) => {
             prepare(&mut spec);
-            validate(&spec, ctx)?;
-            Ok(spec)
+            let mut problems = template_problems;
+            problems.extend(validate(&spec, ctx).err().unwrap_or_default());
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+            if !templated {
+                return Ok(spec);
+            }
+            let mut raw = parse_value(doc)?;
+            prepare(&mut raw);
+            Ok(raw)
         }
         Err(mut problems) => {
-            if let Some(mut stand_in) = stand_in(&doc) {
+            problems.extend(template_problems);
+            if let Some(mut stand_in) = stand_in(&sampled) {
                 prepare(&mut stand_in);
                 if let Err(more) = validate(&stand_in, ctx) {
                     for p in more {

@@ -23,6 +23,9 @@ pub struct PipelineSpec {
     /// When the pipeline recurs (several schedules).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedules: Vec<crate::schedule::ScheduleSpec>,
+    /// What else starts a run: arriving files, an upstream run, a webhook.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<crate::triggers::TriggerSpec>,
     pub tasks: Vec<TaskSpec>,
 }
 

@@ -13,6 +13,9 @@ pub struct Model {
     pub spec: Json,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub paused_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text")]
+    pub trigger_kind: String,
+    pub logical_time: Option<DateTimeUtc>,
+    pub trigger_detail: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

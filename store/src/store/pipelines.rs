@@ -22,6 +22,8 @@ impl Store {
             spec: spec.clone(),
             created_at: at,
             updated_at: at,
+            paused_at: None,
+            webhook_secret: None,
         };
         pipelines::Entity::insert(model.clone().into_active_model())
             .exec_without_returning(&self.db)

@@ -8,6 +8,7 @@ use crate::entities::tasks;
 use crate::entities::transitions;
 use crate::{Page, PageRequest, RunFilter, RunFlags, RunProgress, RunRow, StoreError, TaskRow, TransitionRow};
 use ferry_common::state::{RunState, TaskState};
+use ferry_common::triggers::{RunTrigger, TriggerKind};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -23,22 +24,26 @@ pub(super) fn active_run_states() -> Vec<&'static str> {
 }
 
 impl Store {
-    /// Creates a `queued` run holding a snapshot of `spec`, and records its first
-    /// transition; the orchestrator plans it when it next polls.
+    /// Creates a `queued` manual run holding a snapshot of `spec` (templates already
+    /// expanded), and records its first transition; the orchestrator plans it when it next
+    /// polls.
     pub async fn create_run(&self, tenant: Uuid, pipeline_id: Uuid, spec: &Value) -> Result<RunRow, StoreError> {
-        self.create_run_because(tenant, pipeline_id, spec, "run requested").await
+        let manual = RunTrigger::manual(now());
+        self.create_run_because(tenant, pipeline_id, spec, &manual, "run requested").await
     }
 
-    /// Like [`Store::create_run`], recording `cause` on the first transition (a retry names
-    /// the run it retries there, so the history links the two).
+    /// Like [`Store::create_run`], with its trigger, recording `cause` on the first
+    /// transition (a retry names the run it retries there, so the history links the
+    /// two). A manual run is created at its logical time, so the two are the same instant.
     pub async fn create_run_because(
         &self,
         tenant: Uuid,
         pipeline_id: Uuid,
         spec: &Value,
+        trigger: &RunTrigger,
         cause: &str,
     ) -> Result<RunRow, StoreError> {
-        let at = now();
+        let at = if trigger.kind == TriggerKind::Manual { trigger.logical_time } else { now() };
         let row = RunRow {
             id: Uuid::now_v7(),
             tenant_id: tenant,
@@ -50,6 +55,7 @@ impl Store {
             created_at: at,
             started_at: None,
             finished_at: None,
+            trigger: trigger.clone(),
         };
         let transition = TransitionRow {
             tenant_id: tenant,
@@ -90,6 +96,9 @@ impl Store {
         }
         if let Some(state) = filter.state {
             query = query.filter(Column::State.eq(state.as_str()));
+        }
+        if let Some(kind) = filter.trigger {
+            query = query.filter(Column::TriggerKind.eq(kind.as_str()));
         }
         if let Some(before) = window.after {
             query = query.filter(Column::Id.lt(before));
