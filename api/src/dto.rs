@@ -28,6 +28,10 @@ pub struct Pipeline {
     pub spec: Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Since when the pipeline is paused (its schedule slots are ledgered
+    /// `missed_paused`); absent when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_at: Option<DateTime<Utc>>,
 }
 
 impl From<PipelineRow> for Pipeline {
@@ -44,6 +48,7 @@ impl From<PipelineRow> for Pipeline {
             spec: row.spec,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            paused_at: row.paused_at,
         }
     }
 }
@@ -122,6 +127,8 @@ pub struct Run {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub progress: RunProgress,
+    /// Why the run exists: manual, a schedule's slot, a backfill, a trigger.
+    pub trigger: ferry_common::triggers::RunTrigger,
 }
 
 impl Run {
@@ -138,6 +145,7 @@ impl Run {
             started_at: row.started_at,
             finished_at: row.finished_at,
             progress,
+            trigger: row.trigger,
         }
     }
 }
@@ -312,6 +320,14 @@ pub struct PipelineSpec {
     /// task inherits.
     #[schema(value_type = Option<Object>)]
     pub defaults: Option<Value>,
+    /// When the pipeline recurs (one schedule; or give `schedules`).
+    pub schedule: Option<ferry_common::schedule::ScheduleSpec>,
+    /// When the pipeline recurs (several schedules).
+    #[serde(default)]
+    pub schedules: Vec<ferry_common::schedule::ScheduleSpec>,
+    /// What else starts a run: arriving files, an upstream pipeline's run, a webhook.
+    #[serde(default)]
+    pub triggers: Vec<ferry_common::triggers::TriggerSpec>,
     /// The DAG's nodes; at least one.
     #[schema(min_items = 1)]
     pub tasks: Vec<TaskSpec>,
@@ -350,6 +366,7 @@ mod rate_tests {
             created_at: now,
             started_at: Some(now - chrono::Duration::seconds(10)),
             finished_at: None,
+            trigger: ferry_common::triggers::RunTrigger::manual(now),
         };
         let p = RunProgress { bytes_total: 3000, bytes_done: 1000, ..RunProgress::default() };
         let live = p.with_rate(&row, now);

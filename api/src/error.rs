@@ -38,6 +38,10 @@ pub enum ApiError {
     /// The request is malformed: bad JSON/YAML, a bad id, a bad query parameter.
     #[error("{0}")]
     BadRequest(String),
+    /// The request is well formed but asks for something that cannot be (a backfill
+    /// range without slots, a schedule the pipeline does not have).
+    #[error("{0}")]
+    Unprocessable(String),
     /// The request body is of a media type the route does not read.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -103,6 +107,7 @@ impl ApiError {
                 Problem::typed(StatusCode::NOT_FOUND, "not-found", "Not Found", detail)
             }
             ApiError::BadRequest(_) => Problem::from_status(StatusCode::BAD_REQUEST, detail),
+            ApiError::Unprocessable(_) => Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY, detail),
             ApiError::UnsupportedMediaType(_) => {
                 Problem::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail)
             }

@@ -44,6 +44,7 @@ mod report_page;
 pub mod problem;
 pub mod readiness;
 mod routes;
+pub mod webhook_signature;
 mod state;
 
 pub use auth::{Role, issue_key};
@@ -77,10 +78,12 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit::limit))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     let (probes, _) = routes::probes().split_for_parts();
+    let (hooks, _) = routes::hooks().split_for_parts();
     let docs = SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi());
     Router::new()
         .merge(v1)
         .merge(probes)
+        .merge(hooks)
         .merge(docs)
         .fallback(routes::no_route)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))

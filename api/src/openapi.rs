@@ -35,6 +35,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "keys", description = "API keys of a tenant (admins)."),
         (name = "audit", description = "The audit log of changes (admins)."),
         (name = "connections", description = "A tenant's stored connections; secrets are write-only."),
+        (name = "webhooks", description = "Signed calls that start runs of pipelines with a `webhook` trigger (no API key)."),
         (name = "health", description = "Liveness and readiness probes (no authentication).")
     )
 )]
@@ -58,6 +59,7 @@ pub(crate) fn build() -> OpenApiDoc {
     let mut doc = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::api_v1())
         .merge(routes::probes())
+        .merge(routes::hooks())
         .into_openapi();
     rate_limited(&mut doc);
     doc

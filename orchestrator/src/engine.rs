@@ -247,6 +247,11 @@ impl Orchestrator {
         let mut tick = tokio::time::interval(self.cfg.poll_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let (probe_done, mut probe_verdicts) = tokio::sync::mpsc::unbounded_channel::<ProbeBatch>();
+        // Schedules fire on their own clock while this orchestrator leads; the guard
+        // stops them when leading ends, however it ends.
+        let scheduling = shutdown.child_token();
+        let _stop_scheduling = scheduling.clone().drop_guard();
+        tokio::spawn(crate::scheduler::run_while_leading(self.store.clone(), self.wake.clone(), scheduling));
         loop {
             let mut fx = Effects::default();
             let mut ackers: Vec<Box<dyn Acker>> = Vec::new();
@@ -285,10 +290,6 @@ impl Orchestrator {
                 _ = self.wake.notified() => self.poll_runs(&mut w, &mut fx).await?,
                 _ = tick.tick() => {
                     self.renew_lease(&mut w).await?;
-                    // Schedules first, so a slot's run is planned in this same tick.
-                    if let Err(e) = crate::scheduler::fire_due(&self.store, Utc::now()).await {
-                        warn!(error = %e, "cannot fire schedule slots now; they are fired at the next tick");
-                    }
                     self.poll_runs(&mut w, &mut fx).await?;
                     self.reap(&mut w, &mut fx).await;
                     w.collect_publishes().await;

@@ -73,6 +73,7 @@ async fn noop(a: NoopArgs) -> anyhow::Result<ExitCode> {
         bandwidth: None,
         schedule: None,
         schedules: Vec::new(),
+        triggers: Vec::new(),
         tasks,
     };
     let stack = BenchStack::start(&a.stack).await?;
@@ -111,6 +112,7 @@ async fn chain(a: ChainArgs) -> anyhow::Result<ExitCode> {
         bandwidth: None,
         schedule: None,
         schedules: Vec::new(),
+        triggers: Vec::new(),
         tasks,
     };
     let stack = BenchStack::start(&a.stack).await?;

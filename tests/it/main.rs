@@ -10,5 +10,7 @@ mod cli;
 mod distributed;
 mod file_roots;
 mod fixtures;
+mod schedule_control;
 mod schedules;
 mod tenants;
+mod triggers;

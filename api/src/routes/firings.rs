@@ -20,9 +20,12 @@ use uuid::Uuid;
 pub(crate) struct Firing {
     /// The slot (the run's logical time).
     pub slot: DateTime<Utc>,
-    /// Which of the pipeline's schedules (0 for `schedule:`).
+    /// Which of the pipeline's schedules (0 for `schedule:`), or which trigger of its
+    /// `triggers:` list.
     pub schedule_index: u32,
-    /// `started`, `caught_up`, `skipped_overlap` or `missed_down`.
+    /// `started`, `caught_up`, `skipped_overlap`, `buffered`, `missed_paused`,
+    /// `missed_down`, `outside_window`, or `invalid` (the spec could not be expanded for
+    /// it; `detail` says why).
     pub outcome: String,
     /// The run the slot started.
     pub run_id: Option<Uuid>,
@@ -30,11 +33,25 @@ pub(crate) struct Firing {
     pub detail: Option<String>,
     /// When the slot was recorded.
     pub recorded_at: DateTime<Utc>,
+    /// What fired: `schedule`, `schedule_window`, `backfill`, `upstream`, `webhook`,
+    /// `file_arrival`.
+    pub source: String,
+    /// Recorded, its run not started yet (buffered, or a backfill's later slot).
+    pub pending: bool,
 }
 
 impl From<FiringRow> for Firing {
     fn from(f: FiringRow) -> Self {
-        Firing { slot: f.slot, schedule_index: f.schedule_index, outcome: f.outcome, run_id: f.run_id, detail: f.detail, recorded_at: f.created_at }
+        Firing {
+            slot: f.slot,
+            schedule_index: f.schedule_index,
+            outcome: f.outcome,
+            run_id: f.run_id,
+            detail: f.detail,
+            recorded_at: f.created_at,
+            source: f.source,
+            pending: f.pending,
+        }
     }
 }
 

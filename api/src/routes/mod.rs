@@ -5,7 +5,9 @@ pub(crate) mod audit;
 pub(crate) mod connections;
 pub(crate) mod firings;
 pub(crate) mod health;
+pub(crate) mod hooks;
 pub(crate) mod keys;
+pub(crate) mod pipeline_control;
 pub(crate) mod pipeline_graph;
 pub(crate) mod pipelines;
 pub(crate) mod run_history;
@@ -39,6 +41,10 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(firings::list_firings))
         .routes(routes!(firings::get_pipeline_schedule))
         .routes(routes!(pipelines::create_run))
+        .routes(routes!(pipeline_control::pause_pipeline))
+        .routes(routes!(pipeline_control::resume_pipeline))
+        .routes(routes!(pipeline_control::backfill_pipeline))
+        .routes(routes!(hooks::create_webhook_secret))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::cancel_run))
@@ -56,6 +62,11 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list_audit))
         .routes(routes!(connections::create_connection, connections::list_connections))
         .routes(routes!(connections::get_connection, connections::replace_connection, connections::delete_connection))
+}
+
+/// Webhook calls: no API key, each authenticated by its signature.
+pub(crate) fn hooks() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(hooks::call_webhook))
 }
 
 /// The probes, open to anyone.

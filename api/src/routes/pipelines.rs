@@ -240,9 +240,16 @@ pub(crate) async fn create_run(
         .get_pipeline(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("pipeline", id))?;
+    let trigger = ferry_common::triggers::RunTrigger::manual(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6));
+    let spec = ferry_common::template::render_for_run(&pipeline.spec, &trigger).map_err(|e| {
+        ApiError::InvalidSpec(vec![ferry_common::problem::SpecProblem {
+            path: e.path,
+            message: format!("{}; a manual run cannot supply it", e.message),
+        }])
+    })?;
     let row = state
         .store
-        .create_run(caller.tenant, pipeline.id, &pipeline.spec)
+        .create_run_because(caller.tenant, pipeline.id, &spec, &trigger, "run requested")
         .await?;
     (state.on_run_change)();
     let headers = location(format!("/api/v1/runs/{}", row.id));

@@ -74,7 +74,7 @@ pub(crate) async fn retry_run(
     );
     let row = state
         .store
-        .create_run_because(caller.tenant, run.pipeline_id, &spec, &cause)
+        .create_run_because(caller.tenant, run.pipeline_id, &spec, &retried_trigger(&run), &cause)
         .await?;
     (state.on_run_change)();
     let mut headers = HeaderMap::new();
@@ -117,4 +117,17 @@ mod tests {
         assert!(tasks[0].get("depends_on").is_none(), "{spec}");
         assert_eq!(tasks[1]["depends_on"], json!(["b"]));
     }
+}
+
+/// A retry keeps the trigger and logical time of the run it retries (its dated prefixes
+/// are the same), and names that run in the detail.
+fn retried_trigger(run: &ferry_store::RunRow) -> ferry_common::triggers::RunTrigger {
+    let mut trigger = run.trigger.clone();
+    let mut detail = match trigger.detail.take() {
+        Some(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    detail.insert("retry_of".into(), serde_json::Value::String(run.id.to_string()));
+    trigger.detail = Some(serde_json::Value::Object(detail));
+    trigger
 }

@@ -28,6 +28,10 @@ pub(crate) struct RunsQuery {
     /// Only runs in this state: `queued`, `running`, `succeeded`, `failed` or `cancelled`.
     #[param(value_type = Option<crate::dto::RunState>)]
     pub(crate) state: Option<String>,
+    /// Only runs started so: `manual`, `schedule`, `backfill`, `file_arrival`,
+    /// `upstream`, `fresh` or `webhook`.
+    #[param(value_type = Option<ferry_common::triggers::TriggerKind>)]
+    pub(crate) trigger: Option<String>,
     /// `next_cursor` of the previous page; omit for the first page.
     #[param(pattern = r"^([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})?$")]
     pub(crate) cursor: Option<String>,
@@ -48,6 +52,15 @@ fn parse_state(text: &str) -> ApiResult<RunState> {
                 allowed.join(", ")
             ))
         })
+}
+
+/// Reads the `trigger` filter, naming the accepted values when it is not one.
+fn parse_trigger(text: &str) -> ApiResult<ferry_common::triggers::TriggerKind> {
+    use ferry_common::triggers::TriggerKind;
+    TriggerKind::parse(text).ok_or_else(|| {
+        let allowed: Vec<&str> = TriggerKind::ALL.iter().map(|k| k.as_str()).collect();
+        ApiError::BadRequest(format!("unknown trigger `{text}`; expected one of: {}", allowed.join(", ")))
+    })
 }
 
 /// Adds progress to run rows with one query for the whole page.
@@ -95,6 +108,7 @@ pub(crate) async fn list_runs(
             .filter(|s| !s.is_empty())
             .map(parse_state)
             .transpose()?,
+        trigger: query.trigger.as_deref().filter(|s| !s.is_empty()).map(parse_trigger).transpose()?,
     };
     let page = page_request(query.cursor.as_deref(), query.limit)?;
     let page = state

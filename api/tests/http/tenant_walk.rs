@@ -82,6 +82,7 @@ async fn walk(app: &App, attacker: &str, victim: &Victim) {
                     Method::GET | Method::DELETE => None,
                     Method::PUT if path.starts_with("/api/v1/connections") => Some(json!({"name": "lake", "kind": "s3"})),
                     Method::PUT => Some(noop_spec("nightly")),
+                    Method::POST if path.ends_with("/backfill") => Some(json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"})),
                     _ => Some(json!({})),
                 };
                 let res = as_key(app, attacker, m.clone(), &concrete, body.as_ref()).await;

@@ -21,6 +21,7 @@ fn run_row(spec: &PipelineSpec) -> RunRow {
         created_at: Utc::now(),
         started_at: None,
         finished_at: None,
+        trigger: ferry_common::triggers::RunTrigger::manual(Utc::now()),
     }
 }
 

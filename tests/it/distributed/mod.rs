@@ -13,6 +13,7 @@ mod dead_letter;
 mod large_upload;
 mod leader;
 mod restarts;
+mod schedules;
 mod sensors;
 mod shards;
 mod tenants;
