@@ -251,7 +251,8 @@ impl Orchestrator {
         // stops them when leading ends, however it ends.
         let scheduling = shutdown.child_token();
         let _stop_scheduling = scheduling.clone().drop_guard();
-        tokio::spawn(crate::scheduler::run_while_leading(self.store.clone(), self.wake.clone(), scheduling));
+        tokio::spawn(crate::scheduler::run_while_leading(self.store.clone(), self.wake.clone(), scheduling.clone()));
+        tokio::spawn(crate::scheduler::arrivals::run_while_leading(self.store.clone(), self.probe.clone(), self.wake.clone(), scheduling));
         loop {
             let mut fx = Effects::default();
             let mut ackers: Vec<Box<dyn Acker>> = Vec::new();

@@ -1,4 +1,4 @@
-//! `ferry bench noop|chain|wait`: what orchestration costs, measured end to end on the
+//! `ferry bench noop|chain|wait|schedules`: what orchestration costs, measured end to end on the
 //! embedded default (SQLite in a fresh temporary folder, in-process broker): from the
 //! moment a run is created to the moment its final state is committed.
 
@@ -22,6 +22,9 @@ pub(crate) enum BenchCommand {
     /// N `wait` sensors on a file that never appears, held for a while; prints what
     /// waiting costs (orchestrator CPU, database statements, worker slots).
     Wait(super::bench_wait::WaitArgs),
+    /// N one-task pipelines firing every second; prints slots fired against expected,
+    /// the fire lag p50/p99 and the orchestrator's CPU.
+    Schedules(super::bench_schedules::SchedulesArgs),
 }
 
 /// Arguments of `ferry bench noop`.
@@ -55,6 +58,7 @@ pub(crate) async fn execute(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Noop(a) => noop(a).await,
         BenchCommand::Chain(a) => chain(a).await,
         BenchCommand::Wait(a) => super::bench_wait::wait(a).await,
+        BenchCommand::Schedules(a) => super::bench_schedules::schedules(a).await,
     }
 }
 

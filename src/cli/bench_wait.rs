@@ -78,7 +78,7 @@ pub(crate) async fn wait(a: WaitArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// User + system CPU time of this process so far, from /proc (Linux).
-fn cpu_seconds() -> f64 {
+pub(crate) fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the command name (which may hold spaces) start at `) `.
     let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");

@@ -8,6 +8,7 @@ mod backends;
 mod conditions;
 mod cli;
 mod distributed;
+mod file_arrival;
 mod file_roots;
 mod fixtures;
 mod schedule_control;

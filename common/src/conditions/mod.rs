@@ -13,7 +13,7 @@ mod probe;
 
 pub use check::{ConditionSlot, check_conditions};
 pub use policy::{OnTimeout, TriggerRule, WaitPolicy};
-pub use probe::{ConditionProbe, ProbeError, Verdict};
+pub use probe::{ConditionProbe, ListedObject, ObjectListing, ProbeError, Verdict};
 
 use crate::location::Location;
 use crate::values::ByteSize;

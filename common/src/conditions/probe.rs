@@ -27,6 +27,19 @@ pub enum ProbeError {
     Permanent(String),
 }
 
+/// One object a listing saw: its path below the listed prefix, its size, and its tag
+/// (the etag, or the modification time where a store has none) — what tells a changed
+/// object from the same one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub path: String,
+    pub size: u64,
+    pub tag: String,
+}
+
+/// A listing as the store yields it, page by page, never collected whole.
+pub type ObjectListing = futures::stream::BoxStream<'static, Result<ListedObject, ProbeError>>;
+
 /// Checks conditions against the world. One evaluator serves every run the orchestrator
 /// leads; it holds no worker slot.
 #[async_trait]
@@ -43,5 +56,12 @@ pub trait ConditionProbe: Send + Sync {
         } else {
             Err(ProbeError::Permanent("this evaluator cannot use stored connections".into()))
         }
+    }
+
+    /// Lists the objects under a location (file-arrival triggers watch prefixes this
+    /// way), with a tenant's stored connections over the evaluator's own.
+    async fn list_objects(&self, location: &crate::location::Location, stored: &[crate::connections::SealedConnection]) -> Result<ObjectListing, ProbeError> {
+        let _ = (location, stored);
+        Err(ProbeError::Permanent("this evaluator cannot list stores".into()))
     }
 }

@@ -16,6 +16,7 @@
 //! so the slot being fired is not fired again and slots of the new schedule before the
 //! change are not "missed".
 
+pub(crate) mod arrivals;
 mod pending;
 mod policy;
 mod slots;

@@ -2,7 +2,7 @@
 
 use crate::error::store_error_is_retryable;
 use crate::stores::StoreResolver;
-use ferry_common::conditions::{MinFiles, MinSize, ProbeError, Verdict};
+use ferry_common::conditions::{ListedObject, MinFiles, MinSize, ObjectListing, ProbeError, Verdict};
 use ferry_common::location::Location;
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
@@ -61,4 +61,28 @@ async fn count(resolver: &StoreResolver, loc: &Location, enough: u64) -> Result<
 fn classify(url: &url::Url, e: object_store::Error) -> ProbeError {
     let text = format!("{url}: {e}");
     if store_error_is_retryable(&e) { ProbeError::Retryable(text) } else { ProbeError::Permanent(text) }
+}
+
+/// Every object under a location's prefix, as the store lists it (a local folder that
+/// does not exist yet lists nothing).
+pub(super) fn listing(resolver: &StoreResolver, loc: &Location) -> Result<ObjectListing, ProbeError> {
+    let r = resolver.resolve_full(loc).map_err(|e| ProbeError::Permanent(e.to_string()))?;
+    let prefix = r.prefix.clone();
+    let url = r.url.clone();
+    let listed = r.store.list((!prefix.is_root()).then_some(&prefix));
+    Ok(listed
+        .filter_map(move |item| {
+            let out = match item {
+                Ok(meta) => {
+                    let full = meta.location.as_ref();
+                    let path = full.strip_prefix(prefix.as_ref()).unwrap_or(full).trim_start_matches('/').to_string();
+                    let tag = meta.e_tag.clone().unwrap_or_else(|| meta.last_modified.to_rfc3339());
+                    Some(Ok(ListedObject { path, size: meta.size, tag }))
+                }
+                Err(object_store::Error::NotFound { .. }) => None,
+                Err(e) => Some(Err(classify(&url, e))),
+            };
+            std::future::ready(out)
+        })
+        .boxed())
 }

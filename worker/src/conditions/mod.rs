@@ -12,7 +12,8 @@ pub mod post;
 mod sql;
 
 use crate::stores::StoreResolver;
-use ferry_common::conditions::{Condition, ConditionProbe, ProbeError, Verdict};
+use ferry_common::conditions::{Condition, ConditionProbe, ObjectListing, ProbeError, Verdict};
+use ferry_common::location::Location;
 use ferry_common::connections::SealedConnection;
 use std::sync::Arc;
 
@@ -78,5 +79,19 @@ impl ConditionProbe for ConditionEvaluator {
             all.insert(c.name.clone(), c.open(key).map_err(ProbeError::Permanent)?);
         }
         ConditionEvaluator::new(StoreResolver::with_connections(all)).check(condition).await
+    }
+
+    async fn list_objects(&self, location: &Location, stored: &[SealedConnection]) -> Result<ObjectListing, ProbeError> {
+        if stored.is_empty() {
+            return files::listing(&self.resolver, location);
+        }
+        let Some(key) = &self.master_key else {
+            return Err(ProbeError::Permanent(format!("the trigger uses stored connections, and this orchestrator has no {}", ferry_common::sealed::MASTER_KEY_ENV)));
+        };
+        let mut all = (**self.resolver.connections()).clone();
+        for c in stored {
+            all.insert(c.name.clone(), c.open(key).map_err(ProbeError::Permanent)?);
+        }
+        files::listing(&StoreResolver::with_connections(all), location)
     }
 }
