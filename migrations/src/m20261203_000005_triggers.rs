@@ -52,9 +52,7 @@ enum ArrivalWatches {
     PipelineId,
     TriggerIndex,
     Config,
-    Cursor,
     PolledAt,
-    SweptAt,
 }
 
 #[async_trait::async_trait]
@@ -116,9 +114,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(ArrivalWatches::PipelineId))
                     .col(integer(ArrivalWatches::TriggerIndex))
                     .col(text(ArrivalWatches::Config))
-                    .col(text_null(ArrivalWatches::Cursor))
                     .col(timestamp_with_time_zone(ArrivalWatches::PolledAt))
-                    .col(timestamp_with_time_zone(ArrivalWatches::SweptAt))
                     .primary_key(Index::create().col(ArrivalWatches::PipelineId).col(ArrivalWatches::TriggerIndex))
                     .to_owned(),
             )

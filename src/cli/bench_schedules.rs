@@ -69,6 +69,7 @@ pub(crate) async fn schedules(a: SchedulesArgs) -> anyhow::Result<ExitCode> {
     let expected = a.pipelines as u64 * a.hold.as_secs();
     let (mut fired, mut doubled, mut other) = (0u64, 0u64, 0u64);
     let mut lags_ms: Vec<i64> = Vec::new();
+    let mut runs: Vec<(uuid::Uuid, DateTime<Utc>)> = Vec::new();
     for p in &pipelines {
         let mut seen: HashSet<DateTime<Utc>> = HashSet::new();
         let mut cursor = None;
@@ -77,9 +78,9 @@ pub(crate) async fn schedules(a: SchedulesArgs) -> anyhow::Result<ExitCode> {
             for f in page.items.iter().filter(|f| f.slot >= start && f.slot < end) {
                 if !seen.insert(f.slot) {
                     doubled += 1;
-                } else if f.run_id.is_some() {
+                } else if let Some(run) = f.run_id {
                     fired += 1;
-                    lags_ms.push((f.created_at - f.slot).num_milliseconds());
+                    runs.push((run, f.slot));
                 } else {
                     other += 1;
                 }
@@ -89,6 +90,14 @@ pub(crate) async fn schedules(a: SchedulesArgs) -> anyhow::Result<ExitCode> {
                 None => break,
             }
         }
+    }
+    // The lag ends when the run row exists: its creation time, written in the same
+    // transaction as the slot's ledger row.
+    for chunk in runs.chunks(1000) {
+        let ids: Vec<uuid::Uuid> = chunk.iter().map(|(id, _)| *id).collect();
+        let created: std::collections::HashMap<uuid::Uuid, DateTime<Utc>> =
+            stack.store.get_runs(&ids).await?.into_iter().map(|r| (r.id, r.created_at)).collect();
+        lags_ms.extend(chunk.iter().filter_map(|(id, slot)| created.get(id).map(|at| (*at - *slot).num_milliseconds())));
     }
     lags_ms.sort_unstable();
     let pct = |q: f64| lags_ms.get(((lags_ms.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0);

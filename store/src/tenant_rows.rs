@@ -130,9 +130,6 @@ pub struct ArrivalWatch {
     pub trigger_index: u32,
     /// The trigger as it was configured when its seen-set began; a change starts anew.
     pub config: String,
-    /// The greatest path listed so far: later polls list after it.
-    pub cursor: Option<String>,
+    /// When the prefix was last listed (the next poll is `poll` after).
     pub polled_at: DateTime<Utc>,
-    /// When the whole prefix was last listed (changes to earlier objects show there).
-    pub swept_at: DateTime<Utc>,
 }

@@ -89,6 +89,21 @@ impl App {
         (pipeline, run)
     }
 
+    /// Stores a pipeline, which must be accepted; its id.
+    pub(crate) async fn create_pipeline(&self, spec: &serde_json::Value) -> String {
+        let res = self.post_json("/api/v1/pipelines", spec).await;
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.expect("pipeline json");
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().expect("pipeline id").to_string()
+    }
+
+    /// The runs of a pipeline, newest first (one page).
+    pub(crate) async fn runs_of(&self, pipeline: &str) -> Vec<serde_json::Value> {
+        let page: serde_json::Value = self.get(&format!("/api/v1/runs?pipeline_id={pipeline}")).await.json().await.expect("runs json");
+        page["items"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Starts a run of `pipeline` (a created pipeline's JSON); the run's id.
     pub(crate) async fn start_run(&self, pipeline: &serde_json::Value) -> String {
         let path = format!("/api/v1/pipelines/{}/runs", pipeline["id"].as_str().expect("pipeline id"));

@@ -8,15 +8,11 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-async fn runs_of(app: &App, id: &str) -> Vec<Value> {
-    let page: Value = app.get(&format!("/api/v1/runs?pipeline_id={id}")).await.json().await.unwrap();
-    page["items"].as_array().unwrap().clone()
-}
 
 async fn wait_runs(app: &App, id: &str, n: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let runs = runs_of(app, id).await;
+        let runs = app.runs_of(id).await;
         if runs.len() >= n {
             return runs;
         }
@@ -53,7 +49,7 @@ async fn a_slowly_written_file_fires_once_settled_and_a_restart_misses_nothing()
         f.write_all(format!("part {part}\n").as_bytes()).unwrap();
         f.flush().unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        assert!(runs_of(&app, &id).await.is_empty(), "fired before the file settled (part {part})");
+        assert!(app.runs_of(&id).await.is_empty(), "fired before the file settled (part {part})");
     }
     drop(f);
     let runs = wait_runs(&app, &id, 1).await;
@@ -65,7 +61,7 @@ async fn a_slowly_written_file_fires_once_settled_and_a_restart_misses_nothing()
     let app = spawn_app_with(&data, &[]);
     let runs = wait_runs(&app, &id, 2).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let runs_after = runs_of(&app, &id).await;
+    let runs_after = app.runs_of(&id).await;
     assert_eq!(runs_after.len(), 2, "nothing fires twice: {runs_after:?}");
     assert_eq!(paths(&runs), ["a.csv", "b.csv"]);
     let ledger: Value = app.get(&format!("/api/v1/pipelines/{id}/firings")).await.json().await.unwrap();

@@ -22,13 +22,6 @@ async fn wait_for<T>(what: &str, secs: u64, mut probe: impl AsyncFnMut() -> Opti
     }
 }
 
-async fn create(app: &App, spec: &Value) -> String {
-    let res = app.post_json("/api/v1/pipelines", spec).await;
-    let status = res.status();
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(status, 201, "{body}");
-    body["id"].as_str().unwrap().to_string()
-}
 
 #[tokio::test]
 async fn a_slots_logical_date_names_the_folder_its_run_writes() {
@@ -41,7 +34,7 @@ async fn a_slots_logical_date_names_the_folder_its_run_writes() {
     let spec = json!({"name": "dated", "schedule": {"cron": "* * * * * *", "timezone": "Pacific/Kiritimati"},
         "tasks": [{"id": "c", "kind": "copy", "source": format!("file://{}/", src.display()),
                    "destinations": [format!("file://{}/{{{{ logical_date }}}}/", out.display())]}]});
-    let id = create(&app, &spec).await;
+    let id = app.create_pipeline(&spec).await;
     let started = wait_for("a started slot", 30, async || firings(&app, &id).await.into_iter().find(|f| f["run_id"].is_string())).await;
     let run_id = started["run_id"].as_str().unwrap();
     let run = wait_for("the run to finish", 60, async || {
@@ -69,7 +62,7 @@ async fn a_paused_pipeline_ledgers_its_slots_and_catches_up_the_latest_on_resume
     let tmp = tempfile::tempdir().unwrap();
     let app = spawn_app(&tmp.path().join("data"));
     let spec = json!({"name": "paused", "schedule": {"cron": "* * * * * *", "catchup": "latest"}, "tasks": [{"id": "a", "kind": "noop"}]});
-    let id = create(&app, &spec).await;
+    let id = app.create_pipeline(&spec).await;
     let res = app.post_json(&format!("/api/v1/pipelines/{id}/pause"), &json!({})).await;
     assert_eq!(res.status(), 200);
     let paused: Value = res.json().await.unwrap();
@@ -95,7 +88,7 @@ async fn a_backfill_runs_one_run_per_slot_in_order_with_its_logical_time() {
     let tmp = tempfile::tempdir().unwrap();
     let app = spawn_app(&tmp.path().join("data"));
     let spec = json!({"name": "nightly", "schedule": {"cron": "0 30 2 * * *", "timezone": "Europe/Amsterdam"}, "tasks": [{"id": "a", "kind": "noop"}]});
-    let id = create(&app, &spec).await;
+    let id = app.create_pipeline(&spec).await;
     let res = app.post_json(&format!("/api/v1/pipelines/{id}/backfill"), &json!({"from": "2026-10-24T00:00:00Z", "to": "2026-10-27T00:00:00Z"})).await;
     let status = res.status();
     let body: Value = res.json().await.unwrap();
@@ -128,7 +121,7 @@ async fn buffer_one_keeps_one_slot_behind_a_running_run_and_skips_the_rest() {
     let flag = tmp.path().join("go");
     let spec = json!({"name": "slow", "schedule": {"cron": "* * * * * *", "overlap": "buffer_one"},
         "tasks": [{"id": "hold", "kind": "wait", "until": [{"exists": format!("file://{}", flag.display())}], "wait": {"poke": "500ms", "timeout": "5m"}}]});
-    let id = create(&app, &spec).await;
+    let id = app.create_pipeline(&spec).await;
     wait_for("a buffered slot and two skipped ones", 30, async || {
         let all = firings(&app, &id).await;
         let skipped = all.iter().filter(|f| f["outcome"] == "skipped_overlap").count();
@@ -147,4 +140,28 @@ async fn buffer_one_keeps_one_slot_behind_a_running_run_and_skips_the_rest() {
     // Stop the schedule so the server shuts down quietly.
     let res = app.client.delete(app.url(&format!("/api/v1/pipelines/{id}"))).bearer_auth(KEY).send().await.unwrap();
     assert_eq!(res.status(), 204);
+}
+
+#[tokio::test]
+async fn the_window_leaves_one_outside_window_row_per_edge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = spawn_app(&tmp.path().join("data"));
+    let now = chrono::Utc::now();
+    let closes = (now + chrono::Duration::seconds(3)).to_rfc3339();
+    let opens = (now + chrono::Duration::hours(1)).to_rfc3339();
+    let closing = app.create_pipeline(&json!({"name": "closing", "schedule": {"cron": "* * * * * *", "overlap": "allow", "end_at": closes}, "tasks": [{"id": "a", "kind": "noop"}]})).await;
+    let later = app.create_pipeline(&json!({"name": "later", "schedule": {"cron": "* * * * * *", "start_at": opens}, "tasks": [{"id": "a", "kind": "noop"}]})).await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let all = firings(&app, &closing).await;
+    let outside: Vec<&Value> = all.iter().filter(|f| f["outcome"] == "outside_window").collect();
+    assert_eq!(outside.len(), 1, "{all:?}");
+    assert!(outside[0]["detail"].as_str().unwrap().contains("closed"), "{all:?}");
+    let end: chrono::DateTime<chrono::Utc> = closes.parse().unwrap();
+    for f in all.iter().filter(|f| f["outcome"] == "started") {
+        assert!(f["slot"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap() < end, "no slot at or after end_at: {f}");
+    }
+    let before = firings(&app, &later).await;
+    assert_eq!(before.len(), 1, "one row says why it is silent: {before:?}");
+    assert_eq!(before[0]["outcome"], "outside_window");
+    assert!(before[0]["detail"].as_str().unwrap().contains("opens"), "{before:?}");
 }

@@ -2,38 +2,27 @@
 //! webhook (a good call, its replay, a bad signature, an old timestamp, an idempotent
 //! retry).
 
-use crate::app::{App, spawn_app_with};
+use crate::app::spawn_app_with;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const MASTER: &str = "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=";
 
-async fn create(app: &App, spec: &Value) -> String {
-    let res = app.post_json("/api/v1/pipelines", spec).await;
-    let status = res.status();
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(status, 201, "{body}");
-    body["id"].as_str().unwrap().to_string()
-}
 
-async fn runs_of(app: &App, id: &str) -> Vec<Value> {
-    let page: Value = app.get(&format!("/api/v1/runs?pipeline_id={id}")).await.json().await.unwrap();
-    page["items"].as_array().unwrap().clone()
-}
 
 #[tokio::test]
 async fn a_succeeded_upstream_run_starts_the_downstream_pipeline_once() {
     let tmp = tempfile::tempdir().unwrap();
     let app = spawn_app_with(&tmp.path().join("data"), &[]);
-    let up = create(&app, &json!({"name": "import-orders", "tasks": [{"id": "a", "kind": "noop"}]})).await;
-    let down = create(&app, &json!({"name": "report", "triggers": [{"upstream": {"pipeline": "import-orders"}}],
+    let up = app.create_pipeline(&json!({"name": "import-orders", "tasks": [{"id": "a", "kind": "noop"}]})).await;
+    let down = app.create_pipeline(&json!({"name": "report", "triggers": [{"upstream": {"pipeline": "import-orders"}}],
         "tasks": [{"id": "b", "kind": "noop"}]})).await;
     let res = app.post_json(&format!("/api/v1/pipelines/{up}/runs"), &json!({})).await;
     assert_eq!(res.status(), 202);
     let up_run: Value = res.json().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let run = loop {
-        if let Some(r) = runs_of(&app, &down).await.into_iter().find(|r| r["state"] == "succeeded") {
+        if let Some(r) = app.runs_of(&down).await.into_iter().find(|r| r["state"] == "succeeded") {
             break r;
         }
         assert!(Instant::now() < deadline, "no downstream run");
@@ -42,7 +31,7 @@ async fn a_succeeded_upstream_run_starts_the_downstream_pipeline_once() {
     assert_eq!(run["trigger"]["kind"], "upstream", "{run}");
     assert_eq!(run["trigger"]["detail"]["run_id"], up_run["id"], "{run}");
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(runs_of(&app, &down).await.len(), 1, "one upstream run fires once");
+    assert_eq!(app.runs_of(&down).await.len(), 1, "one upstream run fires once");
     let unknown = app.post_json("/api/v1/pipelines", &json!({"name": "bad", "triggers": [{"upstream": {"pipeline": ""}}, {"fresh": {"dataset": "d", "destination": "x"}}],
         "tasks": [{"id": "b", "kind": "noop", }]})).await;
     assert_eq!(unknown.status(), 422);
@@ -56,7 +45,7 @@ async fn a_signed_webhook_starts_one_run_and_bad_or_replayed_calls_start_none() 
     let src = tmp.path().join("in");
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join("x.csv"), b"1").unwrap();
-    let id = create(&app, &json!({"name": "hooked", "triggers": [{"webhook": {}}],
+    let id = app.create_pipeline(&json!({"name": "hooked", "triggers": [{"webhook": {}}],
         "tasks": [{"id": "c", "kind": "copy", "source": format!("file://{}/", src.display()),
                    "destinations": [format!("file://{}/{{{{ trigger.payload.batch }}}}/", out.display())]}]})).await;
     let res = app.post_json(&format!("/api/v1/pipelines/{id}/webhook-secret"), &json!({})).await;
@@ -102,7 +91,7 @@ async fn a_signed_webhook_starts_one_run_and_bad_or_replayed_calls_start_none() 
     assert_eq!(m.status(), 422, "the spec uses trigger.payload.batch");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let runs = runs_of(&app, &id).await;
+        let runs = app.runs_of(&id).await;
         if runs.len() == 2 && runs.iter().all(|r| r["state"] == "succeeded") {
             assert!(runs.iter().all(|r| r["trigger"]["kind"] == "webhook"), "{runs:?}");
             break;

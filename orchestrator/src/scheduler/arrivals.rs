@@ -103,7 +103,7 @@ async fn poll_one(store: &Store, probe: &dyn ConditionProbe, pipeline: &Pipeline
         }
     }
     store
-        .save_arrival_watch(&ArrivalWatch { pipeline_id: pipeline.id, trigger_index: index, config, cursor: None, polled_at: at, swept_at: at })
+        .save_arrival_watch(&ArrivalWatch { pipeline_id: pipeline.id, trigger_index: index, config, polled_at: at })
         .await?;
     let settled_before = now - Duration::from_std(spec.settle.0).unwrap_or_default();
     let settled = store.settled_arrivals(pipeline.id, index, settled_before, FIRE_PER_POLL).await?;

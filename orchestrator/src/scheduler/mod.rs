@@ -24,6 +24,7 @@ mod start;
 mod upstream;
 
 use chrono::{DateTime, Utc};
+use start::Batch;
 use ferry_store::{Store, StoreError};
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -40,6 +41,9 @@ const LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Pipelines fired at once (each firing is its own transaction).
 const PIPELINES_IN_FLIGHT: usize = 16;
 
+/// Firings written per transaction.
+const FIRINGS_PER_COMMIT: usize = 500;
+
 /// Firings still waiting, per pipeline.
 pub(crate) type Waiting = HashMap<Uuid, usize>;
 
@@ -48,6 +52,8 @@ pub(crate) type Waiting = HashMap<Uuid, usize>;
 #[derive(Debug, Default)]
 pub(crate) struct SlotCache {
     last: HashMap<(Uuid, u32), DateTime<Utc>>,
+    /// Window edges already ledgered `outside_window`.
+    edges: std::collections::HashSet<(Uuid, String)>,
 }
 
 /// Fires slots while this orchestrator leads: wakes at the next slot due (jitter
@@ -91,21 +97,29 @@ pub(crate) async fn fire_due(store: &Store, cache: &Arc<Mutex<SlotCache>>, now: 
     let waiting = &waiting;
     let mut rounds = futures::stream::iter(pipelines)
         .map(|pipeline| async move {
-            let Ok(spec) = ferry_common::spec::parse_value(pipeline.spec.clone()) else { return Ok((0, None)) };
+            let Ok(spec) = ferry_common::spec::parse_value(pipeline.spec.clone()) else { return Ok((0, None, Batch::default())) };
             let mut ahead = waiting.get(&pipeline.id).copied().unwrap_or_default();
-            let (fired, next) = slots::fire_schedules(store, cache, &pipeline, &spec, now, &mut ahead).await?;
+            let mut batch = Batch::default();
+            let next = slots::fire_schedules(store, cache, &pipeline, &spec, now, &mut ahead, &mut batch).await?;
             let upstream = upstream::fire_upstream(store, &pipeline, &spec).await?;
-            Ok::<_, StoreError>((fired + upstream, next))
+            Ok::<_, StoreError>((upstream, next, batch))
         })
         .buffer_unordered(PIPELINES_IN_FLIGHT);
     let mut next: Option<DateTime<Utc>> = None;
+    let mut all = Batch::default();
     while let Some(round) = rounds.next().await {
-        let (fired, due) = round?;
+        let (fired, due, batch) = round?;
         started += fired;
+        all.items.extend(batch.items);
+        all.last_slots.extend(batch.last_slots);
         next = match (next, due) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
     }
+    for chunk in all.items.chunks(FIRINGS_PER_COMMIT) {
+        started += store.record_firings(chunk).await?;
+    }
+    cache.lock().await.last.extend(all.last_slots);
     Ok((started, next))
 }

@@ -3,7 +3,7 @@
 
 use super::SlotCache;
 use super::policy::{self, OverlapAction, SlotPlan};
-use super::start::{firing, record_with_run, slot_key};
+use super::start::{Batch, firing, slot_key};
 use chrono::{DateTime, Duration, Utc};
 use ferry_common::schedule::CompiledSchedule;
 use ferry_common::spec::PipelineSpec;
@@ -13,8 +13,8 @@ use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
-/// Fires the due slots of every schedule of `pipeline`; how many runs it started, and
-/// when its next slot is due. `waiting` counts the pipeline's firings buffered ahead,
+/// Adds the due slots of every schedule of `pipeline` to `batch`; when its next slot
+/// is due. `waiting` counts the pipeline's firings buffered ahead,
 /// and grows with new ones.
 pub(super) async fn fire_schedules(
     store: &Store,
@@ -23,8 +23,8 @@ pub(super) async fn fire_schedules(
     spec: &PipelineSpec,
     now: DateTime<Utc>,
     waiting: &mut usize,
-) -> Result<(usize, Option<DateTime<Utc>>), StoreError> {
-    let mut started = 0;
+    batch: &mut Batch,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
     let mut next_due: Option<DateTime<Utc>> = None;
     let mut active = None;
     let mut looked = false;
@@ -38,7 +38,7 @@ pub(super) async fn fire_schedules(
         };
         // A new, newly scheduled or replaced pipeline counts from when it was stored.
         let from = last.map_or(pipeline.updated_at, |l| l.max(pipeline.updated_at));
-        record_outside_window(store, pipeline, index, &compiled, from, now).await?;
+        record_outside_window(store, cache, pipeline, index, &compiled, from, now).await?;
         let jitter = schedule.jitter.map(|j| j.0).unwrap_or_default();
         let due: Vec<DateTime<Utc>> = compiled
             .slots_between(from, now)
@@ -57,9 +57,9 @@ pub(super) async fn fire_schedules(
             for slot in due {
                 let mut row = firing(pipeline, "schedule", index, slot, slot_key(index, slot), "missed_paused");
                 row.detail = Some("the pipeline is paused; its catch-up policy decides on resume".into());
-                store.record_firing(&row, None).await?;
+                batch.record(row);
             }
-            cache.lock().await.last.insert((pipeline.id, index), after);
+            batch.last_slots.push(((pipeline.id, index), after));
             continue;
         }
         // A slot waiting out its jitter is not late.
@@ -73,16 +73,15 @@ pub(super) async fn fire_schedules(
             let mut row = firing(pipeline, "schedule", index, slot, slot_key(index, slot), "missed_down");
             let SlotPlan::Fire(outcome) = decision else {
                 row.detail = Some("Ferry was not running at the slot; `catchup` did not pick it".into());
-                store.record_firing(&row, None).await?;
+                batch.record(row);
                 continue;
             };
             row.outcome = outcome.into();
             match policy::decide(schedule.overlap, active, *waiting) {
                 OverlapAction::Start => {
                     let trigger = RunTrigger { kind: TriggerKind::Schedule, logical_time: slot, detail: Some(json!({"schedule": index})) };
-                    if let Some(run) = record_with_run(store, row, &pipeline.spec, &trigger).await? {
+                    if let Some(run) = batch.record_with_run(row, &pipeline.spec, &trigger) {
                         active = Some(run);
-                        started += 1;
                     }
                 }
                 OverlapAction::Skip => {
@@ -91,7 +90,7 @@ pub(super) async fn fire_schedules(
                         Some(run) => format!("run {run} was still going"),
                         None => format!("{} earlier firing(s) were still waiting", *waiting),
                     });
-                    store.record_firing(&row, None).await?;
+                    batch.record(row);
                 }
                 action @ (OverlapAction::Buffer | OverlapAction::CancelThenStart(_)) => {
                     if let OverlapAction::CancelThenStart(run) = action {
@@ -106,21 +105,20 @@ pub(super) async fn fire_schedules(
                     }
                     row.pending = true;
                     row.overlap = Some(schedule.overlap.as_str().into());
-                    if store.record_firing(&row, None).await?.is_some() {
-                        *waiting += 1;
-                    }
+                    batch.record(row);
+                    *waiting += 1;
                 }
             }
         }
         // Every due slot is recorded (or already was): the next round starts after them.
-        cache.lock().await.last.insert((pipeline.id, index), after);
+        batch.last_slots.push(((pipeline.id, index), after));
     }
-    Ok((started, next_due))
+    Ok(next_due)
 }
 
 /// Records, once per window edge, the first slot the window keeps out: the ledger then
 /// says why a schedule is silent before `start_at` or after `end_at`.
-async fn record_outside_window(store: &Store, pipeline: &PipelineRow, index: u32, compiled: &CompiledSchedule, from: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
+async fn record_outside_window(store: &Store, cache: &Arc<Mutex<SlotCache>>, pipeline: &PipelineRow, index: u32, compiled: &CompiledSchedule, from: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
     let raw = compiled.without_window();
     let edges = [
         compiled.start_at().filter(|s| *s > now).map(|s| ("before", s, from)),
@@ -129,12 +127,17 @@ async fn record_outside_window(store: &Store, pipeline: &PipelineRow, index: u32
     for (side, edge, after) in edges.into_iter().flatten() {
         let Some(slot) = raw.next_after(after).filter(|s| *s <= now) else { continue };
         let key = format!("s{index}@{side}:{}", edge.timestamp());
+        // Recorded once per edge; the cache spares the refused insert every round.
+        if cache.lock().await.edges.contains(&(pipeline.id, key.clone())) {
+            continue;
+        }
         let mut row = firing(pipeline, "schedule_window", index, slot, key, "outside_window");
         row.detail = Some(match side {
             "before" => format!("the schedule's window opens at {edge}"),
             _ => format!("the schedule's window closed at {edge}"),
         });
         store.record_firing(&row, None).await?;
+        cache.lock().await.edges.insert((pipeline.id, row.dedup_key));
     }
     Ok(())
 }

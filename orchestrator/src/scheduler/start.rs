@@ -46,3 +46,39 @@ pub(crate) async fn record_with_run(store: &Store, mut row: FiringRow, spec: &se
         }
     }
 }
+
+/// A round's firings, written together in one transaction (one commit for every
+/// pipeline's slot of a second, instead of one each).
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) items: Vec<(FiringRow, Option<(serde_json::Value, RunTrigger)>)>,
+    /// The last slot of each schedule once the batch is written (kept in the cache only
+    /// then, so a failed write is retried next round).
+    pub(crate) last_slots: Vec<((Uuid, u32), DateTime<Utc>)>,
+}
+
+impl Batch {
+    /// Adds a firing without a run.
+    pub(crate) fn record(&mut self, row: FiringRow) {
+        self.items.push((row, None));
+    }
+
+    /// Adds a firing with a run of `spec` expanded for `trigger`; the run's id. A spec
+    /// that cannot be expanded is recorded `invalid` with the reason, and no run.
+    pub(crate) fn record_with_run(&mut self, mut row: FiringRow, spec: &serde_json::Value, trigger: &RunTrigger) -> Option<Uuid> {
+        match ferry_common::template::render_for_run(spec, trigger) {
+            Ok(expanded) => {
+                let run = Uuid::now_v7();
+                row.run_id = Some(run);
+                self.items.push((row, Some((expanded, trigger.clone()))));
+                Some(run)
+            }
+            Err(e) => {
+                row.outcome = "invalid".into();
+                row.detail = Some(e.to_string());
+                self.items.push((row, None));
+                None
+            }
+        }
+    }
+}

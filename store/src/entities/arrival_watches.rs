@@ -1,5 +1,5 @@
 //! `arrival_watches`: per file-arrival trigger, the configuration its seen-set belongs
-//! to and where its listing resumes.
+//! to and when it last listed its prefix.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,10 +12,7 @@ pub struct Model {
     pub trigger_index: i32,
     #[sea_orm(column_type = "Text")]
     pub config: String,
-    #[sea_orm(column_type = "Text", nullable)]
-    pub cursor: Option<String>,
     pub polled_at: DateTimeUtc,
-    pub swept_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,9 +19,7 @@ impl Store {
             pipeline_id: m.pipeline_id,
             trigger_index,
             config: m.config,
-            cursor: m.cursor,
             polled_at: m.polled_at,
-            swept_at: m.swept_at,
         }))
     }
 
@@ -31,18 +29,14 @@ impl Store {
             pipeline_id: watch.pipeline_id,
             trigger_index: watch.trigger_index as i32,
             config: watch.config.clone(),
-            cursor: watch.cursor.clone(),
             polled_at: watch.polled_at,
-            swept_at: watch.swept_at,
         };
         arrival_watches::Entity::insert(model.into_active_model())
             .on_conflict(
                 OnConflict::columns([arrival_watches::Column::PipelineId, arrival_watches::Column::TriggerIndex])
                     .update_columns([
                         arrival_watches::Column::Config,
-                        arrival_watches::Column::Cursor,
                         arrival_watches::Column::PolledAt,
-                        arrival_watches::Column::SweptAt,
                     ])
                     .to_owned(),
             )
@@ -112,18 +106,6 @@ impl Store {
             .filter(arrivals::Column::ChangedAt.lte(settled_before))
             .order_by_asc(arrivals::Column::ChangedAt)
             .order_by_asc(arrivals::Column::Path)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(row).collect())
-    }
-
-    /// Objects seen but not fired yet (they are re-checked each poll until they settle).
-    pub async fn unsettled_arrivals(&self, pipeline: Uuid, trigger_index: u32, limit: u64) -> Result<Vec<ArrivalRow>, StoreError> {
-        let rows = arrivals::Entity::find()
-            .filter(arrivals::Column::PipelineId.eq(pipeline))
-            .filter(arrivals::Column::TriggerIndex.eq(trigger_index as i32))
-            .filter(arrivals::Column::Fired.eq(false))
             .limit(limit)
             .all(&self.db)
             .await?;

@@ -61,6 +61,30 @@ impl Store {
         Ok(Some(firing))
     }
 
+    /// Records many firings in one transaction (a scheduler round), each with its run
+    /// when it has one: `firing.run_id` names the run to create. Firings already recorded
+    /// under their dedup key are skipped with their runs. How many runs were created.
+    pub async fn record_firings(&self, items: &[(FiringRow, Option<(Value, RunTrigger)>)]) -> Result<usize, StoreError> {
+        let txn = self.db.begin().await?;
+        let mut created = 0;
+        for (firing, run) in items {
+            let inserted = firings::Entity::insert(to_model(firing).into_active_model())
+                .on_conflict(OnConflict::columns([firings::Column::PipelineId, firings::Column::DedupKey]).do_nothing().to_owned())
+                .exec_without_returning(&txn)
+                .await?;
+            if inserted == 0 {
+                continue;
+            }
+            if let (Some((spec, trigger)), Some(id)) = (run, firing.run_id) {
+                let row = RunRow { id, ..new_run(firing, NewRun { spec, trigger }) };
+                insert_run(&txn, &row, firing).await?;
+                created += 1;
+            }
+        }
+        txn.commit().await?;
+        Ok(created)
+    }
+
     /// The firing recorded under a dedup key, if any (an idempotent retry answers with it).
     pub async fn firing_by_key(&self, pipeline: Uuid, dedup_key: &str) -> Result<Option<FiringRow>, StoreError> {
         let found = firings::Entity::find()
