@@ -75,6 +75,8 @@ async fn a_signed_webhook_starts_one_run_and_bad_or_replayed_calls_start_none() 
     let old = now - 600;
     let stale = call(body, old, ferry_api::webhook_signature::sign(&secret, old, body.as_bytes()), None).await.unwrap();
     assert_eq!(stale.status(), 401, "a 10-minute-old request is a replay");
+    let absurd = call(body, i64::MIN, sig.clone(), None).await.unwrap();
+    assert_eq!(absurd.status(), 401, "a timestamp at i64::MIN is refused, not a server error");
     let unsigned = app.client.post(app.url(&format!("/hooks/{id}"))).body(body).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
     let nowhere = app.client.post(app.url(&format!("/hooks/{}", uuid::Uuid::now_v7()))).header("X-Ferry-Timestamp", now.to_string())

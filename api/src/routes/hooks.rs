@@ -107,7 +107,8 @@ pub(crate) async fn call_webhook(State(state): State<AppState>, ApiPath(id): Api
     let signature = header("x-ferry-signature").ok_or_else(|| ApiError::Unauthorized("missing X-Ferry-Signature".into()))?;
     let timestamp = header("x-ferry-timestamp").ok_or_else(|| ApiError::Unauthorized("missing X-Ferry-Timestamp".into()))?;
     let unix: i64 = timestamp.parse().map_err(|_| ApiError::Unauthorized("X-Ferry-Timestamp is not Unix seconds".into()))?;
-    let skew = (Utc::now().timestamp() - unix).abs();
+    // Saturating: any i64 can arrive here, and the answer to an absurd one is "too far".
+    let skew = Utc::now().timestamp().saturating_sub(unix).saturating_abs();
     if skew > MAX_SKEW_SECS {
         return Err(ApiError::Unauthorized(format!("X-Ferry-Timestamp is {skew} s from the server's clock (at most {MAX_SKEW_SECS} s): a replay or a wrong clock")));
     }
