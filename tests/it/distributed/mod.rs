@@ -14,6 +14,7 @@ mod large_upload;
 mod leader;
 mod restarts;
 mod schedules;
+mod triggers;
 mod sensors;
 mod shards;
 mod tenants;
