@@ -108,6 +108,27 @@ pub struct FiringRow {
     pub overlap: Option<String>,
 }
 
+impl FiringRow {
+    /// A ledger row for `pipeline`, not recorded yet: no run, not pending.
+    pub fn new(pipeline: &crate::PipelineRow, source: &str, index: u32, slot: DateTime<Utc>, dedup_key: String, outcome: &str) -> Self {
+        FiringRow {
+            id: Uuid::now_v7(),
+            tenant_id: pipeline.tenant_id,
+            pipeline_id: pipeline.id,
+            schedule_index: index,
+            slot,
+            outcome: outcome.into(),
+            run_id: None,
+            detail: None,
+            created_at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
+            source: source.into(),
+            dedup_key,
+            pending: false,
+            overlap: None,
+        }
+    }
+}
+
 /// One object a file-arrival trigger has seen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArrivalRow {

@@ -114,8 +114,7 @@ pub(crate) async fn call_webhook(State(state): State<AppState>, ApiPath(id): Api
     }
     let no_hook = || ApiError::NotFound(format!("no pipeline {id} takes webhooks"));
     let (pipeline, sealed) = state.store.pipeline_by_id(id).await?.ok_or_else(no_hook)?;
-    let has_trigger = pipeline.spec.get("triggers").and_then(|t| t.as_array()).is_some_and(|t| t.iter().any(|t| t.get("webhook").is_some()));
-    let (true, Some(sealed), Some(key)) = (has_trigger, sealed, &state.master_key) else { return Err(no_hook()) };
+    let (Some(index), Some(sealed), Some(key)) = (webhook_index(&pipeline.spec), sealed, &state.master_key) else { return Err(no_hook()) };
     let secret = key.open(&sealed).map_err(|_| ApiError::Internal("the stored webhook secret cannot be opened with this master key".into()))?;
     crate::webhook_signature::verify(&secret, timestamp, &body, signature)?;
     let payload: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
@@ -126,27 +125,13 @@ pub(crate) async fn call_webhook(State(state): State<AppState>, ApiPath(id): Api
     if !payload.is_object() {
         return Err(ApiError::BadRequest("the body must be a JSON object".into()));
     }
-    let index = webhook_index(&pipeline.spec);
     let dedup_key = match header("idempotency-key").filter(|k| !k.is_empty()) {
         Some(k) => format!("webhook:key:{k}"),
         None => format!("webhook:sig:{}", signature.trim_start_matches("sha256=").to_ascii_lowercase()),
     };
     let now = Utc::now().trunc_subsecs(6);
-    let mut firing = FiringRow {
-        id: Uuid::now_v7(),
-        tenant_id: pipeline.tenant_id,
-        pipeline_id: id,
-        schedule_index: index,
-        slot: now,
-        outcome: "started".into(),
-        run_id: None,
-        detail: Some("signed webhook call".into()),
-        created_at: now,
-        source: "webhook".into(),
-        dedup_key: dedup_key.clone(),
-        pending: false,
-        overlap: None,
-    };
+    let mut firing = FiringRow::new(&pipeline, "webhook", index, now, dedup_key.clone(), "started");
+    firing.detail = Some("signed webhook call".into());
     let trigger = RunTrigger { kind: TriggerKind::Webhook, logical_time: now, detail: Some(serde_json::json!({"payload": payload})) };
     let recorded = if pipeline.paused_at.is_some() {
         firing.outcome = "missed_paused".into();
@@ -170,10 +155,8 @@ pub(crate) async fn call_webhook(State(state): State<AppState>, ApiPath(id): Api
     Ok((status, Json(WebhookAccepted { pipeline_id: id, run_id: row.run_id, outcome: row.outcome, replayed })))
 }
 
-/// The place of the first `webhook` trigger in the spec's list.
-fn webhook_index(spec: &serde_json::Value) -> u32 {
-    spec.get("triggers")
-        .and_then(|t| serde_json::from_value::<Vec<TriggerSpec>>(t.clone()).ok())
-        .and_then(|list| list.iter().position(|t| matches!(t, TriggerSpec::Webhook(_))))
-        .unwrap_or(0) as u32
+/// The place of the first `webhook` trigger in the spec's list, if it has one.
+fn webhook_index(spec: &serde_json::Value) -> Option<u32> {
+    let list: Vec<TriggerSpec> = serde_json::from_value(spec.get("triggers")?.clone()).ok()?;
+    list.iter().position(|t| matches!(t, TriggerSpec::Webhook(_))).map(|i| i as u32)
 }

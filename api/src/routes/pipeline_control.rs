@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use ferry_common::schedule::{Catchup, Overlap};
 use ferry_store::FiringRow;
 use serde::{Deserialize, Serialize};
@@ -169,19 +169,10 @@ pub(crate) async fn backfill_pipeline(
     let overlap = body.overlap.unwrap_or(Overlap::BufferAll).as_str();
     for slot in &slots {
         let firing = FiringRow {
-            id: Uuid::now_v7(),
-            tenant_id: caller.tenant,
-            pipeline_id: id,
-            schedule_index: body.schedule,
-            slot: *slot,
-            outcome: "started".into(),
-            run_id: None,
             detail: Some(format!("backfill {backfill}")),
-            created_at: Utc::now().trunc_subsecs(6),
-            source: "backfill".into(),
-            dedup_key: format!("b:{backfill}:{}", slot.timestamp_micros()),
             pending: true,
             overlap: Some(overlap.into()),
+            ..FiringRow::new(&row, "backfill", body.schedule, *slot, format!("b:{backfill}:{}", slot.timestamp_micros()), "started")
         };
         state.store.record_firing(&firing, None).await?;
     }

@@ -6,12 +6,12 @@
 //! are keyed by the objects' paths and tags, and the seen-set is stored: a restarted or
 //! new leader neither misses an arrival nor fires one twice.
 
-use super::start::{firing, record_with_run};
+use super::start::record_with_run;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use ferry_common::conditions::{ConditionProbe, ProbeError};
 use ferry_common::connections::SealedConnection;
 use ferry_common::triggers::{ArrivalMode, ArrivalStart, FileArrival, RunTrigger, TriggerKind, TriggerSpec};
-use ferry_store::{ArrivalRow, ArrivalWatch, PipelineRow, Store, StoreError};
+use ferry_store::{ArrivalRow, ArrivalWatch, FiringRow, PipelineRow, Store, StoreError};
 use futures::StreamExt;
 use serde_json::json;
 use std::sync::Arc;
@@ -73,34 +73,29 @@ async fn poll_one(store: &Store, probe: &dyn ConditionProbe, pipeline: &Pipeline
     let baseline = fresh && spec.start == ArrivalStart::Now;
     let stored = stored_connection(store, pipeline, spec).await?;
     let glob = globset::Glob::new(&spec.pattern).map(|g| g.compile_matcher()).ok();
-    let mut listing = match probe.list_objects(&spec.location(), &stored).await {
+    let listing = match probe.list_objects(&spec.location(), &stored).await {
         Ok(l) => l,
         Err(e) => return listing_failed(&e, pipeline, index),
     };
     let at = now.trunc_subsecs(6);
-    let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        let next = listing.next().await;
-        let end = next.is_none();
-        match next {
-            Some(Ok(object)) if glob.as_ref().is_none_or(|g| g.is_match(&object.path)) => batch.push(object),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return listing_failed(&e, pipeline, index),
-            None => {}
+    let mut pages = listing.chunks(BATCH);
+    while let Some(page) = pages.next().await {
+        let mut batch = Vec::with_capacity(page.len());
+        for item in page {
+            match item {
+                Ok(object) if glob.as_ref().is_none_or(|g| g.is_match(&object.path)) => batch.push(object),
+                Ok(_) => {}
+                Err(e) => return listing_failed(&e, pipeline, index),
+            }
         }
-        if batch.len() >= BATCH || (end && !batch.is_empty()) {
-            let paths: Vec<String> = batch.iter().map(|o| o.path.clone()).collect();
-            let seen = store.arrivals_of(pipeline.id, index, &paths).await?;
-            let changed: Vec<ArrivalRow> = batch
-                .drain(..)
-                .filter(|o| seen.get(&o.path).is_none_or(|s| s.size != o.size || s.tag != o.tag))
-                .map(|o| ArrivalRow { pipeline_id: pipeline.id, trigger_index: index, path: o.path, size: o.size, tag: o.tag, changed_at: at, fired: baseline })
-                .collect();
-            store.upsert_arrivals(&changed).await?;
-        }
-        if end {
-            break;
-        }
+        let paths: Vec<String> = batch.iter().map(|o| o.path.clone()).collect();
+        let seen = store.arrivals_of(pipeline.id, index, &paths).await?;
+        let changed: Vec<ArrivalRow> = batch
+            .into_iter()
+            .filter(|o| seen.get(&o.path).is_none_or(|s| s.size != o.size || s.tag != o.tag))
+            .map(|o| ArrivalRow { pipeline_id: pipeline.id, trigger_index: index, path: o.path, size: o.size, tag: o.tag, changed_at: at, fired: baseline })
+            .collect();
+        store.upsert_arrivals(&changed).await?;
     }
     store
         .save_arrival_watch(&ArrivalWatch { pipeline_id: pipeline.id, trigger_index: index, config, polled_at: at })
@@ -125,7 +120,7 @@ async fn fire_settled(store: &Store, pipeline: &PipelineRow, index: u32, mode: A
         let keys: Vec<String> = group.iter().map(|o| format!("{}#{}", o.path, o.tag)).collect();
         let dedup = format!("file:{index}:{}", blake3::hash(keys.join("\n").as_bytes()).to_hex());
         let paths: Vec<String> = group.iter().map(|o| o.path.clone()).collect();
-        let mut row = firing(pipeline, "file_arrival", index, at, dedup, "started");
+        let mut row = FiringRow::new(pipeline, "file_arrival", index, at, dedup, "started");
         row.detail = Some(match paths.as_slice() {
             [one] => format!("{one} settled"),
             many => format!("{} objects settled", many.len()),

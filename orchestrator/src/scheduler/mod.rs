@@ -118,7 +118,8 @@ pub(crate) async fn fire_due(store: &Store, cache: &Arc<Mutex<SlotCache>>, now: 
         };
     }
     for chunk in all.items.chunks(FIRINGS_PER_COMMIT) {
-        started += store.record_firings(chunk).await?;
+        let written = store.record_firings(chunk).await?;
+        started += chunk.iter().filter(|(f, run)| run.is_some() && written.contains(&f.id)).count();
     }
     cache.lock().await.last.extend(all.last_slots);
     Ok((started, next))

@@ -4,6 +4,7 @@
 
 use super::Waiting;
 use super::policy::{self, OverlapAction};
+use super::start::expand;
 use ferry_common::triggers::{RunTrigger, TriggerKind};
 use ferry_store::{FiringRow, NewRun, Store, StoreError};
 use serde_json::json;
@@ -38,18 +39,13 @@ pub(super) async fn settle_pending(store: &Store) -> Result<(usize, Waiting), St
                     let kind = if row.source == "backfill" { TriggerKind::Backfill } else { TriggerKind::Schedule };
                     let trigger = RunTrigger { kind, logical_time: row.slot, detail: Some(json!({"schedule": row.schedule_index})) };
                     let mut done = FiringRow { pending: false, ..row.clone() };
-                    match ferry_common::template::render_for_run(&pipeline.spec, &trigger) {
-                        Ok(spec) => {
-                            if let Some(settled) = store.settle_firing(&done, &row.outcome, Some(NewRun { spec: &spec, trigger: &trigger })).await? {
-                                active = settled.run_id;
-                                started += 1;
-                            }
-                        }
-                        Err(e) => {
-                            done.outcome = "invalid".into();
-                            done.detail = Some(e.to_string());
-                            store.settle_firing(&done, &row.outcome, None).await?;
-                        }
+                    let spec = expand(&mut done, &pipeline.spec, &trigger);
+                    let run = spec.as_ref().map(|spec| NewRun { spec, trigger: &trigger });
+                    if let Some(settled) = store.settle_firing(&done, &row.outcome, run).await?
+                        && settled.run_id.is_some()
+                    {
+                        active = settled.run_id;
+                        started += 1;
                     }
                 }
                 OverlapAction::Skip => {

@@ -3,12 +3,12 @@
 
 use super::SlotCache;
 use super::policy::{self, OverlapAction, SlotPlan};
-use super::start::{Batch, firing, slot_key};
+use super::start::{Batch, slot_key};
 use chrono::{DateTime, Duration, Utc};
 use ferry_common::schedule::CompiledSchedule;
 use ferry_common::spec::PipelineSpec;
 use ferry_common::triggers::{RunTrigger, TriggerKind};
-use ferry_store::{PipelineRow, Store, StoreError};
+use ferry_store::{FiringRow, PipelineRow, Store, StoreError};
 use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::Mutex;
@@ -55,7 +55,7 @@ pub(super) async fn fire_schedules(
         }
         if pipeline.paused_at.is_some() {
             for slot in due {
-                let mut row = firing(pipeline, "schedule", index, slot, slot_key(index, slot), "missed_paused");
+                let mut row = FiringRow::new(pipeline, "schedule", index, slot, slot_key(index, slot), "missed_paused");
                 row.detail = Some("the pipeline is paused; its catch-up policy decides on resume".into());
                 batch.record(row);
             }
@@ -70,7 +70,7 @@ pub(super) async fn fire_schedules(
             looked = true;
         }
         for (slot, decision) in policy::plan(&due, seen, schedule.catchup) {
-            let mut row = firing(pipeline, "schedule", index, slot, slot_key(index, slot), "missed_down");
+            let mut row = FiringRow::new(pipeline, "schedule", index, slot, slot_key(index, slot), "missed_down");
             let SlotPlan::Fire(outcome) = decision else {
                 row.detail = Some("Ferry was not running at the slot; `catchup` did not pick it".into());
                 batch.record(row);
@@ -131,7 +131,7 @@ async fn record_outside_window(store: &Store, cache: &Arc<Mutex<SlotCache>>, pip
         if cache.lock().await.edges.contains(&(pipeline.id, key.clone())) {
             continue;
         }
-        let mut row = firing(pipeline, "schedule_window", index, slot, key, "outside_window");
+        let mut row = FiringRow::new(pipeline, "schedule_window", index, slot, key, "outside_window");
         row.detail = Some(match side {
             "before" => format!("the schedule's window opens at {edge}"),
             _ => format!("the schedule's window closed at {edge}"),

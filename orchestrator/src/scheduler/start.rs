@@ -1,50 +1,35 @@
-//! Recording one firing: its ledger row, and its run with the spec expanded for it.
+//! Recording firings: their ledger rows, and their runs with the spec expanded for each.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use ferry_common::triggers::RunTrigger;
-use ferry_store::{FiringRow, NewRun, PipelineRow, Store, StoreError};
+use ferry_store::{FiringRow, Store, StoreError};
 use uuid::Uuid;
-
-/// A ledger row for `pipeline`, not recorded yet.
-pub(crate) fn firing(pipeline: &PipelineRow, source: &str, index: u32, slot: DateTime<Utc>, dedup_key: String, outcome: &str) -> FiringRow {
-    FiringRow {
-        id: Uuid::now_v7(),
-        tenant_id: pipeline.tenant_id,
-        pipeline_id: pipeline.id,
-        schedule_index: index,
-        slot,
-        outcome: outcome.into(),
-        run_id: None,
-        detail: None,
-        created_at: Utc::now().trunc_subsecs(6),
-        source: source.into(),
-        dedup_key,
-        pending: false,
-        overlap: None,
-    }
-}
 
 /// The dedup key of a schedule's slot.
 pub(crate) fn slot_key(index: u32, slot: DateTime<Utc>) -> String {
     format!("s{index}@{}", slot.timestamp_micros())
 }
 
-/// Records `row` with a run of `spec` for `trigger`; the run id, `None` when the firing
-/// was already recorded. A spec that cannot be expanded for this trigger is recorded
-/// `invalid` with the reason, and no run.
-pub(crate) async fn record_with_run(store: &Store, mut row: FiringRow, spec: &serde_json::Value, trigger: &RunTrigger) -> Result<Option<Uuid>, StoreError> {
+/// `spec` expanded for `trigger`; when it cannot be, `row` becomes `invalid` with the
+/// reason and there is no run.
+pub(crate) fn expand(row: &mut FiringRow, spec: &serde_json::Value, trigger: &RunTrigger) -> Option<serde_json::Value> {
     match ferry_common::template::render_for_run(spec, trigger) {
-        Ok(expanded) => {
-            let recorded = store.record_firing(&row, Some(NewRun { spec: &expanded, trigger })).await?;
-            Ok(recorded.and_then(|f| f.run_id))
-        }
+        Ok(expanded) => Some(expanded),
         Err(e) => {
             row.outcome = "invalid".into();
             row.detail = Some(e.to_string());
-            store.record_firing(&row, None).await?;
-            Ok(None)
+            None
         }
     }
+}
+
+/// Records `row` with a run of `spec` for `trigger` at once; the run id, `None` when the
+/// firing was already recorded or the spec could not be expanded.
+pub(crate) async fn record_with_run(store: &Store, row: FiringRow, spec: &serde_json::Value, trigger: &RunTrigger) -> Result<Option<Uuid>, StoreError> {
+    let mut one = Batch::default();
+    let run = one.record_with_run(row, spec, trigger);
+    let written = store.record_firings(&one.items).await?;
+    Ok(run.filter(|_| !written.is_empty()))
 }
 
 /// A round's firings, written together in one transaction (one commit for every
@@ -63,22 +48,14 @@ impl Batch {
         self.items.push((row, None));
     }
 
-    /// Adds a firing with a run of `spec` expanded for `trigger`; the run's id. A spec
-    /// that cannot be expanded is recorded `invalid` with the reason, and no run.
+    /// Adds a firing with a run of `spec` expanded for `trigger`; the run's id (`None`
+    /// when the spec cannot be expanded: the firing is then `invalid`).
     pub(crate) fn record_with_run(&mut self, mut row: FiringRow, spec: &serde_json::Value, trigger: &RunTrigger) -> Option<Uuid> {
-        match ferry_common::template::render_for_run(spec, trigger) {
-            Ok(expanded) => {
-                let run = Uuid::now_v7();
-                row.run_id = Some(run);
-                self.items.push((row, Some((expanded, trigger.clone()))));
-                Some(run)
-            }
-            Err(e) => {
-                row.outcome = "invalid".into();
-                row.detail = Some(e.to_string());
-                self.items.push((row, None));
-                None
-            }
-        }
+        let run = expand(&mut row, spec, trigger).map(|expanded| (expanded, trigger.clone()));
+        row.run_id = run.as_ref().map(|_| Uuid::now_v7());
+        let id = row.run_id;
+        self.items.push((row, run));
+        id
     }
+
 }

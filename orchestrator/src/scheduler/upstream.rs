@@ -1,10 +1,10 @@
 //! `upstream:` triggers: a run of the named pipeline (same tenant) ending as asked fires
 //! one run, keyed by the upstream run so it fires once whoever leads.
 
-use super::start::{firing, record_with_run};
+use super::start::record_with_run;
 use ferry_common::spec::PipelineSpec;
 use ferry_common::triggers::{RunTrigger, TriggerKind, TriggerSpec};
-use ferry_store::{PipelineRow, Store, StoreError};
+use ferry_store::{FiringRow, PipelineRow, Store, StoreError};
 use serde_json::json;
 
 /// Upstream runs read per trigger per tick.
@@ -25,7 +25,7 @@ pub(super) async fn fire_upstream(store: &Store, pipeline: &PipelineRow, spec: &
         for run in store.finished_runs_of(up.id, since, RUNS_PER_TICK).await? {
             let Some(ended) = run.finished_at.filter(|_| upstream.on.fires_on(run.state)) else { continue };
             let key = format!("upstream:{index}:{}", run.id);
-            let mut row = firing(pipeline, "upstream", index, ended, key, "started");
+            let mut row = FiringRow::new(pipeline, "upstream", index, ended, key, "started");
             row.detail = Some(format!("run {} of `{}` {}", run.id, upstream.pipeline, run.state.as_str()));
             if pipeline.paused_at.is_some() {
                 row.outcome = "missed_paused".into();

@@ -42,31 +42,19 @@ impl Store {
     /// when its dedup key was already recorded (by this or another orchestrator, or an
     /// earlier call with the same idempotency key).
     pub async fn record_firing(&self, firing: &FiringRow, run: Option<NewRun<'_>>) -> Result<Option<FiringRow>, StoreError> {
-        let txn = self.db.begin().await?;
         let mut firing = firing.clone();
-        let run = run.map(|r| new_run(&firing, r));
-        firing.run_id = run.as_ref().map(|r| r.id);
-        let inserted = firings::Entity::insert(to_model(&firing).into_active_model())
-            .on_conflict(OnConflict::columns([firings::Column::PipelineId, firings::Column::DedupKey]).do_nothing().to_owned())
-            .exec_without_returning(&txn)
-            .await?;
-        if inserted == 0 {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        if let Some(row) = &run {
-            insert_run(&txn, row, &firing).await?;
-        }
-        txn.commit().await?;
-        Ok(Some(firing))
+        firing.run_id = run.map(|_| Uuid::now_v7());
+        let item = (firing.clone(), run.map(|r| (r.spec.clone(), r.trigger.clone())));
+        let inserted = self.record_firings(std::slice::from_ref(&item)).await?;
+        Ok((!inserted.is_empty()).then_some(firing))
     }
 
     /// Records many firings in one transaction (a scheduler round), each with its run
     /// when it has one: `firing.run_id` names the run to create. Firings already recorded
-    /// under their dedup key are skipped with their runs. How many runs were created.
-    pub async fn record_firings(&self, items: &[(FiringRow, Option<(Value, RunTrigger)>)]) -> Result<usize, StoreError> {
+    /// under their dedup key are skipped with their runs. The ids of the firings written.
+    pub async fn record_firings(&self, items: &[(FiringRow, Option<(Value, RunTrigger)>)]) -> Result<Vec<Uuid>, StoreError> {
         let txn = self.db.begin().await?;
-        let mut created = 0;
+        let mut written = Vec::new();
         for (firing, run) in items {
             let inserted = firings::Entity::insert(to_model(firing).into_active_model())
                 .on_conflict(OnConflict::columns([firings::Column::PipelineId, firings::Column::DedupKey]).do_nothing().to_owned())
@@ -75,14 +63,14 @@ impl Store {
             if inserted == 0 {
                 continue;
             }
+            written.push(firing.id);
             if let (Some((spec, trigger)), Some(id)) = (run, firing.run_id) {
                 let row = RunRow { id, ..new_run(firing, NewRun { spec, trigger }) };
                 insert_run(&txn, &row, firing).await?;
-                created += 1;
             }
         }
         txn.commit().await?;
-        Ok(created)
+        Ok(written)
     }
 
     /// The firing recorded under a dedup key, if any (an idempotent retry answers with it).
@@ -188,7 +176,8 @@ impl Store {
         rows.into_iter().map(RunRow::try_from).collect()
     }
 
-    /// Every pipeline of every tenant that has a schedule or a trigger, for the scheduler.
+    /// Every pipeline of every tenant, for the scheduler (which skips those with neither
+    /// a schedule nor a trigger).
     pub async fn all_pipelines(&self) -> Result<Vec<crate::PipelineRow>, StoreError> {
         let rows = crate::entities::pipelines::Entity::find().all(&self.db).await?;
         Ok(rows.into_iter().map(crate::PipelineRow::from).collect())
