@@ -2,7 +2,8 @@
 # Fails when the crate graph ARCHITECTURE.md describes is broken: `common` pulls in a
 # network client, a database or a web framework, or a crate depends on a Ferry crate it
 # must not (worker, amqp and redis-coord on `common` only; orchestrator and api on
-# `common` and `store`). Reads the lock file's view with `cargo tree`; builds nothing.
+# `common` and `store`; notifier on `common` and `store`, and api on it too, for a
+# channel's test call). Reads the lock file's view with `cargo tree`; builds nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +29,8 @@ allowed ferry-worker ferry-common
 allowed ferry-amqp ferry-common
 allowed ferry-redis ferry-common
 allowed ferry-orchestrator ferry-common ferry-store
-allowed ferry-api ferry-common ferry-store
+allowed ferry-notifier ferry-common ferry-store
+allowed ferry-api ferry-common ferry-store ferry-notifier
 allowed ferry-store ferry-common ferry-migrations
 
 [ "$fail" = 0 ] && echo "crate graph as ARCHITECTURE.md says"

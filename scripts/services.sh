@@ -100,6 +100,21 @@ JSON
   wait_for 'curl -sf -o /dev/null http://127.0.0.1:8888/buckets/lake/' 120
 }
 
+# SMTP sink: aiosmtpd on 1025 (no TLS, no AUTH); every message becomes a file in the
+# Maildir $SVC/mail/new/. Tests find their own message by a run id in it.
+ensure_smtp_sink() {
+  local probe='"$SVC/venv/bin/python" -c "import smtplib; smtplib.SMTP(\"127.0.0.1\", 1025, timeout=1).quit()"'
+  ensure_venv
+  if eval "$probe" >/dev/null 2>&1; then return 0; fi
+  echo "starting the SMTP sink (aiosmtpd)" >&2
+  "$SVC/venv/bin/python" -c 'import aiosmtpd' 2>/dev/null || "$SVC/venv/bin/pip" install -q aiosmtpd==1.4.6
+  mkdir -p "$SVC/mail/cur" "$SVC/mail/new" "$SVC/mail/tmp"
+  nohup "$SVC/venv/bin/python" -m aiosmtpd -n -l 127.0.0.1:1025 -c aiosmtpd.handlers.Mailbox "$SVC/mail" \
+    > "$SVC/smtpd.log" 2>&1 &
+  echo $! > "$SVC/smtpd.pid"
+  wait_for "$probe" 60
+}
+
 # Azure Blob: Azurite 3.35.0 (the newest that runs on Node 20) on 10000, with the
 # container `ferry` that tests share under their own prefixes.
 ensure_azurite() {
@@ -142,4 +157,5 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   ensure_rabbitmq_management
   ensure_seaweedfs
   ensure_azurite
+  ensure_smtp_sink
 fi

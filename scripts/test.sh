@@ -20,6 +20,7 @@ ensure_rabbitmq
 ensure_rabbitmq_management
 ensure_seaweedfs
 ensure_azurite
+ensure_smtp_sink
 
 status=0
 if cargo nextest --version >/dev/null 2>&1; then

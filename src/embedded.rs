@@ -29,6 +29,8 @@ pub struct EmbeddedOptions {
     /// Where `file://` locations may point: anywhere for `ferry run` (the user's own
     /// machine), `FERRY_FILE_ROOTS` for `ferry standalone`.
     pub file_roots: FileRoots,
+    /// The in-process notifier's settings; `None` runs none (`ferry run`).
+    pub notifier: Option<ferry_notifier::NotifierConfig>,
 }
 
 /// A running embedded stack. Drop it after [`Embedded::shutdown`].
@@ -41,6 +43,8 @@ pub struct Embedded {
     validation: ValidationContext,
     /// `FERRY_MASTER_KEY`, which seals and opens stored connections' secrets.
     master_key: Option<ferry_common::sealed::MasterKey>,
+    /// Sends the API's channel tests.
+    notify_sender: ferry_notifier::Sender,
     shutdown: CancellationToken,
     roles: Vec<JoinHandle<()>>,
 }
@@ -89,6 +93,17 @@ impl Embedded {
             concurrency: opts.worker_concurrency.max(1),
             ..WorkerConfig::default()
         };
+        let notify_cfg = opts.notifier.clone().unwrap_or_default();
+        let notify_sender = ferry_notifier::Sender::new(notify_cfg.smtp.as_ref(), notify_cfg.request_timeout)?;
+        if let Some(cfg) = opts.notifier.clone() {
+            let notifier = ferry_notifier::Notifier::new(store.clone(), dyn_coord.clone(), cfg, master_key.clone())?;
+            let token = shutdown.clone();
+            roles.push(tokio::spawn(async move {
+                if let Err(e) = notifier.run(token).await {
+                    tracing::error!(error = %e, "notifier stopped");
+                }
+            }));
+        }
         let token = shutdown.clone();
         roles.push(tokio::spawn(async move {
             if let Err(e) = ferry_worker::run_worker(cfg, dyn_broker, dyn_coord, registry, token).await {
@@ -102,6 +117,7 @@ impl Embedded {
             orchestrator,
             validation,
             master_key,
+            notify_sender,
             shutdown,
             roles,
         })
@@ -118,6 +134,7 @@ impl Embedded {
             validation: self.validation.clone(),
             on_run_change: Arc::new(move || orch.wake()),
             master_key: self.master_key.clone(),
+            notify_sender: self.notify_sender.clone(),
             rate_limit: None,
         }
     }

@@ -39,6 +39,8 @@ enum Command {
     Orchestrator(cli::orchestrator::Args),
     /// Run tasks from the queues (distributed role; as many as needed).
     Worker(cli::worker::Args),
+    /// Send notifications and raise alerts (distributed role; one leads, others stand by).
+    Notifier(cli::notifier::Args),
     /// Measure orchestration overhead.
     #[command(subcommand)]
     Bench(cli::bench::BenchCommand),
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
             Command::Api(args) => cli::api::execute(args).await,
             Command::Orchestrator(args) => cli::orchestrator::execute(args).await,
             Command::Worker(args) => cli::worker::execute(args).await,
+            Command::Notifier(args) => cli::notifier::execute(args).await,
             Command::Bench(cmd) => cli::bench::execute(cmd).await,
             Command::Tenants(cmd) => cli::tenancy::tenants(cmd).await,
             Command::Keys(cmd) => cli::tenancy::keys(cmd).await,

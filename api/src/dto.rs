@@ -129,6 +129,20 @@ pub struct Run {
     pub progress: RunProgress,
     /// Why the run exists: manual, a schedule's slot, a backfill, a trigger.
     pub trigger: ferry_common::triggers::RunTrigger,
+    /// Where the run's tasks, history and notifications are listed.
+    pub links: RunLinks,
+}
+
+/// Related lists of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RunLinks {
+    /// `/api/v1/runs/{id}/tasks`.
+    pub tasks: String,
+    /// `/api/v1/runs/{id}/transitions`.
+    pub transitions: String,
+    /// `/api/v1/notifications?run={id}`: what was sent about this run, to whom, and how
+    /// it went.
+    pub notifications: String,
 }
 
 impl Run {
@@ -146,6 +160,11 @@ impl Run {
             finished_at: row.finished_at,
             progress,
             trigger: row.trigger,
+            links: RunLinks {
+                tasks: format!("/api/v1/runs/{}/tasks", row.id),
+                transitions: format!("/api/v1/runs/{}/transitions", row.id),
+                notifications: format!("/api/v1/notifications?run={}", row.id),
+            },
         }
     }
 }

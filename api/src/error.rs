@@ -60,6 +60,9 @@ pub enum ApiError {
     /// The spec was read but is wrong; every problem is listed.
     #[error("the pipeline spec has {} problem(s)", .0.len())]
     InvalidSpec(Vec<SpecProblem>),
+    /// A notification rule names an unknown event or channel; every problem is listed.
+    #[error("the notification rule has {} problem(s)", .0.len())]
+    InvalidRule(Vec<SpecProblem>),
     /// A dependency (database, broker, coordinator) cannot be reached now.
     #[error("{what} unavailable")]
     Unavailable {
@@ -141,6 +144,16 @@ impl ApiError {
                         "the pipeline spec has {} problem(s); see `errors` for each one with its path",
                         problems.len()
                     ),
+                );
+                p.errors = problems.iter().cloned().map(SpecError::from).collect();
+                p
+            }
+            ApiError::InvalidRule(problems) => {
+                let mut p = Problem::typed(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-rule",
+                    "Invalid notification rule",
+                    format!("the notification rule has {} problem(s); see `errors` for each one with its path", problems.len()),
                 );
                 p.errors = problems.iter().cloned().map(SpecError::from).collect();
                 p

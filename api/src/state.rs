@@ -31,6 +31,9 @@ pub struct AppState {
     /// Seals connection secrets (`FERRY_MASTER_KEY`); without it, connections with
     /// secrets cannot be stored.
     pub master_key: Option<ferry_common::sealed::MasterKey>,
+    /// Sends `POST /api/v1/channels/{name}/test` calls (with this process's
+    /// `FERRY_SMTP_URL` for email channels).
+    pub notify_sender: ferry_notifier::Sender,
     /// Requests per key and second (`None`: no limit).
     pub rate_limit: Option<crate::limits::RateLimit>,
 }

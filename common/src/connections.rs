@@ -122,6 +122,7 @@ impl Connections {
         crate::problem::ValidationContext {
             connections: self.by_name.keys().cloned().collect(),
             file_roots: crate::file_roots::FileRoots::anywhere(),
+            channels: None,
         }
     }
 }

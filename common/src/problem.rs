@@ -36,4 +36,7 @@ pub struct ValidationContext {
     pub connections: BTreeSet<String>,
     /// Where `file://` locations may point (anywhere unless a server sets roots).
     pub file_roots: crate::file_roots::FileRoots,
+    /// The tenant's notification channels, when known (the API knows them; `ferry
+    /// validate` on a file does not, and leaves `notify:` channel names unchecked).
+    pub channels: Option<BTreeSet<String>>,
 }

@@ -219,6 +219,7 @@ pub async fn batches_move_runs_and_tasks_and_record_transitions(h: impl StoreHar
             transition(&run, None, "queued", "running", "planned"),
             transition(&run, Some(t1.id), "pending", "queued", "dependencies met"),
         ],
+        events: vec![],
     };
     store.apply(&step1).await.unwrap();
     let (active, tasks) = store.load_active().await.unwrap();
@@ -320,7 +321,7 @@ pub async fn concurrent_batches_are_serialised(h: impl StoreHarness) {
         .map(|b| {
             let tasks: Vec<TaskRow> = (0..50).map(|i| task(&run, &format!("b{b}-t{i}"), TaskState::Queued)).collect();
             let transitions = tasks.iter().map(|t| transition(&run, Some(t.id), "pending", "queued", "planned")).collect();
-            WriteBatch { runs: vec![], tasks, transitions }
+            WriteBatch { runs: vec![], tasks, transitions, events: vec![] }
         })
         .collect();
     let results = futures::future::join_all(batches.iter().map(|b| store.apply(b))).await;

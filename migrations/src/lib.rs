@@ -13,6 +13,7 @@ mod m20261203_000002_tenants_keys_audit;
 mod m20261203_000003_connections;
 mod m20261203_000004_firings;
 mod m20261203_000005_triggers;
+mod m20261203_000006_notifier;
 
 /// Every migration of Ferry, in the order they apply.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_connections::Migration),
             Box::new(m20261203_000004_firings::Migration),
             Box::new(m20261203_000005_triggers::Migration),
+            Box::new(m20261203_000006_notifier::Migration),
         ]
     }
 }

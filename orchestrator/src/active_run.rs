@@ -189,6 +189,11 @@ impl ActiveRun {
         self.row.id
     }
 
+    /// The pipeline the run belongs to (its events name it).
+    pub fn pipeline_id(&self) -> Uuid {
+        self.row.pipeline_id
+    }
+
     /// Whether any task is `running` (the reaper has nothing to do otherwise).
     pub fn has_running(&self) -> bool {
         !self.running_since.is_empty()
@@ -420,6 +425,7 @@ mod readiness;
 mod reap;
 mod sensors;
 
+pub use failures::lost_attempt_of;
 pub use sensors::{GateVerdict, ProbeRequest};
 #[cfg(test)]
 mod tests;

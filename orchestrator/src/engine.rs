@@ -27,7 +27,7 @@ use tracing::{info, warn};
 use uuid::Uuid;
 
 /// The name of the lease that makes one orchestrator the leader.
-pub const LEADER_LEASE: &str = "orchestrator-leader";
+pub const LEADER_LEASE: &str = ferry_store::ORCHESTRATOR_ROLE;
 
 /// Task publishes awaiting their confirm at once. RabbitMQ confirms persistent messages
 /// only after its periodic fsync (tens of ms), so a fan-out needs many in flight to keep
@@ -320,6 +320,10 @@ impl Orchestrator {
         match self.coordinator.acquire_lease(LEADER_LEASE, &self.cfg.id, self.cfg.lease_ttl).await {
             Ok(true) => {
                 w.last_renewed = Some(Instant::now());
+                // The notifier tells "no orchestrator leads" from this row alone.
+                if let Err(e) = self.store.beat_role(LEADER_LEASE, &self.cfg.id, Utc::now()).await {
+                    warn!(error = %e, "cannot record the leader's heartbeat");
+                }
                 Ok(())
             }
             Ok(false) => Err(LeadEnd::LostLease),
@@ -448,6 +452,7 @@ impl Orchestrator {
             runs: std::mem::take(&mut w.loose_runs),
             tasks: Vec::new(),
             transitions: fx.transitions,
+            events: Vec::new(),
         };
         let mut finished = Vec::new();
         for run in w.runs.values_mut() {
@@ -463,6 +468,9 @@ impl Orchestrator {
                 });
             }
         }
+        let pipeline_of: std::collections::HashMap<Uuid, Uuid> =
+            batch.runs.iter().map(|r| (r.id, r.pipeline_id)).chain(w.runs.values().map(|r| (r.id(), r.pipeline_id()))).collect();
+        batch.events = crate::outbox::events_of(&batch, &pipeline_of);
         let loose: Vec<RunUpdate> = batch
             .runs
             .iter()

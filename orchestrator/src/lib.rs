@@ -11,6 +11,7 @@
 pub mod active_run;
 pub mod engine;
 pub mod error;
+pub mod outbox;
 pub mod planner;
 mod scheduler;
 mod sensing;

@@ -21,6 +21,9 @@ pub(crate) struct Args {
     admin_key: String,
     #[command(flatten)]
     servers: ServerArgs,
+    /// The SMTP server and timeout channel tests use (the notifier's settings).
+    #[command(flatten)]
+    notifier: super::notifier_args::NotifierArgs,
 }
 
 pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
@@ -52,6 +55,7 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
         // The orchestrator (another process) polls for new runs and cancel requests.
         on_run_change: Arc::new(|| {}),
         master_key: ferry_common::sealed::MasterKey::from_env().map_err(anyhow::Error::msg)?,
+        notify_sender: args.notifier.sender()?,
         rate_limit: ferry_api::rate_limit::RateLimit::from_env().map_err(anyhow::Error::msg)?,
     };
     ferry_api::serve(listener, state, async move { shutdown.cancelled().await }).await?;

@@ -78,6 +78,8 @@ async fn noop(a: NoopArgs) -> anyhow::Result<ExitCode> {
         schedule: None,
         schedules: Vec::new(),
         triggers: Vec::new(),
+        notify: Vec::new(),
+        alerts: None,
         tasks,
     };
     let stack = BenchStack::start(&a.stack).await?;
@@ -117,6 +119,8 @@ async fn chain(a: ChainArgs) -> anyhow::Result<ExitCode> {
         schedule: None,
         schedules: Vec::new(),
         triggers: Vec::new(),
+        notify: Vec::new(),
+        alerts: None,
         tasks,
     };
     let stack = BenchStack::start(&a.stack).await?;

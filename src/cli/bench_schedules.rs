@@ -47,6 +47,8 @@ pub(crate) async fn schedules(a: SchedulesArgs) -> anyhow::Result<ExitCode> {
         schedule: Some(schedule),
         schedules: Vec::new(),
         triggers: Vec::new(),
+        notify: Vec::new(),
+        alerts: None,
         tasks: vec![TaskSpec::new("a", TaskBody::Noop(NoopTask::default()))],
     };
     let mut pipelines = Vec::with_capacity(a.pipelines);

@@ -71,6 +71,7 @@ impl BenchStack {
                 database_url,
                 worker_concurrency: args.concurrency,
                 file_roots: ferry_common::file_roots::FileRoots::anywhere(),
+                notifier: None,
             })
             .await?;
             let label = format!(

@@ -42,7 +42,7 @@ pub(crate) async fn wait(a: WaitArgs) -> anyhow::Result<ExitCode> {
             t
         })
         .collect();
-    let spec = PipelineSpec { name: "bench-wait".into(), description: None, defaults: Defaults::default(), bandwidth: None, schedule: None, schedules: Vec::new(), triggers: Vec::new(), tasks };
+    let spec = PipelineSpec { name: "bench-wait".into(), description: None, defaults: Defaults::default(), bandwidth: None, schedule: None, schedules: Vec::new(), triggers: Vec::new(), notify: Vec::new(), alerts: None, tasks };
     let stack = BenchStack::start(&a.stack).await?;
     println!("bench wait: {} sensors on files that never appear, poke {}, {}", a.tasks, humantime::format_duration(a.poke), stack.label);
     let pipeline = stack.create_pipeline(&spec).await?;

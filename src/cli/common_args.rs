@@ -25,6 +25,7 @@ impl EmbeddedArgs {
             database_url: self.database_url.clone(),
             worker_concurrency: self.concurrency,
             file_roots: ferry_common::file_roots::FileRoots::anywhere(),
+            notifier: None,
         }
     }
 }

@@ -7,6 +7,8 @@ pub(crate) mod bench_stack;
 pub(crate) mod bench_wait;
 pub(crate) mod common_args;
 pub(crate) mod migrate;
+pub(crate) mod notifier;
+pub(crate) mod notifier_args;
 pub(crate) mod orchestrator;
 pub(crate) mod probes;
 pub(crate) mod progress;

@@ -17,6 +17,8 @@ pub(crate) struct Args {
     bind: String,
     #[command(flatten)]
     embedded: EmbeddedArgs,
+    #[command(flatten)]
+    notifier: super::notifier_args::NotifierArgs,
     /// Bearer key for /api/v1; generated into the data dir when not given.
     #[arg(long, env = "FERRY_ADMIN_KEY", hide_env_values = true)]
     admin_key: Option<String>,
@@ -24,7 +26,11 @@ pub(crate) struct Args {
 
 pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
     // A server shared by tenants: local paths only under FERRY_FILE_ROOTS (when set).
-    let opts = ferry::embedded::EmbeddedOptions { file_roots: ferry_common::file_roots::FileRoots::from_env(), ..args.embedded.options() };
+    let opts = ferry::embedded::EmbeddedOptions {
+        file_roots: ferry_common::file_roots::FileRoots::from_env(),
+        notifier: Some(args.notifier.config()?),
+        ..args.embedded.options()
+    };
     let (key, generated) = ferry::admin_key::load_or_create(args.admin_key.map(Secret::new), &opts.data_dir)?;
     let stack = Embedded::start(&opts).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)

@@ -8,11 +8,13 @@
 mod convert;
 mod entities;
 mod error;
+mod notify_rows;
 mod rows;
 mod store;
 mod tenant_rows;
 
 pub use error::StoreError;
+pub use notify_rows::*;
 pub use rows::*;
 pub use store::{NewRun, Store};
 pub use tenant_rows::*;

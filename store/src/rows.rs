@@ -149,11 +149,13 @@ pub struct WriteBatch {
     /// Tasks to write whole (insert, or update every mutable column).
     pub tasks: Vec<TaskRow>,
     pub transitions: Vec<TransitionRow>,
+    /// Outbox events the changes raise, committed with them.
+    pub events: Vec<crate::NewEvent>,
 }
 
 impl WriteBatch {
     /// Whether there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.runs.is_empty() && self.tasks.is_empty() && self.transitions.is_empty()
+        self.runs.is_empty() && self.tasks.is_empty() && self.transitions.is_empty() && self.events.is_empty()
     }
 }

@@ -23,6 +23,8 @@ mod connection_store;
 mod firing_store;
 mod pipeline_control;
 mod arrival_store;
+mod channel_store;
+mod outbox;
 
 pub use firing_store::NewRun;
 

@@ -11,6 +11,8 @@ mod distributed;
 mod file_arrival;
 mod file_roots;
 mod fixtures;
+mod notify;
+mod receiver;
 mod schedule_control;
 mod schedules;
 mod tenants;

@@ -2,11 +2,14 @@
 //! OpenAPI descriptions (so routes and docs cannot drift apart).
 
 pub(crate) mod audit;
+pub(crate) mod channels;
 pub(crate) mod connections;
 pub(crate) mod firings;
 pub(crate) mod health;
 pub(crate) mod hooks;
 pub(crate) mod keys;
+pub(crate) mod notification_rules;
+pub(crate) mod notifications;
 pub(crate) mod pipeline_control;
 pub(crate) mod pipeline_graph;
 pub(crate) mod pipelines;
@@ -62,6 +65,12 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list_audit))
         .routes(routes!(connections::create_connection, connections::list_connections))
         .routes(routes!(connections::get_connection, connections::replace_connection, connections::delete_connection))
+        .routes(routes!(channels::create_channel, channels::list_channels))
+        .routes(routes!(channels::get_channel, channels::replace_channel, channels::delete_channel))
+        .routes(routes!(channels::test_channel))
+        .routes(routes!(notification_rules::create_notification_rule, notification_rules::list_notification_rules))
+        .routes(routes!(notification_rules::delete_notification_rule))
+        .routes(routes!(notifications::list_notifications))
 }
 
 /// Webhook calls: no API key, each authenticated by its signature.

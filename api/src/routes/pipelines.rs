@@ -21,6 +21,7 @@ async fn accept_spec(state: &AppState, caller: &Caller, body: SpecBody) -> ApiRe
     let own = state.store.get_tenant(caller.tenant).await?.map(|t| t.file_roots).unwrap_or_default();
     ctx.file_roots = state.validation.file_roots.for_tenant(&own, caller.tenant == ferry_store::DEFAULT_TENANT);
     ctx.connections.extend(super::connections::names_of(state, caller.tenant).await?);
+    ctx.channels = Some(state.store.channel_names(caller.tenant).await?);
     let spec = ferry_common::spec::check_value(body.0, &ctx).map_err(ApiError::InvalidSpec)?;
     let stored = serde_json::to_value(&spec)
         .map_err(|e| ApiError::Internal(format!("cannot serialize a parsed spec: {e}")))?;

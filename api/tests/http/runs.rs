@@ -137,6 +137,7 @@ async fn tasks_and_reports_are_read() {
             runs: vec![row.clone()],
             tasks: vec![with_report.clone(), without.clone()],
             transitions: Vec::new(),
+            events: Vec::new(),
         })
         .await
         .unwrap();

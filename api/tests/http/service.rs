@@ -151,6 +151,7 @@ async fn serve_answers_over_tcp_and_shuts_down() {
         validation: ValidationContext::default(),
         on_run_change: Arc::new(|| {}),
         master_key: None,
+        notify_sender: ferry_notifier::Sender::new(None, std::time::Duration::from_secs(5)).unwrap(),
         rate_limit: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -82,6 +82,7 @@ async fn app_with(broker: Arc<dyn Broker>, rate_limit: Option<ferry_api::rate_li
             counter.fetch_add(1, Ordering::SeqCst);
         }),
         master_key: Some(ferry_common::sealed::MasterKey::from_base64("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=").unwrap()),
+        notify_sender: ferry_notifier::Sender::new(None, std::time::Duration::from_secs(5)).unwrap(),
         rate_limit,
     };
     App {

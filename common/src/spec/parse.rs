@@ -6,7 +6,7 @@ use crate::kinds::{KIND_NAMES, find_kind, registry_typed as typed};
 use serde_json::{Map, Value};
 
 /// Top-level fields of a pipeline.
-const PIPELINE_FIELDS: &[&str] = &["name", "description", "defaults", "bandwidth", "schedule", "schedules", "triggers", "tasks"];
+const PIPELINE_FIELDS: &[&str] = &["name", "description", "defaults", "bandwidth", "schedule", "schedules", "triggers", "notify", "alerts", "tasks"];
 /// Fields of `defaults`.
 const DEFAULTS_FIELDS: &[&str] = &["retries", "timeout", "max_lost"];
 /// Fields of a retry policy.

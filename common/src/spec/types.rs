@@ -26,6 +26,12 @@ pub struct PipelineSpec {
     /// What else starts a run: arriving files, an upstream run, a webhook.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<crate::triggers::TriggerSpec>,
+    /// Who hears about which events of this pipeline's runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<crate::notify::NotifyRule>,
+    /// When a run counts as stuck or late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<crate::notify::AlertSpec>,
     pub tasks: Vec<TaskSpec>,
 }
 

@@ -51,6 +51,10 @@ pub fn validate(spec: &PipelineSpec, ctx: &ValidationContext) -> Result<(), Vec<
     for (i, trigger) in spec.triggers.iter().enumerate() {
         trigger.validate(&mut KindCheck::new(format!("triggers[{i}]"), ctx, &mut problems));
     }
+    crate::notify::check_rules(&spec.notify, ctx.channels.as_ref(), &mut problems);
+    if let Some(alerts) = &spec.alerts {
+        alerts.check(&mut problems);
+    }
     if spec.schedule.is_some() && !spec.schedules.is_empty() {
         problems.push(SpecProblem::new("schedules", "give either `schedule` or `schedules`, not both"));
     }

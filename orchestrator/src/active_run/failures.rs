@@ -59,11 +59,11 @@ impl ActiveRun {
             let message = format!("lost {max_lost} times: {why}");
             t.error = Some(message.clone());
             t.failure = Some(Failure { class: FailureClass::Permanent, message: message.clone(), attempt, post_condition: false });
-            self.set(i, TaskState::Failed, &format!("attempt {attempt} {message}"), now, fx);
+            self.set(i, TaskState::Failed, &format!("{} {message}", lost_prefix(attempt)), now, fx);
             return;
         }
         t.error = Some(why.to_string());
-        let cause = format!("attempt {attempt} lost ({lost} of {max_lost} allowed): {why}");
+        let cause = format!("{} ({lost} of {max_lost} allowed): {why}", lost_prefix(attempt));
         if self.set(i, TaskState::Retrying, &cause, now, fx) {
             self.dispatch(i, "run again after a lost attempt", now, fx);
         }
@@ -86,6 +86,20 @@ impl ActiveRun {
     pub fn next_retry_at(&self) -> Option<DateTime<Utc>> {
         self.retries.first().map(|(at, _)| *at)
     }
+}
+
+/// How the cause of a lost attempt's transition begins; [`lost_attempt_of`] reads it
+/// back, so the outbox can tell a loss from a failure without a second record.
+fn lost_prefix(attempt: u32) -> String {
+    format!("attempt {attempt} lost")
+}
+
+/// The attempt a transition's cause says was lost to a dead worker, if it says so.
+pub fn lost_attempt_of(cause: &str) -> Option<u32> {
+    let rest = cause.strip_prefix("attempt ")?;
+    let (number, rest) = rest.split_once(' ')?;
+    let attempt = number.parse().ok()?;
+    (rest.starts_with("lost ") || rest == "lost").then_some(attempt)
 }
 
 /// Spreads a retry delay over ±20%, so tasks that failed together (a store went away)

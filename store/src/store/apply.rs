@@ -67,6 +67,7 @@ impl Store {
                 .exec_without_returning(&txn)
                 .await?;
         }
+        super::outbox::insert_events(&txn, &batch.events).await?;
         txn.commit().await?;
         Ok(())
     }

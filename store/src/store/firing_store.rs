@@ -64,6 +64,9 @@ impl Store {
                 continue;
             }
             written.push(firing.id);
+            if let Some(event) = super::outbox::missed_event(firing) {
+                super::outbox::insert_events(&txn, &[event]).await?;
+            }
             if let (Some((spec, trigger)), Some(id)) = (run, firing.run_id) {
                 let row = RunRow { id, ..new_run(firing, NewRun { spec, trigger }) };
                 insert_run(&txn, &row, firing).await?;
@@ -121,6 +124,9 @@ impl Store {
         }
         if let Some(row) = &run {
             insert_run(&txn, row, &firing).await?;
+        }
+        if let Some(event) = super::outbox::missed_event(&firing) {
+            super::outbox::insert_events(&txn, &[event]).await?;
         }
         txn.commit().await?;
         Ok(Some(firing))

@@ -12,6 +12,7 @@ mod copies;
 mod dead_letter;
 mod large_upload;
 mod leader;
+mod notify;
 mod restarts;
 mod schedules;
 mod triggers;

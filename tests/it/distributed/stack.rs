@@ -93,6 +93,7 @@ pub(crate) struct Stack {
     pub(crate) api: Vec<Proc>,
     pub(crate) orchestrators: Vec<Proc>,
     pub(crate) workers: Vec<Proc>,
+    pub(crate) notifiers: Vec<Proc>,
 }
 
 impl Stack {
@@ -135,6 +136,7 @@ impl Stack {
             api: Vec::new(),
             orchestrators: Vec::new(),
             workers: Vec::new(),
+            notifiers: Vec::new(),
         };
 
         stack.admin_psql(&format!("CREATE DATABASE \"{}\"", stack.db));
@@ -266,6 +268,21 @@ impl Stack {
         i
     }
 
+    /// Starts one more notifier; returns its index.
+    pub(crate) fn start_notifier(&mut self) -> usize {
+        let i = self.notifiers.len();
+        let mut proc = self.spawn(&format!("notifier-{i}"), &["notifier"], true);
+        let line = self.wait_line(&mut proc, "notifier ", Duration::from_secs(60));
+        proc.id = started_id(&line, "notifier ");
+        self.notifiers.push(proc);
+        i
+    }
+
+    /// `kill -9` notifier `i` and waits for it to be gone.
+    pub(crate) fn kill_9_notifier(&mut self, i: usize) {
+        self.notifiers[i].kill_9();
+    }
+
     /// `kill -9` worker `i` and waits for it to be gone.
     pub(crate) fn kill_9_worker(&mut self, i: usize) {
         self.workers[i].kill_9();
@@ -284,7 +301,7 @@ impl Stack {
     /// Panics (with the logs) when a process of the stack has exited on its own.
     pub(crate) fn assert_all_alive(&mut self) {
         let mut dead = Vec::new();
-        for p in self.api.iter_mut().chain(&mut self.orchestrators).chain(&mut self.workers) {
+        for p in self.api.iter_mut().chain(&mut self.orchestrators).chain(&mut self.workers).chain(&mut self.notifiers) {
             if !p.killed
                 && let Ok(Some(status)) = p.child.try_wait()
             {
@@ -319,6 +336,7 @@ impl Stack {
             .iter()
             .chain(&self.orchestrators)
             .chain(&self.workers)
+            .chain(&self.notifiers)
             .map(|p| p.tails(n))
             .collect()
     }
@@ -330,7 +348,7 @@ impl Drop for Stack {
         if failing {
             eprintln!("===== logs of the distributed stack (last 60 lines each) =====\n{}", self.log_tails(60));
         }
-        for p in self.api.iter_mut().chain(&mut self.orchestrators).chain(&mut self.workers) {
+        for p in self.api.iter_mut().chain(&mut self.orchestrators).chain(&mut self.workers).chain(&mut self.notifiers) {
             p.kill_9();
         }
         if let Err(e) = psql(

@@ -1,0 +1,186 @@
+//! Delivery: due notifications go out, each answer recorded before the notification is
+//! free again.
+//!
+//! At most `per_channel` attempts run at once per channel and `in_flight` in all, each
+//! bounded by the request timeout: a receiver that answers slowly holds its own
+//! channel's slots, never another's. A failed attempt is tried again after 1 s, doubling
+//! up to 5 min between tries, until `give_up_after` has passed since the notification
+//! was created; then it is `failed`.
+
+use crate::channel::ChannelConfig;
+use crate::config::NotifierConfig;
+use crate::error::NotifierError;
+use crate::route::body_of;
+use crate::send::{Answer, Sender};
+use chrono::{DateTime, SubsecRound, Utc};
+use ferry_common::sealed::MasterKey;
+use ferry_store::{AttemptRecord, ChannelRow, EventRow, NotificationRow, NotificationState, Store};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// The wait after the `attempts`-th failed attempt: 1 s, 2 s, 4 s, … at most 5 min.
+pub fn backoff(attempts: u32) -> Duration {
+    let exp = attempts.saturating_sub(1).min(20);
+    Duration::from_secs(1u64 << exp).min(MAX_BACKOFF)
+}
+
+/// What an attempt's answer makes of a notification.
+pub fn after_attempt(n: &NotificationRow, answer: &Answer, now: DateTime<Utc>, give_up_after: Duration) -> AttemptRecord {
+    let attempts = n.attempts.saturating_add(1);
+    let (state, next) = if answer.delivered {
+        (NotificationState::Delivered, now)
+    } else {
+        let next = now + chrono::Duration::from_std(backoff(attempts)).unwrap_or(chrono::Duration::MAX);
+        let give_up = n.created_at + chrono::Duration::from_std(give_up_after).unwrap_or(chrono::Duration::MAX);
+        if next > give_up { (NotificationState::Failed, now) } else { (NotificationState::Retrying, next) }
+    };
+    AttemptRecord { id: n.id, state, attempts, next_attempt_at: next, answer: answer.line(), at: now }
+}
+
+/// The delivery side of a notifier: its sender, its limits, and the attempts under way.
+pub struct Deliverer {
+    store: Store,
+    sender: Sender,
+    master_key: Option<MasterKey>,
+    give_up_after: Duration,
+    per_channel: usize,
+    in_flight: Arc<Semaphore>,
+    busy: Arc<Mutex<HashSet<Uuid>>>,
+    channels: Mutex<HashMap<Uuid, Arc<Semaphore>>>,
+    tasks: tokio::sync::Mutex<JoinSet<()>>,
+}
+
+impl Deliverer {
+    /// A deliverer for `store`'s notifications.
+    pub fn new(store: Store, sender: Sender, master_key: Option<MasterKey>, cfg: &NotifierConfig) -> Self {
+        Deliverer {
+            store,
+            sender,
+            master_key,
+            give_up_after: cfg.give_up_after,
+            per_channel: cfg.per_channel.max(1),
+            in_flight: Arc::new(Semaphore::new(cfg.in_flight.max(1))),
+            busy: Arc::default(),
+            channels: Mutex::default(),
+            tasks: tokio::sync::Mutex::new(JoinSet::new()),
+        }
+    }
+
+    /// Starts an attempt for each due notification there is room for; how many started.
+    pub async fn deliver_once(&self) -> Result<usize, NotifierError> {
+        {
+            let mut tasks = self.tasks.lock().await;
+            while tasks.try_join_next().is_some() {}
+        }
+        let room = self.in_flight.available_permits();
+        if room == 0 {
+            return Ok(0);
+        }
+        let busy: Vec<Uuid> = self.busy.lock().map(|b| b.iter().copied().collect()).unwrap_or_default();
+        let now = Utc::now().trunc_subsecs(6);
+        let due = self.store.due_notifications(now, &busy, room as u64).await?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let event_ids: Vec<Uuid> = due.iter().map(|n| n.event_id).collect::<HashSet<_>>().into_iter().collect();
+        let events: HashMap<Uuid, EventRow> = self.store.events_by_ids(&event_ids).await?.into_iter().map(|e| (e.id, e)).collect();
+        let channel_ids: Vec<Uuid> = due.iter().map(|n| n.channel_id).collect::<HashSet<_>>().into_iter().collect();
+        let channels: HashMap<Uuid, ChannelRow> = self.store.channels_by_ids(&channel_ids).await?.into_iter().map(|c| (c.id, c)).collect();
+        let started = due.len();
+        let mut tasks = self.tasks.lock().await;
+        for n in due {
+            let Ok(permit) = self.in_flight.clone().try_acquire_owned() else { break };
+            if let Ok(mut b) = self.busy.lock() {
+                b.insert(n.id);
+            }
+            let gate = self.channel_gate(n.channel_id);
+            let channel = channels.get(&n.channel_id).map(|c| ChannelConfig::from_row(c, self.master_key.as_ref()));
+            let event = events.get(&n.event_id).cloned();
+            let (store, sender, busy, give_up) = (self.store.clone(), self.sender.clone(), self.busy.clone(), self.give_up_after);
+            tasks.spawn(async move {
+                let _permit = permit;
+                let answer = match (channel, event) {
+                    (Some(Ok(channel)), Some(event)) => {
+                        let _slot = gate.acquire_owned().await;
+                        sender.send(&channel, event.id, &event.kind, &body_of(&event)).await
+                    }
+                    (Some(Err(e)), _) => Answer { delivered: false, status: None, detail: e.to_string(), elapsed_ms: 0 },
+                    (None, _) => Answer { delivered: false, status: None, detail: "the channel was deleted".into(), elapsed_ms: 0 },
+                    (_, None) => Answer { delivered: false, status: None, detail: "the event is gone".into(), elapsed_ms: 0 },
+                };
+                let record = after_attempt(&n, &answer, Utc::now().trunc_subsecs(6), give_up);
+                if let Err(e) = store.record_attempt(&record).await {
+                    // Not recorded: it stays due and is sent again (at least once, never lost).
+                    tracing::warn!(notification = %n.id, error = %e, "cannot record a delivery attempt");
+                }
+                if !answer.delivered {
+                    tracing::info!(notification = %n.id, channel = %n.channel_name, answer = %record.answer, state = record.state.as_str(), "delivery attempt failed");
+                }
+                if let Ok(mut b) = busy.lock() {
+                    b.remove(&n.id);
+                }
+            });
+        }
+        Ok(started)
+    }
+
+    fn channel_gate(&self, channel: Uuid) -> Arc<Semaphore> {
+        let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(channel).or_insert_with(|| Arc::new(Semaphore::new(self.per_channel))).clone()
+    }
+
+    /// Attempts under way.
+    pub fn in_flight(&self) -> usize {
+        self.busy.lock().map(|b| b.len()).unwrap_or(0)
+    }
+
+    /// Waits for the attempts under way (at shutdown).
+    pub async fn drain(&self) {
+        let mut tasks = self.tasks.lock().await;
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_back_off_doubling_to_five_minutes_and_give_up_after_the_window() {
+        let waits: Vec<u64> = (1..=11).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        let now = Utc::now();
+        let n = NotificationRow {
+            id: Uuid::nil(),
+            tenant_id: Uuid::nil(),
+            event_seq: 1,
+            event_id: Uuid::nil(),
+            kind: "run.failed".into(),
+            channel_id: Uuid::nil(),
+            channel_name: "ops".into(),
+            run_id: None,
+            state: NotificationState::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_answer: None,
+            last_attempt_at: None,
+            delivered_at: None,
+            created_at: now,
+        };
+        let bad = Answer { delivered: false, status: Some(503), detail: "busy".into(), elapsed_ms: 3 };
+        let r = after_attempt(&n, &bad, now, Duration::from_secs(86_400));
+        assert_eq!((r.state, r.attempts, r.answer.as_str()), (NotificationState::Retrying, 1, "503 busy"));
+        assert_eq!(r.next_attempt_at, now + chrono::Duration::seconds(1));
+        let old = NotificationRow { attempts: 300, created_at: now - chrono::Duration::hours(24), ..n.clone() };
+        assert_eq!(after_attempt(&old, &bad, now, Duration::from_secs(86_400)).state, NotificationState::Failed);
+        let ok = Answer { delivered: true, status: Some(200), detail: String::new(), elapsed_ms: 1 };
+        assert_eq!(after_attempt(&n, &ok, now, Duration::from_secs(86_400)).state, NotificationState::Delivered);
+    }
+}

@@ -1,0 +1,110 @@
+//! The notifier's loop: stand by until it holds the lease, then route, deliver and
+//! detect in rounds until shutdown or until the lease is lost.
+
+use crate::config::NotifierConfig;
+use crate::deliver::Deliverer;
+use crate::detect::Detector;
+use crate::error::NotifierError;
+use crate::route::route_once;
+use crate::send::Sender;
+use chrono::Utc;
+use ferry_common::coordination::Coordinator;
+use ferry_common::sealed::MasterKey;
+use ferry_store::Store;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// The lease that makes one notifier the one that sends.
+pub const NOTIFIER_LEASE: &str = "notifier-leader";
+
+/// Events routed per round; a full round is followed by another at once.
+const ROUTE_BATCH: u64 = 500;
+
+/// A notifier role.
+pub struct Notifier {
+    store: Store,
+    coordinator: Arc<dyn Coordinator>,
+    cfg: NotifierConfig,
+    sender: Sender,
+    master_key: Option<MasterKey>,
+}
+
+impl Notifier {
+    /// A notifier over `store`, leading through `coordinator`'s lease; `master_key`
+    /// opens the channels' sealed secrets.
+    pub fn new(store: Store, coordinator: Arc<dyn Coordinator>, cfg: NotifierConfig, master_key: Option<MasterKey>) -> Result<Self, NotifierError> {
+        let sender = Sender::new(cfg.smtp.as_ref(), cfg.request_timeout)?;
+        Ok(Notifier { store, coordinator, cfg, sender, master_key })
+    }
+
+    /// Leads when it holds the lease, stands by otherwise, until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), NotifierError> {
+        let standby = self.cfg.lease_ttl / 3;
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            match self.coordinator.acquire_lease(NOTIFIER_LEASE, &self.cfg.id, self.cfg.lease_ttl).await {
+                Ok(true) => {
+                    info!(id = %self.cfg.id, "notifier leads");
+                    self.lead(&shutdown).await;
+                    let _ = self.coordinator.release_lease(NOTIFIER_LEASE, &self.cfg.id).await;
+                }
+                Ok(false) => {}
+                Err(e) => warn!(error = %e, "cannot reach the coordinator for the notifier lease"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(standby) => {}
+            }
+        }
+    }
+
+    async fn lead(&self, shutdown: &CancellationToken) {
+        let deliverer = Deliverer::new(self.store.clone(), self.sender.clone(), self.master_key.clone(), &self.cfg);
+        let mut detector = Detector::new(self.store.clone(), self.coordinator.clone(), &self.cfg);
+        let renew_every = self.cfg.lease_ttl / 3;
+        let mut renewed = Instant::now();
+        let mut detected: Option<Instant> = None;
+        loop {
+            if renewed.elapsed() >= renew_every {
+                match self.coordinator.acquire_lease(NOTIFIER_LEASE, &self.cfg.id, self.cfg.lease_ttl).await {
+                    Ok(true) => renewed = Instant::now(),
+                    Ok(false) => {
+                        warn!("lost the notifier lease; standing by");
+                        break;
+                    }
+                    Err(e) if renewed.elapsed() < self.cfg.lease_ttl => warn!(error = %e, "cannot renew the notifier lease"),
+                    Err(e) => {
+                        warn!(error = %e, "the notifier lease lapsed; standing by");
+                        break;
+                    }
+                }
+            }
+            let mut busy = false;
+            match route_once(&self.store, &self.cfg.public_url, ROUTE_BATCH).await {
+                Ok(n) => busy |= n as u64 == ROUTE_BATCH,
+                Err(e) => warn!(error = %e, "routing the outbox failed; trying again"),
+            }
+            match deliverer.deliver_once().await {
+                Ok(n) => busy |= n > 0 && deliverer.in_flight() == 0,
+                Err(e) => warn!(error = %e, "reading due notifications failed; trying again"),
+            }
+            if detected.is_none_or(|t| t.elapsed() >= self.cfg.detect_every) {
+                detected = Some(Instant::now());
+                if let Err(e) = detector.detect_once(Utc::now()).await {
+                    warn!(error = %e, "an alert round failed; trying again");
+                }
+            }
+            let pause = if busy { Duration::ZERO } else { self.cfg.poll_every };
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+        // Attempts under way finish and are recorded (bounded by the request timeout).
+        let _ = tokio::time::timeout(self.cfg.request_timeout + Duration::from_secs(1), deliverer.drain()).await;
+    }
+}
