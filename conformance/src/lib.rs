@@ -28,7 +28,9 @@
 
 pub mod broker;
 pub mod coordinator;
+pub mod outbox;
 pub mod store;
+mod store_harness;
 mod support;
 
 pub use support::{CASE_DEADLINE, eventually, run_case};
@@ -130,6 +132,7 @@ macro_rules! store_tests {
             concurrent_creates_of_one_name_have_one_winner,
             concurrent_batches_are_serialised,
             a_large_batch_fits_the_parameter_limits,
+            the_outbox_keeps_routes_and_delivers_each_pair_once,
         );
     };
     (@cases $module:ident, $make:path; $($case:ident),* $(,)?) => {

@@ -17,7 +17,8 @@
 //!   (the unique index decides, on both backends); concurrent batches are serialised,
 //!   all succeed and all their rows land (SQLite waits on its busy timeout; Postgres
 //!   runs them side by side);
-//! - a batch larger than one statement's parameter limit is split and lands whole.
+//! - a batch larger than one statement's parameter limit is split and lands whole;
+//! - the notifier's outbox, routing and deliveries (module [`crate::outbox`]).
 
 use chrono::Utc;
 use ferry_common::state::{RunState, TaskState};
@@ -27,15 +28,9 @@ use ferry_store::{
 use serde_json::json;
 use uuid::Uuid;
 
-/// What the suite needs from one database backend.
-///
-/// A harness is made fresh for every case: a migrated store with the default tenant
-/// on a database no other case sees (a temp SQLite file; a new Postgres database),
-/// failing loudly when the server is missing. Dropping it may drop the database.
-pub trait StoreHarness: Send + Sync + 'static {
-    /// The store under test.
-    fn store(&self) -> &Store;
-}
+pub use crate::outbox::the_outbox_keeps_routes_and_delivers_each_pair_once;
+
+pub use crate::store_harness::StoreHarness;
 
 fn page(cursor: Option<String>, limit: u64) -> PageRequest {
     PageRequest { cursor, limit }

@@ -23,6 +23,11 @@ struct Victim {
     task: String,
     key: String,
     connection: String,
+    /// A channel's name (channels are addressed by name).
+    channel: String,
+    channel_id: String,
+    rule: String,
+    notification: String,
 }
 
 /// Gives the tenant of `key` a pipeline, a run with a task, and another key.
@@ -41,7 +46,54 @@ async fn objects_of(app: &App, key: &str, tenant: Uuid) -> Victim {
     let c = as_key(app, key, Method::POST, "/api/v1/connections", Some(&json!({"name": "lake", "kind": "s3", "secrets": {"secret_access_key": "victim-secret"}}))).await;
     assert_eq!(c.status, 201, "{}", c.body);
     let connection = c.body["id"].as_str().unwrap().to_string();
-    Victim { tenant, pipeline, run, task: task_id, key: k.body["key"]["id"].as_str().unwrap().to_string(), connection }
+    let channel = format!("victim-{}", Uuid::now_v7().simple());
+    let ch = as_key(app, key, Method::POST, "/api/v1/channels", Some(&json!({"name": channel, "kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "victim-secret"}))).await;
+    assert_eq!(ch.status, 201, "{}", ch.body);
+    let rule = as_key(app, key, Method::POST, "/api/v1/notification-rules", Some(&json!({"on": ["run.failed"], "channels": [channel]}))).await;
+    assert_eq!(rule.status, 201, "{}", rule.body);
+    let notification = notification_for(app, &row, ch.body["id"].as_str().unwrap().parse().unwrap(), &channel).await;
+    Victim {
+        tenant,
+        pipeline,
+        run,
+        task: task_id,
+        key: k.body["key"]["id"].as_str().unwrap().to_string(),
+        connection,
+        channel,
+        channel_id: ch.body["id"].as_str().unwrap().to_string(),
+        rule: rule.body["id"].as_str().unwrap().to_string(),
+        notification,
+    }
+}
+
+/// Stores an event of `run` and its notification through `channel`, as the notifier
+/// would; the notification's id.
+async fn notification_for(app: &App, run: &ferry_store::RunRow, channel_id: Uuid, channel: &str) -> String {
+    use ferry_store::{NewEvent, NotificationRow, NotificationState};
+    let now = chrono::Utc::now();
+    let event = NewEvent::about_run(ferry_common::notify::EventKind::RunFailed, run.tenant_id, run.pipeline_id, run.id, now, json!({}));
+    app.store.emit_events(std::slice::from_ref(&event)).await.unwrap();
+    let stored = app.store.unrouted_events(100).await.unwrap().into_iter().find(|e| e.id == event.id).unwrap();
+    let id = Uuid::now_v7();
+    let note = NotificationRow {
+        id,
+        tenant_id: run.tenant_id,
+        event_seq: stored.seq,
+        event_id: event.id,
+        kind: "run.failed".into(),
+        channel_id,
+        channel_name: channel.into(),
+        run_id: Some(run.id),
+        state: NotificationState::Delivered,
+        attempts: 1,
+        next_attempt_at: now,
+        last_answer: Some("200".into()),
+        last_attempt_at: Some(now),
+        delivered_at: Some(now),
+        created_at: now,
+    };
+    app.store.route_events(&[(stored.seq, json!({"summary": "victim"}))], &[note], now).await.unwrap();
+    id.to_string()
 }
 
 /// The concrete path for a templated one, filled with the victim's ids.
@@ -58,6 +110,10 @@ fn fill(path: &str, v: &Victim) -> String {
         v.connection.clone()
     } else if path.starts_with("/api/v1/tenants/{id}") {
         v.tenant.to_string()
+    } else if path.starts_with("/api/v1/channels/{name}") {
+        return path.replace("{name}", &v.channel);
+    } else if path.starts_with("/api/v1/notification-rules/{id}") {
+        v.rule.clone()
     } else {
         panic!("the isolation walk does not know what `{path}` names; teach `fill` which object's id goes there");
     };
@@ -67,7 +123,19 @@ fn fill(path: &str, v: &Victim) -> String {
 /// Walks every `/api/v1` path and method with `attacker`'s key against `victim`'s objects.
 async fn walk(app: &App, attacker: &str, victim: &Victim) {
     let doc: Value = yaml_serde::from_str(&ferry_api::openapi_yaml()).unwrap();
-    let ids = [&victim.pipeline, &victim.run, &victim.task, &victim.key, &victim.connection, &victim.tenant.to_string()].map(|s| s.to_string());
+    let ids = [
+        &victim.pipeline,
+        &victim.run,
+        &victim.task,
+        &victim.key,
+        &victim.connection,
+        &victim.tenant.to_string(),
+        &victim.channel,
+        &victim.channel_id,
+        &victim.rule,
+        &victim.notification,
+    ]
+    .map(|s| s.to_string());
     let mut walked = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
         if !path.starts_with("/api/v1/") {
@@ -81,6 +149,7 @@ async fn walk(app: &App, attacker: &str, victim: &Victim) {
                 let body = match m {
                     Method::GET | Method::DELETE => None,
                     Method::PUT if path.starts_with("/api/v1/connections") => Some(json!({"name": "lake", "kind": "s3"})),
+                    Method::PUT if path.starts_with("/api/v1/channels") => Some(json!({"name": victim.channel, "kind": "webhook", "url": "http://127.0.0.1:9/x"})),
                     Method::PUT => Some(noop_spec("nightly")),
                     Method::POST if path.ends_with("/backfill") => Some(json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"})),
                     _ => Some(json!({})),
