@@ -25,6 +25,8 @@ pub(crate) enum BenchCommand {
     /// N one-task pipelines firing every second; prints slots fired against expected,
     /// the fire lag p50/p99 and the orchestrator's CPU.
     Schedules(super::bench_schedules::SchedulesArgs),
+    /// Event → webhook latency at a steady rate, and notifications/s of one notifier.
+    Notify(super::bench_notify::NotifyArgs),
 }
 
 /// Arguments of `ferry bench noop`.
@@ -59,6 +61,7 @@ pub(crate) async fn execute(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Chain(a) => chain(a).await,
         BenchCommand::Wait(a) => super::bench_wait::wait(a).await,
         BenchCommand::Schedules(a) => super::bench_schedules::schedules(a).await,
+        BenchCommand::Notify(a) => super::bench_notify::notify(a).await,
     }
 }
 

@@ -40,6 +40,11 @@ impl StackArgs {
         self.distributed
     }
 
+    /// The server URLs given.
+    pub(crate) fn urls(&self) -> ferry::distributed::ServerUrls {
+        self.servers.urls()
+    }
+
     /// The RabbitMQ URL the distributed stack uses.
     pub(crate) fn amqp_url(&self) -> String {
         self.servers.urls().amqp
@@ -53,6 +58,8 @@ pub(crate) struct BenchStack {
     /// Where workers announce themselves and the attempts they run.
     pub(crate) coordinator: Arc<dyn Coordinator>,
     pub(crate) label: String,
+    /// The Redis key prefix of the distributed stack (its own, per run).
+    pub(crate) redis_prefix: Option<String>,
     embedded: Option<Embedded>,
     shutdown: CancellationToken,
     orchestrator_task: Option<JoinHandle<()>>,
@@ -85,6 +92,7 @@ impl BenchStack {
                 orchestrator: stack.orchestrator.clone(),
                 coordinator,
                 label,
+                redis_prefix: None,
                 embedded: Some(stack),
                 shutdown: CancellationToken::new(),
                 orchestrator_task: None,
@@ -152,6 +160,7 @@ impl BenchStack {
             orchestrator,
             coordinator,
             label,
+            redis_prefix: Some(urls.redis_prefix.clone()),
             embedded: None,
             shutdown,
             orchestrator_task,

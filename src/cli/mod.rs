@@ -2,6 +2,7 @@
 
 pub(crate) mod api;
 pub(crate) mod bench;
+pub(crate) mod bench_notify;
 pub(crate) mod bench_schedules;
 pub(crate) mod bench_stack;
 pub(crate) mod bench_wait;
