@@ -44,23 +44,7 @@ pub async fn the_outbox_keeps_routes_and_delivers_each_pair_once(h: impl StoreHa
     };
     store.create_channel(&channel).await.unwrap();
     assert!(matches!(store.create_channel(&ChannelRow { id: Uuid::now_v7(), ..channel.clone() }).await, Err(ferry_store::StoreError::Conflict(_))));
-    let note = |e: &ferry_store::EventRow| NotificationRow {
-        id: Uuid::now_v7(),
-        tenant_id: DEFAULT_TENANT,
-        event_seq: e.seq,
-        event_id: e.id,
-        kind: e.kind.clone(),
-        channel_id: channel.id,
-        channel_name: channel.name.clone(),
-        run_id: e.run_id,
-        state: NotificationState::Pending,
-        attempts: 0,
-        next_attempt_at: now,
-        last_answer: None,
-        last_attempt_at: None,
-        delivered_at: None,
-        created_at: now,
-    };
+    let note = |e: &ferry_store::EventRow| NotificationRow::pending(DEFAULT_TENANT, e, &channel, now);
     let routed: Vec<(i64, serde_json::Value)> = events.iter().map(|e| (e.seq, json!({"summary": e.kind}))).collect();
     // A routing that died after its commit and runs again stores no second pair.
     let first: Vec<NotificationRow> = events.iter().map(note).collect();
@@ -71,10 +55,11 @@ pub async fn the_outbox_keeps_routes_and_delivers_each_pair_once(h: impl StoreHa
     let stored = store.events_by_ids(&[events[0].id]).await.unwrap();
     assert_eq!(stored[0].body, Some(json!({"summary": events[0].kind})));
 
-    let due = store.due_notifications(now, &[], 100).await.unwrap();
+    let due = store.due_notifications(now, &[], &[], 100).await.unwrap();
     assert_eq!(due.len(), 2, "one pair per event: {due:?}");
     let busy = [due[0].id];
-    assert_eq!(store.due_notifications(now, &busy, 100).await.unwrap().len(), 1, "attempts under way are left out");
+    assert_eq!(store.due_notifications(now, &busy, &[], 100).await.unwrap().len(), 1, "attempts under way are left out");
+    assert!(store.due_notifications(now, &[], &[channel.id], 100).await.unwrap().is_empty(), "so are channels without room");
     let later = now + Duration::seconds(60);
     store
         .record_attempt(&AttemptRecord { id: due[0].id, state: NotificationState::Retrying, attempts: 1, next_attempt_at: later, answer: "503 busy".into(), at: now })
@@ -84,8 +69,8 @@ pub async fn the_outbox_keeps_routes_and_delivers_each_pair_once(h: impl StoreHa
         .record_attempt(&AttemptRecord { id: due[1].id, state: NotificationState::Delivered, attempts: 1, next_attempt_at: now, answer: "200 ok".into(), at: now })
         .await
         .unwrap();
-    assert!(store.due_notifications(now, &[], 100).await.unwrap().is_empty());
-    assert_eq!(store.due_notifications(later, &[], 100).await.unwrap().len(), 1, "a retry is due at its time");
+    assert!(store.due_notifications(now, &[], &[], 100).await.unwrap().is_empty());
+    assert_eq!(store.due_notifications(later, &[], &[], 100).await.unwrap().len(), 1, "a retry is due at its time");
     let filter = NotificationFilter { state: Some(NotificationState::Delivered), channel: Some("ops".into()), run_id: Some(run) };
     let page = store.list_notifications(DEFAULT_TENANT, &filter, &PageRequest { cursor: None, limit: 10 }).await.unwrap();
     assert_eq!(page.items.len(), 1);

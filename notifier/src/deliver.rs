@@ -3,7 +3,8 @@
 //!
 //! At most `per_channel` attempts run at once per channel and `in_flight` in all, each
 //! bounded by the request timeout: a receiver that answers slowly holds its own
-//! channel's slots, never another's. A failed attempt is tried again after 1 s, doubling
+//! channel's slots, never another's, and a channel with no free slot is left out of the
+//! next read of due notifications, so its backlog cannot crowd the others out. A failed attempt is tried again after 1 s, doubling
 //! up to 5 min between tries, until `give_up_after` has passed since the notification
 //! was created; then it is `failed`.
 
@@ -84,8 +85,12 @@ impl Deliverer {
             return Ok(0);
         }
         let busy: Vec<Uuid> = self.busy.lock().map(|b| b.iter().copied().collect()).unwrap_or_default();
+        let full: Vec<Uuid> = {
+            let gates = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+            gates.iter().filter(|(_, g)| g.available_permits() == 0).map(|(id, _)| *id).collect()
+        };
         let now = Utc::now().trunc_subsecs(6);
-        let due = self.store.due_notifications(now, &busy, room as u64).await?;
+        let due = self.store.due_notifications(now, &busy, &full, room as u64).await?;
         if due.is_empty() {
             return Ok(0);
         }
@@ -93,24 +98,24 @@ impl Deliverer {
         let events: HashMap<Uuid, EventRow> = self.store.events_by_ids(&event_ids).await?.into_iter().map(|e| (e.id, e)).collect();
         let channel_ids: Vec<Uuid> = due.iter().map(|n| n.channel_id).collect::<HashSet<_>>().into_iter().collect();
         let channels: HashMap<Uuid, ChannelRow> = self.store.channels_by_ids(&channel_ids).await?.into_iter().map(|c| (c.id, c)).collect();
-        let started = due.len();
+        let mut started = 0;
         let mut tasks = self.tasks.lock().await;
         for n in due {
+            // A call starts only with a slot of its channel in hand: what waits for a busy
+            // channel stays in the table, not in memory holding a slot of the pool.
+            let Ok(slot) = self.channel_gate(n.channel_id).try_acquire_owned() else { continue };
             let Ok(permit) = self.in_flight.clone().try_acquire_owned() else { break };
+            started += 1;
             if let Ok(mut b) = self.busy.lock() {
                 b.insert(n.id);
             }
-            let gate = self.channel_gate(n.channel_id);
             let channel = channels.get(&n.channel_id).map(|c| ChannelConfig::from_row(c, self.master_key.as_ref()));
             let event = events.get(&n.event_id).cloned();
             let (store, sender, busy, give_up) = (self.store.clone(), self.sender.clone(), self.busy.clone(), self.give_up_after);
             tasks.spawn(async move {
-                let _permit = permit;
+                let (_permit, _slot) = (permit, slot);
                 let answer = match (channel, event) {
-                    (Some(Ok(channel)), Some(event)) => {
-                        let _slot = gate.acquire_owned().await;
-                        sender.send(&channel, event.id, &event.kind, &body_of(&event)).await
-                    }
+                    (Some(Ok(channel)), Some(event)) => sender.send(&channel, event.id, &event.kind, &body_of(&event)).await,
                     (Some(Err(e)), _) => Answer { delivered: false, status: None, detail: e.to_string(), elapsed_ms: 0 },
                     (None, _) => Answer { delivered: false, status: None, detail: "the channel was deleted".into(), elapsed_ms: 0 },
                     (_, None) => Answer { delivered: false, status: None, detail: "the event is gone".into(), elapsed_ms: 0 },

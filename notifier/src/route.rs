@@ -12,7 +12,7 @@ use crate::message::{EventContext, document};
 use chrono::{SubsecRound, Utc};
 use ferry_common::notify::{EventKind, NotifyRule};
 use ferry_common::state::TaskState;
-use ferry_store::{ChannelRow, EventRow, NotificationRow, NotificationState, RuleRow, Store};
+use ferry_store::{ChannelRow, EventRow, NotificationRow, RuleRow, Store};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
@@ -81,23 +81,7 @@ pub async fn route_once(store: &Store, public_url: &str, limit: u64) -> Result<u
                 tracing::warn!(event = %event.id, channel = %name, "a rule names a channel that no longer exists");
                 continue;
             };
-            notes.push(NotificationRow {
-                id: Uuid::now_v7(),
-                tenant_id: tenant,
-                event_seq: event.seq,
-                event_id: event.id,
-                kind: event.kind.clone(),
-                channel_id: channel.id,
-                channel_name: channel.name.clone(),
-                run_id: event.run_id,
-                state: NotificationState::Pending,
-                attempts: 0,
-                next_attempt_at: now,
-                last_answer: None,
-                last_attempt_at: None,
-                delivered_at: None,
-                created_at: now,
-            });
+            notes.push(NotificationRow::pending(tenant, event, channel, now));
         }
         let failed_tasks = match (kind, run) {
             (Some(EventKind::RunFailed), Some(r)) => failed_tasks(store, r).await?,

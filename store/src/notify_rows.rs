@@ -150,6 +150,30 @@ pub struct NotificationRow {
     pub created_at: DateTime<Utc>,
 }
 
+impl NotificationRow {
+    /// A new (event, channel) pair, not tried yet and due at `at`; `tenant_id` is the
+    /// channel's tenant (a `system.*` event reaches several).
+    pub fn pending(tenant_id: Uuid, event: &EventRow, channel: &ChannelRow, at: DateTime<Utc>) -> Self {
+        NotificationRow {
+            id: Uuid::now_v7(),
+            tenant_id,
+            event_seq: event.seq,
+            event_id: event.id,
+            kind: event.kind.clone(),
+            channel_id: channel.id,
+            channel_name: channel.name.clone(),
+            run_id: event.run_id,
+            state: NotificationState::Pending,
+            attempts: 0,
+            next_attempt_at: at,
+            last_answer: None,
+            last_attempt_at: None,
+            delivered_at: None,
+            created_at: at,
+        }
+    }
+}
+
 /// Filters for listing notifications.
 #[derive(Debug, Clone, Default)]
 pub struct NotificationFilter {

@@ -229,3 +229,23 @@ async fn channels_keep_their_secret_and_refuse_what_they_cannot_use() {
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+#[tokio::test]
+async fn a_slow_receiver_does_not_hold_up_another_channel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = app(&tmp.path().join("data"));
+    let (slow, fast) = (Receiver::start().await, Receiver::start().await);
+    // Every call to `slow` takes 8 s; it has 8 slots, and 12 events to take.
+    slow.slow_next(1000, Duration::from_secs(8));
+    channel(&app, json!({"name": "slow", "kind": "webhook", "url": slow.url})).await;
+    channel(&app, json!({"name": "fast", "kind": "webhook", "url": fast.url})).await;
+    let spec = json!({"name": "many", "notify": [{"on": ["run.succeeded"], "channels": ["slow", "fast"]}],
+                      "tasks": [{"id": "n", "kind": "noop"}]});
+    let pipeline: Value = app.post_json("/api/v1/pipelines", &spec).await.json().await.unwrap();
+    for _ in 0..12 {
+        app.start_run(&pipeline).await;
+    }
+    fast.wait_for("12 events", Duration::from_secs(30), |c| c.len() >= 12).await;
+    assert!(slow.calls().is_empty(), "the fast channel got everything before the slow one answered once");
+    assert!(slow.arrived() >= 1, "the slow channel is being called meanwhile");
+}

@@ -132,11 +132,16 @@ impl Store {
     }
 
     /// Notifications due for an attempt (`pending`, or `retrying` whose time came),
-    /// oldest due first, leaving out `busy` (attempts under way).
-    pub async fn due_notifications(&self, now: DateTime<Utc>, busy: &[Uuid], limit: u64) -> Result<Vec<NotificationRow>, StoreError> {
+    /// oldest due first, leaving out `busy` (attempts under way) and the channels in
+    /// `full` (no room for another call), so a channel with a long backlog does not fill
+    /// the page and starve the others.
+    pub async fn due_notifications(&self, now: DateTime<Utc>, busy: &[Uuid], full: &[Uuid], limit: u64) -> Result<Vec<NotificationRow>, StoreError> {
         let mut query = notifications::Entity::find()
             .filter(notifications::Column::State.is_in([NotificationState::Pending.as_str(), NotificationState::Retrying.as_str()]))
             .filter(notifications::Column::NextAttemptAt.lte(now));
+        if !full.is_empty() {
+            query = query.filter(notifications::Column::ChannelId.is_not_in(full.iter().copied()));
+        }
         if !busy.is_empty() && busy.len() <= CHUNK {
             query = query.filter(notifications::Column::Id.is_not_in(busy.iter().copied()));
         }
