@@ -3,8 +3,9 @@
 //!
 //! At most `per_channel` attempts run at once per channel and `in_flight` in all, each
 //! bounded by the request timeout: a receiver that answers slowly holds its own
-//! channel's slots, never another's, and a channel with no free slot is left out of the
-//! next read of due notifications, so its backlog cannot crowd the others out. A failed attempt is tried again after 1 s, doubling
+//! channel's slots, never another's. A channel keeps at most four times its slots
+//! queued in memory; once it has that many it is left out of the next read of due
+//! notifications, so its backlog stays in the table and cannot crowd the others out. A failed attempt is tried again after 1 s, doubling
 //! up to 5 min between tries, until `give_up_after` has passed since the notification
 //! was created; then it is `failed`.
 
@@ -17,11 +18,15 @@ use chrono::{DateTime, SubsecRound, Utc};
 use ferry_common::sealed::MasterKey;
 use ferry_store::{AttemptRecord, ChannelRow, EventRow, NotificationRow, NotificationState, Store};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use uuid::Uuid;
+
+/// Due notifications read at once.
+const PAGE: u64 = 500;
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -45,6 +50,18 @@ pub fn after_attempt(n: &NotificationRow, answer: &Answer, now: DateTime<Utc>, g
     AttemptRecord { id: n.id, state, attempts, next_attempt_at: next, answer: answer.line(), at: now }
 }
 
+/// Attempts a channel may have queued in memory (waiting for a slot or under way), as
+/// a multiple of its slots: enough to keep its slots busy between two reads, few enough
+/// that a slow channel's backlog stays in the table.
+const QUEUE_PER_SLOT: usize = 4;
+
+/// One channel's slots and the attempts queued for them.
+#[derive(Clone)]
+struct Lane {
+    gate: Arc<Semaphore>,
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+}
+
 /// The delivery side of a notifier: its sender, its limits, and the attempts under way.
 pub struct Deliverer {
     store: Store,
@@ -54,8 +71,10 @@ pub struct Deliverer {
     per_channel: usize,
     in_flight: Arc<Semaphore>,
     busy: Arc<Mutex<HashSet<Uuid>>>,
-    channels: Mutex<HashMap<Uuid, Arc<Semaphore>>>,
+    channels: Mutex<HashMap<Uuid, Lane>>,
     tasks: tokio::sync::Mutex<JoinSet<()>>,
+    /// Signalled when an attempt ends: its channel has room again.
+    freed: Arc<tokio::sync::Notify>,
 }
 
 impl Deliverer {
@@ -71,7 +90,14 @@ impl Deliverer {
             busy: Arc::default(),
             channels: Mutex::default(),
             tasks: tokio::sync::Mutex::new(JoinSet::new()),
+            freed: Arc::default(),
         }
+    }
+
+    /// Resolves when an attempt has ended since the last call, so the loop starts the
+    /// next one at once instead of at its next poll.
+    pub async fn slot_freed(&self) {
+        self.freed.notified().await;
     }
 
     /// Starts an attempt for each due notification there is room for; how many started.
@@ -80,17 +106,14 @@ impl Deliverer {
             let mut tasks = self.tasks.lock().await;
             while tasks.try_join_next().is_some() {}
         }
-        let room = self.in_flight.available_permits();
-        if room == 0 {
-            return Ok(0);
-        }
+        let cap = self.per_channel * QUEUE_PER_SLOT;
         let busy: Vec<Uuid> = self.busy.lock().map(|b| b.iter().copied().collect()).unwrap_or_default();
         let full: Vec<Uuid> = {
-            let gates = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-            gates.iter().filter(|(_, g)| g.available_permits() == 0).map(|(id, _)| *id).collect()
+            let lanes = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+            lanes.iter().filter(|(_, l)| l.queued.load(Ordering::Relaxed) >= cap).map(|(id, _)| *id).collect()
         };
         let now = Utc::now().trunc_subsecs(6);
-        let due = self.store.due_notifications(now, &busy, &full, room as u64).await?;
+        let due = self.store.due_notifications(now, &busy, &full, PAGE).await?;
         if due.is_empty() {
             return Ok(0);
         }
@@ -101,19 +124,26 @@ impl Deliverer {
         let mut started = 0;
         let mut tasks = self.tasks.lock().await;
         for n in due {
-            // A call starts only with a slot of its channel in hand: what waits for a busy
-            // channel stays in the table, not in memory holding a slot of the pool.
-            let Ok(slot) = self.channel_gate(n.channel_id).try_acquire_owned() else { continue };
-            let Ok(permit) = self.in_flight.clone().try_acquire_owned() else { break };
+            // At most `cap` attempts of a channel wait in memory; the rest stay in the
+            // table for a later read, so a slow channel's backlog crowds out nobody.
+            let lane = self.lane(n.channel_id);
+            if lane.queued.load(Ordering::Relaxed) >= cap {
+                continue;
+            }
+            lane.queued.fetch_add(1, Ordering::Relaxed);
             started += 1;
             if let Ok(mut b) = self.busy.lock() {
                 b.insert(n.id);
             }
             let channel = channels.get(&n.channel_id).map(|c| ChannelConfig::from_row(c, self.master_key.as_ref()));
             let event = events.get(&n.event_id).cloned();
-            let (store, sender, busy, give_up) = (self.store.clone(), self.sender.clone(), self.busy.clone(), self.give_up_after);
+            let (store, sender, busy, give_up, freed) = (self.store.clone(), self.sender.clone(), self.busy.clone(), self.give_up_after, self.freed.clone());
+            let pool = self.in_flight.clone();
             tasks.spawn(async move {
-                let (_permit, _slot) = (permit, slot);
+                // The channel's slot first, then one of the pool's: the pool counts calls
+                // under way, never attempts waiting for a busy channel.
+                let _slot = lane.gate.clone().acquire_owned().await;
+                let _permit = pool.acquire_owned().await;
                 let answer = match (channel, event) {
                     (Some(Ok(channel)), Some(event)) => sender.send(&channel, event.id, &event.kind, &body_of(&event)).await,
                     (Some(Err(e)), _) => Answer { delivered: false, status: None, detail: e.to_string(), elapsed_ms: 0 },
@@ -131,14 +161,16 @@ impl Deliverer {
                 if let Ok(mut b) = busy.lock() {
                     b.remove(&n.id);
                 }
+                lane.queued.fetch_sub(1, Ordering::Relaxed);
+                freed.notify_one();
             });
         }
         Ok(started)
     }
 
-    fn channel_gate(&self, channel: Uuid) -> Arc<Semaphore> {
+    fn lane(&self, channel: Uuid) -> Lane {
         let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(channel).or_insert_with(|| Arc::new(Semaphore::new(self.per_channel))).clone()
+        map.entry(channel).or_insert_with(|| Lane { gate: Arc::new(Semaphore::new(self.per_channel)), queued: Arc::default() }).clone()
     }
 
     /// Attempts under way.

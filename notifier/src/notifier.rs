@@ -88,9 +88,8 @@ impl Notifier {
                 Ok(n) => busy |= n as u64 == ROUTE_BATCH,
                 Err(e) => warn!(error = %e, "routing the outbox failed; trying again"),
             }
-            match deliverer.deliver_once().await {
-                Ok(n) => busy |= n > 0 && deliverer.in_flight() == 0,
-                Err(e) => warn!(error = %e, "reading due notifications failed; trying again"),
+            if let Err(e) = deliverer.deliver_once().await {
+                warn!(error = %e, "reading due notifications failed; trying again");
             }
             if detected.is_none_or(|t| t.elapsed() >= self.cfg.detect_every) {
                 detected = Some(Instant::now());
@@ -102,6 +101,8 @@ impl Notifier {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(pause) => {}
+                // An attempt ended: its channel may take the next one now.
+                _ = deliverer.slot_freed() => {}
             }
         }
         // Attempts under way finish and are recorded (bounded by the request timeout).

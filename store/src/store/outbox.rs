@@ -16,7 +16,7 @@ use super::{CHUNK, Store, rows_per_statement};
 use crate::entities::{events, notifications, role_beats};
 use crate::{AttemptRecord, EventRow, NewEvent, NotificationFilter, NotificationRow, NotificationState, Page, PageRequest, StoreError};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde_json::Value;
 use uuid::Uuid;
@@ -119,11 +119,17 @@ impl Store {
                 .exec_without_returning(&txn)
                 .await?;
         }
-        for (seq, body) in routed {
+        // One statement per chunk: `body = CASE WHEN seq = … THEN … END`, not one per
+        // event. No ELSE: the filter keeps to the chunk's rows, each with its WHEN (and an
+        // ELSE of the column would mix json with the parameters' jsonb on Postgres).
+        for chunk in routed.chunks(CHUNK) {
+            let case = chunk
+                .iter()
+                .fold(CaseStatement::new(), |case, (seq, body)| case.case(events::Column::Seq.eq(*seq), Expr::value(body.clone())));
             events::Entity::update_many()
                 .col_expr(events::Column::RoutedAt, Expr::value(at))
-                .col_expr(events::Column::Body, Expr::value(body.clone()))
-                .filter(events::Column::Seq.eq(*seq))
+                .col_expr(events::Column::Body, case.into())
+                .filter(events::Column::Seq.is_in(chunk.iter().map(|(seq, _)| *seq)))
                 .exec(&txn)
                 .await?;
         }
