@@ -79,6 +79,11 @@ pub async fn the_outbox_keeps_routes_and_delivers_each_pair_once(h: impl StoreHa
     let other = store.list_notifications(Uuid::now_v7(), &NotificationFilter::default(), &PageRequest { cursor: None, limit: 10 }).await.unwrap();
     assert!(other.items.is_empty(), "another tenant sees none");
 
+    // Retention: what is over goes, what is still being tried stays.
+    let (notes, events) = store.prune_notifications(now + Duration::seconds(1)).await.unwrap();
+    assert_eq!((notes, events), (1, 1), "the delivered pair and its event");
+    assert_eq!(store.due_notifications(later, &[], &[], 100).await.unwrap().len(), 1, "the retrying one is kept");
+
     assert_eq!(store.last_beat("orchestrator-leader").await.unwrap(), None);
     store.beat_role("orchestrator-leader", "o-1", now).await.unwrap();
     store.beat_role("orchestrator-leader", "o-2", later).await.unwrap();

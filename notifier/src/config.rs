@@ -29,6 +29,8 @@ pub struct NotifierConfig {
     pub orchestrator_down_after: Duration,
     /// A `running` attempt missing from every worker's heartbeat this long is lost.
     pub lost_after: Duration,
+    /// Delivered and failed notifications (and their events) are forgotten after this.
+    pub retention: Duration,
     /// Base of the links in messages (`<public_url>/api/v1/runs/<id>`).
     pub public_url: String,
     /// Where email goes out; `None` fails email notifications with a clear answer.
@@ -48,6 +50,7 @@ impl Default for NotifierConfig {
             in_flight: 256,
             orchestrator_down_after: Duration::from_secs(120),
             lost_after: Duration::from_secs(20),
+            retention: Duration::from_secs(30 * 24 * 3600),
             public_url: "http://127.0.0.1:8080".into(),
             smtp: None,
         }

@@ -19,6 +19,9 @@ use tracing::{info, warn};
 /// The lease that makes one notifier the one that sends.
 pub const NOTIFIER_LEASE: &str = "notifier-leader";
 
+/// How often notifications past their retention are forgotten.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// Events routed per round; a full round is followed by another at once.
 const ROUTE_BATCH: u64 = 500;
 
@@ -68,6 +71,7 @@ impl Notifier {
         let renew_every = self.cfg.lease_ttl / 3;
         let mut renewed = Instant::now();
         let mut detected: Option<Instant> = None;
+        let mut pruned: Option<Instant> = None;
         loop {
             if renewed.elapsed() >= renew_every {
                 match self.coordinator.acquire_lease(NOTIFIER_LEASE, &self.cfg.id, self.cfg.lease_ttl).await {
@@ -95,6 +99,15 @@ impl Notifier {
                 detected = Some(Instant::now());
                 if let Err(e) = detector.detect_once(Utc::now()).await {
                     warn!(error = %e, "an alert round failed; trying again");
+                }
+            }
+            if pruned.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                pruned = Some(Instant::now());
+                let before = Utc::now() - chrono::Duration::from_std(self.cfg.retention).unwrap_or(chrono::Duration::MAX);
+                match self.store.prune_notifications(before).await {
+                    Ok((0, 0)) => {}
+                    Ok((notes, events)) => info!(notes, events, "forgot notifications past their retention"),
+                    Err(e) => warn!(error = %e, "pruning old notifications failed; trying again later"),
                 }
             }
             let pause = if busy { Duration::ZERO } else { self.cfg.poll_every };

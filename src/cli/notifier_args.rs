@@ -33,6 +33,9 @@ pub(crate) struct NotifierArgs {
     /// How often stuck, late and lost runs are looked for.
     #[arg(long, env = "FERRY_NOTIFIER_DETECT_EVERY", value_parser = humantime::parse_duration, default_value = "5s")]
     notifier_detect_every: Duration,
+    /// Delivered and failed notifications, and their events, are kept this long.
+    #[arg(long, env = "FERRY_NOTIFY_RETENTION", value_parser = humantime::parse_duration, default_value = "30days")]
+    notify_retention: Duration,
     /// Calls under way at once to one channel (a slow receiver holds only its own).
     #[arg(long, env = "FERRY_NOTIFY_PER_CHANNEL", default_value_t = 8)]
     notify_per_channel: usize,
@@ -56,6 +59,7 @@ impl NotifierArgs {
             orchestrator_down_after: self.orchestrator_down_after,
             lost_after: self.lost_after,
             per_channel: self.notify_per_channel.max(1),
+            retention: self.notify_retention,
             public_url: self.public_url.clone(),
             smtp,
             ..NotifierConfig::default()

@@ -16,7 +16,7 @@ use super::{CHUNK, Store, rows_per_statement};
 use crate::entities::{events, notifications, role_beats};
 use crate::{AttemptRecord, EventRow, NewEvent, NotificationFilter, NotificationRow, NotificationState, Page, PageRequest, StoreError};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
+use sea_orm::sea_query::{CaseStatement, Expr, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde_json::Value;
 use uuid::Uuid;
@@ -198,6 +198,24 @@ impl Store {
     pub async fn notifications_of_run(&self, run: Uuid) -> Result<Vec<NotificationRow>, StoreError> {
         let rows = notifications::Entity::find().filter(notifications::Column::RunId.eq(run)).order_by_asc(notifications::Column::Id).all(&self.db).await?;
         rows.into_iter().map(notification_row).collect()
+    }
+
+    /// Forgets what is over and older than `before`: delivered and failed notifications
+    /// created before it, then routed events with no notification left. Pending and
+    /// retrying ones stay, however old. How many rows of each went.
+    pub async fn prune_notifications(&self, before: DateTime<Utc>) -> Result<(u64, u64), StoreError> {
+        let notes = notifications::Entity::delete_many()
+            .filter(notifications::Column::State.is_in([NotificationState::Delivered.as_str(), NotificationState::Failed.as_str()]))
+            .filter(notifications::Column::CreatedAt.lt(before))
+            .exec(&self.db)
+            .await?;
+        let referenced = Query::select().column(notifications::Column::EventId).from(notifications::Entity).to_owned();
+        let events = events::Entity::delete_many()
+            .filter(events::Column::RoutedAt.lt(before))
+            .filter(events::Column::Id.not_in_subquery(referenced))
+            .exec(&self.db)
+            .await?;
+        Ok((notes.rows_affected, events.rows_affected))
     }
 
     /// Records that `holder` leads `role` now (the orchestrator, each time it renews its
