@@ -468,9 +468,10 @@ impl Orchestrator {
                 });
             }
         }
-        let pipeline_of: std::collections::HashMap<Uuid, Uuid> =
-            batch.runs.iter().map(|r| (r.id, r.pipeline_id)).chain(w.runs.values().map(|r| (r.id(), r.pipeline_id()))).collect();
-        batch.events = crate::outbox::events_of(&batch, &pipeline_of);
+        let events = crate::outbox::events_of(&batch, |run| {
+            w.runs.get(&run).map(ActiveRun::pipeline_id).or_else(|| batch.runs.iter().find(|r| r.id == run).map(|r| r.pipeline_id))
+        });
+        batch.events = events;
         let loose: Vec<RunUpdate> = batch
             .runs
             .iter()

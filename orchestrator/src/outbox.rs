@@ -13,14 +13,25 @@ use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Events for the notable transitions of `batch`; `pipeline_of` names each run's
-/// pipeline (runs and tasks not in the batch are looked up by the caller).
-pub(crate) fn events_of(batch: &WriteBatch, pipeline_of: &HashMap<Uuid, Uuid>) -> Vec<NewEvent> {
+/// Whether a transition raises an event (most do not: a task queued, running, done).
+fn notable(tr: &ferry_store::TransitionRow) -> bool {
+    match tr.task_id {
+        None => matches!(tr.to_state.as_str(), "running" | "succeeded" | "failed" | "cancelled"),
+        Some(_) => matches!(tr.to_state.as_str(), "failed" | "retrying"),
+    }
+}
+
+/// Events for the notable transitions of `batch`; `pipeline_of` names a run's pipeline.
+/// A step with none (most of them) costs one pass over its transitions.
+pub(crate) fn events_of(batch: &WriteBatch, pipeline_of: impl Fn(Uuid) -> Option<Uuid>) -> Vec<NewEvent> {
+    if !batch.transitions.iter().any(notable) {
+        return Vec::new();
+    }
     let tasks: HashMap<Uuid, &ferry_store::TaskRow> = batch.tasks.iter().map(|t| (t.id, t)).collect();
     let runs: HashMap<Uuid, &ferry_store::RunRow> = batch.runs.iter().map(|r| (r.id, r)).collect();
     let mut out = Vec::new();
-    for tr in &batch.transitions {
-        let Some(&pipeline) = pipeline_of.get(&tr.run_id) else { continue };
+    for tr in batch.transitions.iter().filter(|t| notable(t)) {
+        let Some(pipeline) = pipeline_of(tr.run_id) else { continue };
         let event = |kind: EventKind, detail: serde_json::Value| NewEvent::about_run(kind, tr.tenant_id, pipeline, tr.run_id, tr.at, detail);
         match tr.task_id {
             None => {
@@ -93,7 +104,7 @@ mod tests {
         };
         let mut pipelines = HashMap::new();
         pipelines.insert(Uuid::from_u128(1), Uuid::from_u128(7));
-        let events = events_of(&batch, &pipelines);
+        let events = events_of(&batch, |run| pipelines.get(&run).copied());
         let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["run.started", "task.lost", "task.retrying", "task.lost", "task.failed", "run.failed", "task.failed"]);
         assert_eq!(events[1].dedup_key.as_deref(), Some(lost_key(task, 3).as_str()));
