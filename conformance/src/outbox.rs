@@ -61,6 +61,10 @@ pub async fn the_outbox_keeps_routes_and_delivers_each_pair_once(h: impl StoreHa
     assert_eq!(store.due_notifications(now, &busy, &[], 100).await.unwrap().len(), 1, "attempts under way are left out");
     assert!(store.due_notifications(now, &[], &[channel.id], 100).await.unwrap().is_empty(), "so are channels without room");
     let later = now + Duration::seconds(60);
+    // One claimer per attempt: a second notifier's claim of the same pair fails.
+    assert!(store.claim_notification(due[0].id, 0, now, now + Duration::seconds(15)).await.unwrap());
+    assert!(!store.claim_notification(due[0].id, 0, now, now + Duration::seconds(15)).await.unwrap());
+    assert!(store.claim_notification(due[1].id, 0, now, now + Duration::seconds(15)).await.unwrap());
     store
         .record_attempt(&AttemptRecord { id: due[0].id, state: NotificationState::Retrying, attempts: 1, next_attempt_at: later, answer: "503 busy".into(), at: now })
         .await
@@ -71,6 +75,11 @@ pub async fn the_outbox_keeps_routes_and_delivers_each_pair_once(h: impl StoreHa
         .unwrap();
     assert!(store.due_notifications(now, &[], &[], 100).await.unwrap().is_empty());
     assert_eq!(store.due_notifications(later, &[], &[], 100).await.unwrap().len(), 1, "a retry is due at its time");
+    // A stale record (of an attempt already recorded) changes nothing.
+    store
+        .record_attempt(&AttemptRecord { id: due[1].id, state: NotificationState::Failed, attempts: 1, next_attempt_at: now, answer: "stale".into(), at: now })
+        .await
+        .unwrap();
     let filter = NotificationFilter { state: Some(NotificationState::Delivered), channel: Some("ops".into()), run_id: Some(run) };
     let page = store.list_notifications(DEFAULT_TENANT, &filter, &PageRequest { cursor: None, limit: 10 }).await.unwrap();
     assert_eq!(page.items.len(), 1);

@@ -57,7 +57,10 @@ impl ChannelConfig {
     pub fn webhook(url: &str, format: WebhookFormat, secret: Option<Secret>) -> Result<Self, NotifierError> {
         let parsed = url::Url::parse(url).map_err(|e| NotifierError::Channel(format!("`url` is not a URL ({e})")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
-            return Err(NotifierError::Channel(format!("`url` must be an http or https URL with a host, not `{url}`")));
+            return Err(NotifierError::Channel("`url` must be an http or https URL with a host".into()));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(NotifierError::Channel("`url` carries a user or password; sign calls with `secret` instead".into()));
         }
         if secret.as_ref().is_some_and(|s| s.expose().is_empty()) {
             return Err(NotifierError::Channel("`secret` is empty; leave it out for unsigned calls".into()));
@@ -136,6 +139,7 @@ mod tests {
     fn channels_are_checked_and_the_secret_stays_out_of_the_stored_config() {
         assert!(ChannelConfig::webhook("ftp://x/", WebhookFormat::Json, None).is_err());
         assert!(ChannelConfig::webhook("not a url", WebhookFormat::Json, None).is_err());
+        assert!(ChannelConfig::webhook("https://u:p@h/x", WebhookFormat::Json, None).unwrap_err().to_string().contains("user or password"));
         let c = ChannelConfig::webhook("http://127.0.0.1:9/hook", WebhookFormat::Slack, Some(Secret::new("s3cret"))).unwrap();
         assert_eq!(c.public_config(), json!({"url": "http://127.0.0.1:9/hook", "format": "slack"}));
         assert!(!format!("{c:?}").contains("s3cret"));

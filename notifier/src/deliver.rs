@@ -37,15 +37,17 @@ pub fn backoff(attempts: u32) -> Duration {
     Duration::from_secs(1u64 << exp).min(MAX_BACKOFF)
 }
 
-/// What an attempt's answer makes of a notification.
-pub fn after_attempt(n: &NotificationRow, answer: &Answer, now: DateTime<Utc>, give_up_after: Duration) -> AttemptRecord {
+/// What an attempt's answer makes of a notification; `hopeless` answers (the channel
+/// is gone) fail it at once.
+pub fn after_attempt(n: &NotificationRow, answer: &Answer, hopeless: bool, now: DateTime<Utc>, give_up_after: Duration) -> AttemptRecord {
     let attempts = n.attempts.saturating_add(1);
     let (state, next) = if answer.delivered {
         (NotificationState::Delivered, now)
     } else {
-        let next = now + chrono::Duration::from_std(backoff(attempts)).unwrap_or(chrono::Duration::MAX);
-        let give_up = n.created_at + chrono::Duration::from_std(give_up_after).unwrap_or(chrono::Duration::MAX);
-        if next > give_up { (NotificationState::Failed, now) } else { (NotificationState::Retrying, next) }
+        let next = chrono::Duration::from_std(backoff(attempts)).ok().and_then(|d| now.checked_add_signed(d)).unwrap_or(now);
+        // A window too large for the calendar never ends.
+        let give_up = chrono::Duration::from_std(give_up_after).ok().and_then(|d| n.created_at.checked_add_signed(d));
+        if hopeless || give_up.is_some_and(|g| next > g) { (NotificationState::Failed, now) } else { (NotificationState::Retrying, next) }
     };
     AttemptRecord { id: n.id, state, attempts, next_attempt_at: next, answer: answer.line(), at: now }
 }
@@ -62,6 +64,49 @@ struct Lane {
     queued: Arc<std::sync::atomic::AtomicUsize>,
 }
 
+/// One attempt: claim the pair, send, record the answer (retrying the write while the
+/// database is away). Whether the outcome is recorded (or the pair was not ours).
+async fn attempt(
+    store: &Store,
+    sender: &Sender,
+    n: &NotificationRow,
+    channel: Option<Result<ChannelConfig, NotifierError>>,
+    event: Option<EventRow>,
+    hold: Duration,
+    give_up: Duration,
+) -> bool {
+    let now = Utc::now().trunc_subsecs(6);
+    let until = chrono::Duration::from_std(hold).ok().and_then(|d| now.checked_add_signed(d)).unwrap_or(now);
+    match store.claim_notification(n.id, n.attempts, now, until).await {
+        Ok(true) => {}
+        Ok(false) => return true,
+        Err(e) => {
+            tracing::warn!(notification = %n.id, error = %e, "cannot claim a notification; trying later");
+            return true;
+        }
+    }
+    let (answer, hopeless) = match (channel, event) {
+        (Some(Ok(channel)), Some(event)) => (sender.send(&channel, event.id, &event.kind, &body_of(&event)).await, false),
+        (Some(Err(e)), _) => (Answer { delivered: false, status: None, detail: e.to_string(), elapsed_ms: 0 }, false),
+        (None, _) => (Answer { delivered: false, status: None, detail: "the channel was deleted".into(), elapsed_ms: 0 }, true),
+        (_, None) => (Answer { delivered: false, status: None, detail: "the event is gone".into(), elapsed_ms: 0 }, true),
+    };
+    let record = after_attempt(n, &answer, hopeless, Utc::now().trunc_subsecs(6), give_up);
+    if !answer.delivered {
+        tracing::info!(notification = %n.id, channel = %n.channel_name, answer = %record.answer, state = record.state.as_str(), "delivery attempt failed");
+    }
+    let mut wait = Duration::from_millis(250);
+    for _ in 0..8 {
+        match store.record_attempt(&record).await {
+            Ok(()) => return true,
+            Err(e) => tracing::warn!(notification = %n.id, error = %e, "cannot record a delivery attempt; retrying"),
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(10));
+    }
+    false
+}
+
 /// The delivery side of a notifier: its sender, its limits, and the attempts under way.
 pub struct Deliverer {
     store: Store,
@@ -75,6 +120,8 @@ pub struct Deliverer {
     tasks: tokio::sync::Mutex<JoinSet<()>>,
     /// Signalled when an attempt ends: its channel has room again.
     freed: Arc<tokio::sync::Notify>,
+    /// How long a claim keeps other notifiers off a pair: longer than any call.
+    claim_for: Duration,
 }
 
 impl Deliverer {
@@ -91,6 +138,7 @@ impl Deliverer {
             channels: Mutex::default(),
             tasks: tokio::sync::Mutex::new(JoinSet::new()),
             freed: Arc::default(),
+            claim_for: cfg.request_timeout + Duration::from_secs(5),
         }
     }
 
@@ -139,26 +187,17 @@ impl Deliverer {
             let event = events.get(&n.event_id).cloned();
             let (store, sender, busy, give_up, freed) = (self.store.clone(), self.sender.clone(), self.busy.clone(), self.give_up_after, self.freed.clone());
             let pool = self.in_flight.clone();
+            let hold = self.claim_for;
             tasks.spawn(async move {
                 // The channel's slot first, then one of the pool's: the pool counts calls
                 // under way, never attempts waiting for a busy channel.
                 let _slot = lane.gate.clone().acquire_owned().await;
                 let _permit = pool.acquire_owned().await;
-                let answer = match (channel, event) {
-                    (Some(Ok(channel)), Some(event)) => sender.send(&channel, event.id, &event.kind, &body_of(&event)).await,
-                    (Some(Err(e)), _) => Answer { delivered: false, status: None, detail: e.to_string(), elapsed_ms: 0 },
-                    (None, _) => Answer { delivered: false, status: None, detail: "the channel was deleted".into(), elapsed_ms: 0 },
-                    (_, None) => Answer { delivered: false, status: None, detail: "the event is gone".into(), elapsed_ms: 0 },
-                };
-                let record = after_attempt(&n, &answer, Utc::now().trunc_subsecs(6), give_up);
-                if let Err(e) = store.record_attempt(&record).await {
-                    // Not recorded: it stays due and is sent again (at least once, never lost).
-                    tracing::warn!(notification = %n.id, error = %e, "cannot record a delivery attempt");
-                }
-                if !answer.delivered {
-                    tracing::info!(notification = %n.id, channel = %n.channel_name, answer = %record.answer, state = record.state.as_str(), "delivery attempt failed");
-                }
-                if let Ok(mut b) = busy.lock() {
+                let recorded = attempt(&store, &sender, &n, channel, event, hold, give_up).await;
+                // An answer this process holds but could not record keeps the pair busy
+                // here (never sent twice by this leader); another notifier sends it again
+                // once its claim lapses.
+                if recorded && let Ok(mut b) = busy.lock() {
                     b.remove(&n.id);
                 }
                 lane.queued.fetch_sub(1, Ordering::Relaxed);
@@ -212,12 +251,14 @@ mod tests {
             created_at: now,
         };
         let bad = Answer { delivered: false, status: Some(503), detail: "busy".into(), elapsed_ms: 3 };
-        let r = after_attempt(&n, &bad, now, Duration::from_secs(86_400));
+        let r = after_attempt(&n, &bad, false, now, Duration::from_secs(86_400));
         assert_eq!((r.state, r.attempts, r.answer.as_str()), (NotificationState::Retrying, 1, "503 busy"));
         assert_eq!(r.next_attempt_at, now + chrono::Duration::seconds(1));
         let old = NotificationRow { attempts: 300, created_at: now - chrono::Duration::hours(24), ..n.clone() };
-        assert_eq!(after_attempt(&old, &bad, now, Duration::from_secs(86_400)).state, NotificationState::Failed);
+        assert_eq!(after_attempt(&old, &bad, false, now, Duration::from_secs(86_400)).state, NotificationState::Failed);
+        assert_eq!(after_attempt(&n, &bad, true, now, Duration::from_secs(86_400)).state, NotificationState::Failed, "a deleted channel fails at once");
+        assert_eq!(after_attempt(&n, &bad, false, now, Duration::MAX).state, NotificationState::Retrying, "an endless window does not overflow");
         let ok = Answer { delivered: true, status: Some(200), detail: String::new(), elapsed_ms: 1 };
-        assert_eq!(after_attempt(&n, &ok, now, Duration::from_secs(86_400)).state, NotificationState::Delivered);
+        assert_eq!(after_attempt(&n, &ok, false, now, Duration::from_secs(86_400)).state, NotificationState::Delivered);
     }
 }

@@ -37,8 +37,8 @@ pub struct Detector {
     down_after: Duration,
     /// Per task: the last `bytes_done` seen and when it last changed.
     bytes: HashMap<Uuid, (u64, DateTime<Utc>)>,
-    /// Per task: since when no live worker lists it.
-    unseen: HashMap<Uuid, DateTime<Utc>>,
+    /// Per running attempt (task, attempt): since when no live worker lists it.
+    unseen: HashMap<(Uuid, u32), DateTime<Utc>>,
 }
 
 impl Detector {
@@ -71,9 +71,10 @@ impl Detector {
         if n > 0 {
             self.store.emit_events(&events).await?;
         }
-        let live: HashSet<Uuid> = tasks.iter().map(|t| t.id).collect();
+        let live: HashSet<Uuid> = running.iter().copied().collect();
         self.bytes.retain(|id, _| live.contains(id));
-        self.unseen.retain(|id, _| live.contains(id));
+        let attempts: HashSet<(Uuid, u32)> = tasks.iter().filter(|t| t.state == TaskState::Running).map(|t| (t.id, t.attempt)).collect();
+        self.unseen.retain(|k, _| attempts.contains(k));
         Ok(n)
     }
 
@@ -110,15 +111,16 @@ impl Detector {
 
     fn stuck(&self, run: &RunRow, tasks: &[&TaskRow], spec: &AlertSpec, now: DateTime<Utc>) -> Option<NewEvent> {
         let limit = spec.stuck_after?.0;
-        let mut since = run.started_at.unwrap_or(run.created_at);
-        for t in tasks {
-            since = since.max(t.updated_at);
-            if let Some((_, moved)) = self.bytes.get(&t.id) {
-                since = since.max(*moved);
-            }
+        // The stored last change names the episode (and so the event's key): another
+        // notifier, or this one restarted, computes the same. Bytes seen moving only
+        // hold the alert back.
+        let since = tasks.iter().map(|t| t.updated_at).fold(run.started_at.unwrap_or(run.created_at), DateTime::max);
+        let moved = tasks.iter().filter_map(|t| self.bytes.get(&t.id).map(|(_, at)| *at)).max();
+        if moved.is_some_and(|m| repeat_window(now, m, limit, spec.repeat()).is_none()) {
+            return None;
         }
         let window = repeat_window(now, since, limit, spec.repeat())?;
-        let idle = (now - since).num_seconds();
+        let idle = (now - moved.map_or(since, |m| m.max(since))).num_seconds();
         let detail = json!({"since": since, "idle_seconds": idle, "stuck_after": humanize(limit), "state": run.state.as_str()});
         Some(keyed(EventKind::RunStuck, run, now, detail, format!("run.stuck:{}:{}:{window}", run.id, since.timestamp_millis())))
     }
@@ -134,10 +136,10 @@ impl Detector {
         let mut out = Vec::new();
         for t in tasks.iter().filter(|t| t.state == TaskState::Running) {
             if listed.contains(&t.id) {
-                self.unseen.remove(&t.id);
+                self.unseen.remove(&(t.id, t.attempt));
                 continue;
             }
-            let since = *self.unseen.entry(t.id).or_insert(now);
+            let since = *self.unseen.entry((t.id, t.attempt)).or_insert(now);
             let Some(run) = runs.get(&t.run_id) else { continue };
             if now - since < lost_after {
                 continue;
@@ -192,9 +194,10 @@ fn late(run: &RunRow, spec: &AlertSpec, now: DateTime<Utc>) -> Vec<NewEvent> {
     out
 }
 
-/// Which `repeat`-long window past `since + after` `now` falls in; `None` before it.
+/// Which `repeat`-long window past `since + after` `now` falls in; `None` before it
+/// (and for an `after` too large to reach).
 fn repeat_window(now: DateTime<Utc>, since: DateTime<Utc>, after: Duration, repeat: Duration) -> Option<i64> {
-    let over = now - since - chrono::Duration::from_std(after).ok()?;
+    let over = now.signed_duration_since(since).checked_sub(&chrono::Duration::from_std(after).ok()?)?;
     if over < chrono::Duration::zero() {
         return None;
     }
@@ -231,5 +234,6 @@ mod tests {
         assert_eq!(repeat_window(at(30), since, after, hour), Some(0));
         assert_eq!(repeat_window(at(89), since, after, hour), Some(0));
         assert_eq!(repeat_window(at(90), since, after, hour), Some(1));
+        assert_eq!(repeat_window(at(90), since, Duration::from_secs(u64::MAX / 4), hour), None, "no overflow");
     }
 }

@@ -68,24 +68,14 @@ impl Notifier {
     async fn lead(&self, shutdown: &CancellationToken) {
         let deliverer = Deliverer::new(self.store.clone(), self.sender.clone(), self.master_key.clone(), &self.cfg);
         let mut detector = Detector::new(self.store.clone(), self.coordinator.clone(), &self.cfg);
-        let renew_every = self.cfg.lease_ttl / 3;
-        let mut renewed = Instant::now();
+        // The lease is renewed beside the rounds, so a slow round cannot outlive it.
+        let lost = shutdown.child_token();
+        let renewer = tokio::spawn(renew_lease(self.coordinator.clone(), self.cfg.id.clone(), self.cfg.lease_ttl, lost.clone()));
         let mut detected: Option<Instant> = None;
         let mut pruned: Option<Instant> = None;
         loop {
-            if renewed.elapsed() >= renew_every {
-                match self.coordinator.acquire_lease(NOTIFIER_LEASE, &self.cfg.id, self.cfg.lease_ttl).await {
-                    Ok(true) => renewed = Instant::now(),
-                    Ok(false) => {
-                        warn!("lost the notifier lease; standing by");
-                        break;
-                    }
-                    Err(e) if renewed.elapsed() < self.cfg.lease_ttl => warn!(error = %e, "cannot renew the notifier lease"),
-                    Err(e) => {
-                        warn!(error = %e, "the notifier lease lapsed; standing by");
-                        break;
-                    }
-                }
+            if lost.is_cancelled() {
+                break;
             }
             let mut busy = false;
             match route_once(&self.store, &self.cfg.public_url, ROUTE_BATCH).await {
@@ -103,22 +93,54 @@ impl Notifier {
             }
             if pruned.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
                 pruned = Some(Instant::now());
-                let before = Utc::now() - chrono::Duration::from_std(self.cfg.retention).unwrap_or(chrono::Duration::MAX);
-                match self.store.prune_notifications(before).await {
-                    Ok((0, 0)) => {}
-                    Ok((notes, events)) => info!(notes, events, "forgot notifications past their retention"),
-                    Err(e) => warn!(error = %e, "pruning old notifications failed; trying again later"),
+                // A retention too long for the calendar keeps everything.
+                let before = chrono::Duration::from_std(self.cfg.retention).ok().and_then(|d| Utc::now().checked_sub_signed(d));
+                if let Some(before) = before {
+                    match self.store.prune_notifications(before).await {
+                        Ok((0, 0)) => {}
+                        Ok((notes, events)) => info!(notes, events, "forgot notifications past their retention"),
+                        Err(e) => warn!(error = %e, "pruning old notifications failed; trying again later"),
+                    }
                 }
             }
             let pause = if busy { Duration::ZERO } else { self.cfg.poll_every };
             tokio::select! {
-                _ = shutdown.cancelled() => break,
+                _ = lost.cancelled() => break,
                 _ = tokio::time::sleep(pause) => {}
                 // An attempt ended: its channel may take the next one now.
                 _ = deliverer.slot_freed() => {}
             }
         }
-        // Attempts under way finish and are recorded (bounded by the request timeout).
+        lost.cancel();
+        let _ = renewer.await;
+        // Attempts under way finish and are recorded (bounded by the request timeout);
+        // each holds its claim, so a new leader does not send them meanwhile.
         let _ = tokio::time::timeout(self.cfg.request_timeout + Duration::from_secs(1), deliverer.drain()).await;
+    }
+}
+
+/// Renews the lease every third of its validity until it is lost (then cancels `lost`)
+/// or `lost` is cancelled from outside (shutdown).
+async fn renew_lease(coordinator: Arc<dyn Coordinator>, id: String, ttl: Duration, lost: CancellationToken) {
+    let mut renewed = Instant::now();
+    loop {
+        tokio::select! {
+            _ = lost.cancelled() => return,
+            _ = tokio::time::sleep(ttl / 3) => {}
+        }
+        match coordinator.acquire_lease(NOTIFIER_LEASE, &id, ttl).await {
+            Ok(true) => renewed = Instant::now(),
+            Ok(false) => {
+                warn!("lost the notifier lease; standing by");
+                lost.cancel();
+                return;
+            }
+            Err(e) if renewed.elapsed() < ttl => warn!(error = %e, "cannot renew the notifier lease"),
+            Err(e) => {
+                warn!(error = %e, "the notifier lease lapsed; standing by");
+                lost.cancel();
+                return;
+            }
+        }
     }
 }

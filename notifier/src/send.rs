@@ -64,6 +64,9 @@ impl Sender {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("ferry-notifier/", env!("CARGO_PKG_VERSION")))
+            // A redirect would turn the POST into a GET without the event; it is an answer
+            // like any other non-2xx.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| NotifierError::Channel(format!("cannot build the HTTP client: {e}")))?;
         let smtp = smtp.map(|s| smtp_transport(s, timeout)).transpose()?;
@@ -92,13 +95,21 @@ impl Sender {
                     req = req.header("x-ferry-signature", ferry_common::signature::sign(secret.expose().as_bytes(), ts, &bytes));
                 }
                 match req.body(bytes).send().await {
-                    Ok(resp) => {
+                    Ok(mut resp) => {
                         let code = resp.status();
-                        let text = resp.text().await.unwrap_or_default();
-                        (code.is_success(), Some(code.as_u16()), clip(&text))
+                        // The start of the answer is enough; a large body is not read.
+                        let mut head = Vec::new();
+                        while head.len() < ANSWER_BYTES * 4 {
+                            match resp.chunk().await {
+                                Ok(Some(chunk)) => head.extend_from_slice(&chunk),
+                                _ => break,
+                            }
+                        }
+                        (code.is_success(), Some(code.as_u16()), clip(&String::from_utf8_lossy(&head)))
                     }
                     Err(e) if e.is_timeout() => (false, None, format!("no answer within {}s", self.timeout.as_secs_f32())),
-                    Err(e) => (false, None, clip(&describe(&e))),
+                    // Without the URL: it can carry a token (a Slack hook's path).
+                    Err(e) => (false, None, clip(&describe(&e.without_url()))),
                 }
             }
             ChannelConfig::Email { to } => self.mail(to, event_id, doc).await,
@@ -165,7 +176,9 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// The start of an answer, one line of printable text (a NUL would not even store).
 fn clip(s: &str) -> String {
+    let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let s = s.trim();
     match s.char_indices().nth(ANSWER_BYTES) {
         Some((i, _)) => format!("{}…", &s[..i]),

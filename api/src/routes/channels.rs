@@ -20,8 +20,7 @@ use uuid::Uuid;
 /// Checks a body; the config to store in the clear and the sealed secret (`keep` is the
 /// stored one a `PUT` without `secret` keeps).
 fn prepare(state: &AppState, body: &ChannelBody, keep: Option<String>) -> ApiResult<(serde_json::Value, Option<String>)> {
-    let ok = !body.name.is_empty() && body.name.len() <= 128 && body.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !ok {
+    if !valid_name(&body.name) {
         return Err(ApiError::BadRequest(format!("channel name `{}` must be 1 to 128 letters, digits, `-`, `_` or `.`", body.name)));
     }
     let bad = |e: ferry_notifier::NotifierError| ApiError::BadRequest(e.to_string().trim_start_matches("channel: ").to_string());
@@ -57,7 +56,16 @@ fn prepare(state: &AppState, body: &ChannelBody, keep: Option<String>) -> ApiRes
     Ok((config.public_config(), sealed))
 }
 
+/// Whether `name` can name a channel: 1 to 128 letters, digits, `-`, `_` or `.`.
+pub(crate) fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 128 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 async fn find(state: &AppState, tenant: Uuid, name: &str) -> ApiResult<ChannelRow> {
+    // A name no channel can have is not looked up (and a NUL never reaches Postgres).
+    if !valid_name(name) {
+        return Err(ApiError::NotFound(format!("no channel named `{}`", name.escape_debug())));
+    }
     state.store.channel_named(tenant, name).await?.ok_or_else(|| ApiError::NotFound(format!("no channel named `{name}`")))
 }
 

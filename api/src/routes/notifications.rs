@@ -58,7 +58,11 @@ pub(crate) async fn list_notifications(State(state): State<AppState>, caller: Ca
         })?),
         None => None,
     };
-    let filter = NotificationFilter { state: wanted, channel: query.channel.filter(|c| !c.is_empty()), run_id: query.run };
+    let channel = query.channel.filter(|c| !c.is_empty());
+    if let Some(c) = channel.as_deref().filter(|c| !super::channels::valid_name(c)) {
+        return Err(ApiError::BadRequest(format!("`channel` `{}` is not a channel name (1 to 128 letters, digits, `-`, `_` or `.`)", c.escape_debug())));
+    }
+    let filter = NotificationFilter { state: wanted, channel, run_id: query.run };
     let page = state.store.list_notifications(caller.tenant, &filter, &page_request(query.cursor.as_deref(), query.limit)?).await?;
     let ids: Vec<Uuid> = page.items.iter().map(|n| n.event_id).collect();
     let events: HashMap<Uuid, ferry_store::EventRow> = state.store.events_by_ids(&ids).await?.into_iter().map(|e| (e.id, e)).collect();

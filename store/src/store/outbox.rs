@@ -130,6 +130,8 @@ impl Store {
                 .col_expr(events::Column::RoutedAt, Expr::value(at))
                 .col_expr(events::Column::Body, case.into())
                 .filter(events::Column::Seq.is_in(chunk.iter().map(|(seq, _)| *seq)))
+                // A body once fixed stays: a second router does not rewrite it.
+                .filter(events::Column::RoutedAt.is_null())
                 .exec(&txn)
                 .await?;
         }
@@ -156,8 +158,27 @@ impl Store {
         Ok(rows.into_iter().filter(|n| !busy.contains(&n.id)).take(limit as usize).collect())
     }
 
+    /// Claims a due notification for one attempt: pushes its `next_attempt_at` to
+    /// `until` if it is still due and still at `attempts`, so a second notifier (a
+    /// leader that has not noticed it lost its lease) cannot send it too. False when
+    /// someone else has it or has recorded it. A claimer that dies leaves it due again
+    /// at `until`.
+    pub async fn claim_notification(&self, id: Uuid, attempts: u32, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = notifications::Entity::update_many()
+            .col_expr(notifications::Column::NextAttemptAt, Expr::value(until))
+            .filter(notifications::Column::Id.eq(id))
+            .filter(notifications::Column::Attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)))
+            .filter(notifications::Column::State.is_in([NotificationState::Pending.as_str(), NotificationState::Retrying.as_str()]))
+            .filter(notifications::Column::NextAttemptAt.lte(now))
+            .exec(&self.db)
+            .await?;
+        Ok(done.rows_affected == 1)
+    }
+
     /// Records an attempt's outcome. Written before the notifier moves on: a pair is
-    /// sent again only if the notifier died between the answer and this write.
+    /// sent again only if the notifier died between the answer and this write. Fenced
+    /// by the attempt count: a record of attempt `n` lands only on a row still at
+    /// `n - 1` attempts, so a stale notifier cannot overwrite a newer outcome.
     pub async fn record_attempt(&self, rec: &AttemptRecord) -> Result<(), StoreError> {
         let delivered = (rec.state == NotificationState::Delivered).then_some(rec.at);
         notifications::Entity::update_many()
@@ -168,6 +189,7 @@ impl Store {
             .col_expr(notifications::Column::LastAttemptAt, Expr::value(rec.at))
             .col_expr(notifications::Column::DeliveredAt, Expr::value(delivered))
             .filter(notifications::Column::Id.eq(rec.id))
+            .filter(notifications::Column::Attempts.eq(i32::try_from(rec.attempts.saturating_sub(1)).unwrap_or(i32::MAX)))
             .exec(&self.db)
             .await?;
         Ok(())

@@ -44,7 +44,9 @@ async fn a_notifier_killed_mid_delivery_loses_and_doubles_nothing() {
     let _serial = serial();
     // One call at a time to the channel: when the notifier is killed, the one call under
     // way has no answer yet and the rest are not sent.
-    let mut stack = Stack::start(opts(&[("FERRY_NOTIFY_PER_CHANNEL", "1")]));
+    // A short call timeout: the pair the killed notifier had claimed is free again 5 s
+    // after its claim's end (timeout + 5 s).
+    let mut stack = Stack::start(opts(&[("FERRY_NOTIFY_PER_CHANNEL", "1"), ("FERRY_NOTIFY_TIMEOUT", "3s")]));
     let receiver = Receiver::start().await;
     channel(&stack, &receiver).await;
     // The first call hangs until the notifier making it is killed: its answer never
