@@ -140,6 +140,8 @@ pub struct RunLinks {
     pub tasks: String,
     /// `/api/v1/runs/{id}/transitions`.
     pub transitions: String,
+    /// `/api/v1/runs/{id}/dag.svg`: the DAG as a picture, tasks coloured by state.
+    pub dag: String,
     /// `/api/v1/notifications?run={id}`: what was sent about this run, to whom, and how
     /// it went.
     pub notifications: String,
@@ -163,6 +165,7 @@ impl Run {
             links: RunLinks {
                 tasks: format!("/api/v1/runs/{}/tasks", row.id),
                 transitions: format!("/api/v1/runs/{}/transitions", row.id),
+                dag: format!("/api/v1/runs/{}/dag.svg", row.id),
                 notifications: format!("/api/v1/notifications?run={}", row.id),
             },
         }

@@ -35,6 +35,7 @@ pub mod dto_connections;
 pub mod dto_notify;
 pub mod dto_tenancy;
 mod audit_trail;
+mod dag_svg;
 pub mod error;
 mod extract;
 mod openapi;

@@ -13,6 +13,7 @@ pub(crate) mod notifications;
 pub(crate) mod pipeline_control;
 pub(crate) mod pipeline_graph;
 pub(crate) mod pipelines;
+pub(crate) mod run_dag;
 pub(crate) mod run_history;
 pub(crate) mod run_manifest;
 pub(crate) mod run_retry;
@@ -53,6 +54,7 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::cancel_run))
         .routes(routes!(run_retry::retry_run))
         .routes(routes!(run_history::list_run_transitions))
+        .routes(routes!(run_dag::get_run_dag_svg))
         .routes(routes!(run_manifest::get_run_manifest))
         .routes(routes!(tasks::list_run_tasks))
         .routes(routes!(tasks::get_task))

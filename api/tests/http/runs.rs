@@ -191,3 +191,23 @@ async fn tasks_and_reports_are_read() {
     assert_eq!(run.body["progress"]["tasks_succeeded"], 1);
     assert_eq!(run.body["progress"]["files_done"], 4);
 }
+
+#[tokio::test]
+async fn a_runs_dag_is_a_picture_coloured_by_state_with_links_to_its_tasks() {
+    let app = app().await;
+    let p = app.create_pipeline("drawn").await;
+    let run = app.create_run(p["id"].as_str().unwrap()).await;
+    let run_id = run["id"].as_str().unwrap();
+    let row = app.store.get_run(DEFAULT_TENANT, run_id.parse().unwrap()).await.unwrap().unwrap();
+    let key = noop_spec("drawn")["tasks"][0]["id"].as_str().unwrap().to_string();
+    let task = task_row(&row, &key, TaskState::Succeeded, None);
+    app.store.apply(&WriteBatch { tasks: vec![task.clone()], ..WriteBatch::default() }).await.unwrap();
+    let res = app.get(&format!("/api/v1/runs/{run_id}/dag.svg")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert_eq!(res.headers[header::CONTENT_SECURITY_POLICY], "default-src 'none'");
+    let svg = res.body.as_str().unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains(&format!("/api/v1/tasks/{}", task.id)), "{svg}");
+    assert!(svg.contains("succeeded"), "{svg}");
+    app.get(&format!("/api/v1/runs/{}/dag.svg", uuid::Uuid::now_v7())).await.problem(404);
+}
