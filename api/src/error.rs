@@ -135,29 +135,8 @@ impl ApiError {
                 "Run already finished",
                 detail,
             ),
-            ApiError::InvalidSpec(problems) => {
-                let mut p = Problem::typed(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid-spec",
-                    "Invalid pipeline spec",
-                    format!(
-                        "the pipeline spec has {} problem(s); see `errors` for each one with its path",
-                        problems.len()
-                    ),
-                );
-                p.errors = problems.iter().cloned().map(SpecError::from).collect();
-                p
-            }
-            ApiError::InvalidRule(problems) => {
-                let mut p = Problem::typed(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid-rule",
-                    "Invalid notification rule",
-                    format!("the notification rule has {} problem(s); see `errors` for each one with its path", problems.len()),
-                );
-                p.errors = problems.iter().cloned().map(SpecError::from).collect();
-                p
-            }
+            ApiError::InvalidSpec(problems) => listed(problems, "invalid-spec", "Invalid pipeline spec", "the pipeline spec"),
+            ApiError::InvalidRule(problems) => listed(problems, "invalid-rule", "Invalid notification rule", "the notification rule"),
             ApiError::Unavailable { what, detail } => Problem::typed(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &format!("{what}-unavailable"),
@@ -170,6 +149,14 @@ impl ApiError {
             ),
         }
     }
+}
+
+/// A `422` listing every problem of a document with its path.
+fn listed(problems: &[SpecProblem], kind: &str, title: &str, what: &str) -> Problem {
+    let detail = format!("{what} has {} problem(s); see `errors` for each one with its path", problems.len());
+    let mut p = Problem::typed(StatusCode::UNPROCESSABLE_ENTITY, kind, title, detail);
+    p.errors = problems.iter().cloned().map(SpecError::from).collect();
+    p
 }
 
 fn capitalize(s: &str) -> String {

@@ -212,11 +212,6 @@ impl Deliverer {
         map.entry(channel).or_insert_with(|| Lane { gate: Arc::new(Semaphore::new(self.per_channel)), queued: Arc::default() }).clone()
     }
 
-    /// Attempts under way.
-    pub fn in_flight(&self) -> usize {
-        self.busy.lock().map(|b| b.len()).unwrap_or(0)
-    }
-
     /// Waits for the attempts under way (at shutdown).
     pub async fn drain(&self) {
         let mut tasks = self.tasks.lock().await;

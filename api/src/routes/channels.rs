@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 /// Checks a body; the config to store in the clear and the sealed secret (`keep` is the
 /// stored one a `PUT` without `secret` keeps).
-fn prepare(state: &AppState, body: &ChannelBody, keep: Option<String>) -> ApiResult<(serde_json::Value, Option<String>)> {
+fn prepare(state: &AppState, body: &ChannelBody, keep: Option<String>) -> ApiResult<(&'static str, serde_json::Value, Option<String>)> {
     if !valid_name(&body.name) {
         return Err(ApiError::BadRequest(format!("channel name `{}` must be 1 to 128 letters, digits, `-`, `_` or `.`", body.name)));
     }
@@ -53,7 +53,7 @@ fn prepare(state: &AppState, body: &ChannelBody, keep: Option<String>) -> ApiRes
         (None, ChannelKind::Webhook) => keep,
         (None, ChannelKind::Email) => None,
     };
-    Ok((config.public_config(), sealed))
+    Ok((config.kind().as_str(), config.public_config(), sealed))
 }
 
 /// Whether `name` can name a channel: 1 to 128 letters, digits, `-`, `_` or `.`.
@@ -88,9 +88,9 @@ async fn find(state: &AppState, tenant: Uuid, name: &str) -> ApiResult<ChannelRo
 )]
 pub(crate) async fn create_channel(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<ChannelBody>) -> ApiResult<(StatusCode, Json<Channel>)> {
     caller.require(Role::Editor)?;
-    let (config, secret) = prepare(&state, &body, None)?;
+    let (kind, config, secret) = prepare(&state, &body, None)?;
     let now = Utc::now().trunc_subsecs(6);
-    let row = ChannelRow { id: Uuid::now_v7(), tenant_id: caller.tenant, name: body.name.clone(), kind: kind_name(body.kind).into(), config, secret, created_at: now, updated_at: now };
+    let row = ChannelRow { id: Uuid::now_v7(), tenant_id: caller.tenant, name: body.name.clone(), kind: kind.into(), config, secret, created_at: now, updated_at: now };
     state.store.create_channel(&row).await.map_err(ApiError::conflict)?;
     Ok((StatusCode::CREATED, Json(Channel::from_row(&row))))
 }
@@ -156,8 +156,8 @@ pub(crate) async fn replace_channel(State(state): State<AppState>, caller: Calle
         return Err(ApiError::BadRequest(format!("the body names channel `{}` but the path `{name}`; a channel is not renamed, create a new one", body.name)));
     }
     let stored = find(&state, caller.tenant, &name).await?;
-    let (config, secret) = prepare(&state, &body, stored.secret.clone())?;
-    let row = ChannelRow { kind: kind_name(body.kind).into(), config, secret, updated_at: Utc::now().trunc_subsecs(6), ..stored };
+    let (kind, config, secret) = prepare(&state, &body, stored.secret.clone())?;
+    let row = ChannelRow { kind: kind.into(), config, secret, updated_at: Utc::now().trunc_subsecs(6), ..stored };
     if !state.store.update_channel(&row).await? {
         return Err(ApiError::NotFound(format!("no channel named `{name}`")));
     }
@@ -234,9 +234,3 @@ pub(crate) async fn test_channel(State(state): State<AppState>, caller: Caller, 
     Ok(Json(ChannelTestResult { event_id, delivered: answer.delivered, status: answer.status, detail: answer.detail, elapsed_ms: answer.elapsed_ms }))
 }
 
-fn kind_name(kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Webhook => "webhook",
-        ChannelKind::Email => "email",
-    }
-}

@@ -101,12 +101,6 @@ impl Store {
         Ok(all)
     }
 
-    /// An event's stored row by its `dedup_key`.
-    pub async fn event_by_key(&self, dedup_key: &str) -> Result<Option<EventRow>, StoreError> {
-        let found = events::Entity::find().filter(events::Column::DedupKey.eq(dedup_key)).one(&self.db).await?;
-        Ok(found.map(event_row))
-    }
-
     /// Marks events routed with the document each sends, and stores their notifications,
     /// in one transaction. A pair stored already (a routing that died before it marked
     /// the event) is kept as it is.
@@ -214,12 +208,6 @@ impl Store {
         let rows = query.order_by_asc(notifications::Column::Id).limit(window.fetch()).all(&self.db).await?;
         let rows = rows.into_iter().map(notification_row).collect::<Result<Vec<_>, _>>()?;
         Ok(window.finish(rows, |n: &NotificationRow| n.id))
-    }
-
-    /// Every notification of a run's events (for tests and the benchmark).
-    pub async fn notifications_of_run(&self, run: Uuid) -> Result<Vec<NotificationRow>, StoreError> {
-        let rows = notifications::Entity::find().filter(notifications::Column::RunId.eq(run)).order_by_asc(notifications::Column::Id).all(&self.db).await?;
-        rows.into_iter().map(notification_row).collect()
     }
 
     /// Forgets what is over and older than `before`: delivered and failed notifications
