@@ -150,6 +150,22 @@ if not c.exists():
 PY
 }
 
+# Headless browser for the portal's browser test: Debian's Chromium at /usr/bin/chromium
+# and playwright-core (which downloads no browser) plus axe-core in $SVC/pw. No server to
+# start. Never `npx playwright install`: it downloads a browser, which fails here.
+ensure_browser() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "installing Chromium" >&2
+    apt_install chromium
+  fi
+  if [ ! -f "$SVC/pw/node_modules/playwright-core/package.json" ] \
+    || [ ! -f "$SVC/pw/node_modules/axe-core/axe.min.js" ]; then
+    echo "installing playwright-core and axe-core" >&2
+    mkdir -p "$SVC/pw"
+    npm install --prefix "$SVC/pw" --no-audit --no-fund --silent playwright-core@1.65.1 axe-core@4 >/dev/null
+  fi
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   ensure_postgres
   ensure_redis

@@ -21,6 +21,7 @@ ensure_rabbitmq_management
 ensure_seaweedfs
 ensure_azurite
 ensure_smtp_sink
+ensure_browser
 
 status=0
 if cargo nextest --version >/dev/null 2>&1; then
@@ -33,4 +34,7 @@ fi
 bash scripts/python_client.sh || status=1
 # A live server fuzzed against openapi.yaml: no 5xx, no answer outside the schema.
 bash scripts/schemathesis.sh || status=1
+# The portal in Chromium: sign-in, spec errors at their lines, a run's live progress, a
+# paged check report, tenant isolation, escaping, axe-core and a 390 px viewport.
+bash scripts/browser_test.sh || status=1
 exit "$status"

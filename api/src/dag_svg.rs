@@ -122,7 +122,7 @@ pub(crate) fn render(graph: &PipelineGraph, title: &str, task: impl Fn(&str) -> 
     let mut svg = String::with_capacity(256 + graph.nodes.len() * 400 + graph.edges.len() * 160);
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{}" font-family="system-ui, sans-serif" font-size="13">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="group" aria-label="{}" font-family="system-ui, sans-serif" font-size="13">"#,
         escape(title)
     );
     let _ = write!(svg, "<title>{}</title>", escape(title));
@@ -155,13 +155,16 @@ pub(crate) fn render(graph: &PipelineGraph, title: &str, task: impl Fn(&str) -> 
         };
         let tip = format!("{} ({}): {}", node.id, node.kind, state.map_or("not planned", TaskState::as_str));
         let open = match &found {
-            Some((_, href)) => format!(r#"<a href="{}">"#, escape(href)),
+            Some((_, href)) => format!(r#"<a href="{}" aria-label="{}">"#, escape(href), escape(&tip)),
             None => "<g>".to_string(),
         };
         let close = if found.is_some() { "</a>" } else { "</g>" };
+        // `class` and `data-*` let a page restyle a node when its state changes live.
         let _ = write!(
             svg,
-            r##"{open}<g><title>{}</title><rect x="{}" y="{}" width="{NODE_W}" height="{NODE_H}" rx="6" fill="{fill}" stroke="#374151"/><text x="{}" y="{}" fill="{ink}" dominant-baseline="middle">{}</text></g>{close}"##,
+            r##"{open}<g class="node" data-task="{}" data-state="{}"><title>{}</title><rect x="{}" y="{}" width="{NODE_W}" height="{NODE_H}" rx="6" fill="{fill}" stroke="#374151"/><text x="{}" y="{}" fill="{ink}" dominant-baseline="middle">{}</text></g>{close}"##,
+            escape(&node.id),
+            state.map_or("unplanned", TaskState::as_str),
             escape(&tip),
             x(i),
             y(i),

@@ -60,6 +60,9 @@ pub enum ApiError {
     /// The spec was read but is wrong; every problem is listed.
     #[error("the pipeline spec has {} problem(s)", .0.len())]
     InvalidSpec(Vec<SpecProblem>),
+    /// As `InvalidSpec`, for a submitted text: each problem also says its line.
+    #[error("the pipeline spec has {} problem(s)", .0.len())]
+    InvalidSpecText(Vec<SpecError>),
     /// A notification rule names an unknown event or channel; every problem is listed.
     #[error("the notification rule has {} problem(s)", .0.len())]
     InvalidRule(Vec<SpecProblem>),
@@ -136,6 +139,12 @@ impl ApiError {
                 detail,
             ),
             ApiError::InvalidSpec(problems) => listed(problems, "invalid-spec", "Invalid pipeline spec", "the pipeline spec"),
+            ApiError::InvalidSpecText(errors) => {
+                let mut p = listed(&[], "invalid-spec", "Invalid pipeline spec", "the pipeline spec");
+                p.detail = format!("the pipeline spec has {} problem(s); see `errors` for each one with its path and line", errors.len());
+                p.errors = errors.clone();
+                p
+            }
             ApiError::InvalidRule(problems) => listed(problems, "invalid-rule", "Invalid notification rule", "the notification rule"),
             ApiError::Unavailable { what, detail } => Problem::typed(
                 StatusCode::SERVICE_UNAVAILABLE,

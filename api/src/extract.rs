@@ -130,7 +130,32 @@ fn body_format(headers: &HeaderMap) -> Result<BodyFormat, ApiError> {
 /// mapping); the spec's structure and meaning are checked by the handler, which lists
 /// every problem in a `422`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct SpecBody(pub(crate) Value);
+pub(crate) struct SpecBody {
+    /// The document.
+    pub(crate) value: Value,
+    /// The text it was read from, to place each problem at its line.
+    pub(crate) text: String,
+}
+
+impl SpecBody {
+    /// Reads a spec written in YAML (or JSON, which is YAML too), as the portal's editor
+    /// sends it.
+    pub(crate) fn from_yaml(text: String) -> Result<Self, ApiError> {
+        let value: Value = yaml_serde::from_str(&text)
+            .map_err(|e| ApiError::BadRequest(format!("the body is not valid YAML: {e}")))?;
+        Self::checked(value, text)
+    }
+
+    fn checked(value: Value, text: String) -> Result<Self, ApiError> {
+        if !value.is_object() {
+            return Err(ApiError::BadRequest(
+                "a pipeline spec must be a mapping (a JSON object) with `name` and `tasks`"
+                    .to_owned(),
+            ));
+        }
+        Ok(SpecBody { value, text })
+    }
+}
 
 impl<S> FromRequest<S> for SpecBody
 where
@@ -143,24 +168,16 @@ where
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(bytes_rejection)?;
-        let value: Value = match format {
-            BodyFormat::Json => serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?,
-            BodyFormat::Yaml => {
-                let text = std::str::from_utf8(&bytes).map_err(|e| {
-                    ApiError::BadRequest(format!("the body is not UTF-8 text: {e}"))
-                })?;
-                yaml_serde::from_str(text)
-                    .map_err(|e| ApiError::BadRequest(format!("the body is not valid YAML: {e}")))?
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|e| ApiError::BadRequest(format!("the body is not UTF-8 text: {e}")))?;
+        match format {
+            BodyFormat::Json => {
+                let value = serde_json::from_str(&text)
+                    .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+                Self::checked(value, text)
             }
-        };
-        if !value.is_object() {
-            return Err(ApiError::BadRequest(
-                "a pipeline spec must be a mapping (a JSON object) with `name` and `tasks`"
-                    .to_owned(),
-            ));
+            BodyFormat::Yaml => Self::from_yaml(text),
         }
-        Ok(SpecBody(value))
     }
 }
 

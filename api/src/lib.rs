@@ -39,6 +39,7 @@ mod dag_svg;
 pub mod error;
 mod extract;
 mod openapi;
+mod portal;
 mod limits;
 mod pagination;
 pub mod rate_limit;
@@ -46,6 +47,7 @@ mod report_page;
 pub mod problem;
 pub mod readiness;
 mod routes;
+mod spec_lines;
 pub mod webhook_signature;
 mod state;
 
@@ -87,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .merge(probes)
         .merge(hooks)
         .merge(docs)
+        .merge(portal::router(state.clone()))
         .fallback(routes::no_route)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .with_state(state)

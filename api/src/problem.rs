@@ -56,6 +56,12 @@ pub struct SpecError {
     /// What is wrong and, where possible, what is expected.
     #[schema(example = "depends on unknown task `ghost`")]
     pub message: String,
+    /// The 1-based line of the submitted text (YAML or JSON) where the node at `path`
+    /// starts (or its nearest parent that is there), so an editor can show the problem
+    /// beside it; absent where the spec came from elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = 9, minimum = 1)]
+    pub line: Option<u32>,
 }
 
 impl From<ferry_common::spec::SpecProblem> for SpecError {
@@ -63,6 +69,7 @@ impl From<ferry_common::spec::SpecProblem> for SpecError {
         SpecError {
             path: p.path,
             message: p.message,
+            line: None,
         }
     }
 }
@@ -127,6 +134,11 @@ impl IntoResponse for Problem {
     }
 }
 
+/// Marks a response whose error body is meant for a person (a portal page) and must
+/// reach the browser as it is, not be replaced by a problem document.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OwnBody;
+
 /// Middleware, outermost: makes every error response a problem document and sets its
 /// `instance` to the request path.
 ///
@@ -137,7 +149,7 @@ pub(crate) async fn problem_responses(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let res = next.run(req).await;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) || res.extensions().get::<OwnBody>().is_some() {
         return res;
     }
     let (mut parts, _body) = res.into_parts();

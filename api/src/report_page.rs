@@ -28,7 +28,7 @@ pub(crate) enum ReportList {
 }
 
 impl ReportList {
-    fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             ReportList::Missing => "missing",
             ReportList::Extra => "extra",

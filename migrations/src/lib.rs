@@ -14,6 +14,7 @@ mod m20261203_000003_connections;
 mod m20261203_000004_firings;
 mod m20261203_000005_triggers;
 mod m20261203_000006_notifier;
+mod m20261203_000007_portal_sessions;
 
 /// Every migration of Ferry, in the order they apply.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_firings::Migration),
             Box::new(m20261203_000005_triggers::Migration),
             Box::new(m20261203_000006_notifier::Migration),
+            Box::new(m20261203_000007_portal_sessions::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ pub(crate) mod firings;
 pub(crate) mod notification_rules;
 pub(crate) mod notifications;
 pub(crate) mod pipelines;
+pub(crate) mod portal_sessions;
 pub(crate) mod role_beats;
 pub(crate) mod runs;
 pub(crate) mod tasks;

@@ -25,6 +25,7 @@ mod pipeline_control;
 mod arrival_store;
 mod channel_store;
 mod outbox;
+mod portal_session_store;
 
 pub use firing_store::NewRun;
 

@@ -154,3 +154,21 @@ pub struct ArrivalWatch {
     /// When the prefix was last listed (the next poll is `poll` after).
     pub polled_at: DateTime<Utc>,
 }
+
+/// A signed-in portal browser. The cookie holds a random id; only its hash is stored
+/// (`id_hash`), with whom the browser acts for and the token its forms must echo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortalSessionRow {
+    pub id_hash: String,
+    pub tenant_id: Uuid,
+    /// The key signed in with; `None` for the operator's key (which is not stored).
+    pub key_id: Option<Uuid>,
+    /// The key's role when it signed in (`viewer` … `admin`).
+    pub role: String,
+    /// Signed in with `FERRY_ADMIN_KEY`.
+    pub operator: bool,
+    /// The anti-forgery token every form of this session carries.
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}

@@ -36,7 +36,8 @@ pub(crate) async fn authenticate(State(state): State<AppState>, mut req: Request
     Ok(next.run(req).await)
 }
 
-async fn identify(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+/// The caller a key stands for (the operator, or a tenant key that is valid now).
+pub(crate) async fn identify(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     if is_admin(token, state.admin_key.expose()) {
         return Ok(Caller::operator());
     }

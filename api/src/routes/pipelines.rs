@@ -22,10 +22,24 @@ async fn accept_spec(state: &AppState, caller: &Caller, body: SpecBody) -> ApiRe
     ctx.file_roots = state.validation.file_roots.for_tenant(&own, caller.tenant == ferry_store::DEFAULT_TENANT);
     ctx.connections.extend(super::connections::names_of(state, caller.tenant).await?);
     ctx.channels = Some(state.store.channel_names(caller.tenant).await?);
-    let spec = ferry_common::spec::check_value(body.0, &ctx).map_err(ApiError::InvalidSpec)?;
+    let spec = ferry_common::spec::check_value(body.value, &ctx).map_err(|problems| at_lines(problems, &body.text))?;
     let stored = serde_json::to_value(&spec)
         .map_err(|e| ApiError::Internal(format!("cannot serialize a parsed spec: {e}")))?;
     Ok((spec.name, stored))
+}
+
+/// The problems of a submitted text, each with the line it is on.
+fn at_lines(problems: Vec<ferry_common::spec::SpecProblem>, text: &str) -> ApiError {
+    let lines = crate::spec_lines::SpecLines::of(text);
+    ApiError::InvalidSpecText(
+        problems
+            .into_iter()
+            .map(|p| {
+                let line = lines.line_of(&p.path).and_then(|l| u32::try_from(l).ok());
+                crate::problem::SpecError { line, ..p.into() }
+            })
+            .collect(),
+    )
 }
 
 fn location(path: String) -> HeaderMap {

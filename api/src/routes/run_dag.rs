@@ -31,8 +31,7 @@ use uuid::Uuid;
     security(("bearer" = []))
 )]
 pub(crate) async fn get_run_dag_svg(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<(HeaderMap, String)> {
-    let run = state.store.get_run(caller.tenant, id).await?.ok_or_else(|| ApiError::not_found("run", id))?;
-    let graph = spec::parse_value(run.spec.clone()).map_err(ApiError::InvalidSpec)?.graph();
+    let graph = graph_of(&state, caller, id).await?;
     let tasks: HashMap<String, (ferry_common::state::TaskState, Uuid)> =
         state.store.all_run_tasks(caller.tenant, id).await?.into_iter().map(|t| (t.key, (t.state, t.id))).collect();
     let svg = crate::dag_svg::render(&graph, &format!("run {id}"), |key| tasks.get(key).map(|(s, tid)| (*s, format!("/api/v1/tasks/{tid}"))));
@@ -41,4 +40,10 @@ pub(crate) async fn get_run_dag_svg(State(state): State<AppState>, caller: Calle
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok((headers, svg))
+}
+
+/// The graph a run of the caller's tenant was planned from.
+pub(crate) async fn graph_of(state: &AppState, caller: Caller, id: Uuid) -> ApiResult<spec::PipelineGraph> {
+    let run = state.store.get_run(caller.tenant, id).await?.ok_or_else(|| ApiError::not_found("run", id))?;
+    Ok(spec::parse_value(run.spec).map_err(ApiError::InvalidSpec)?.graph())
 }

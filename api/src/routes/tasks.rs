@@ -152,3 +152,10 @@ async fn with_live_progress(state: &AppState, rows: Vec<ferry_store::TaskRow>) -
         })
         .collect()
 }
+
+/// Every task of a run (of the caller's tenant), with live counters: what a page showing
+/// a whole run at once needs (the paged list above serves API clients).
+pub(crate) async fn run_tasks_live(state: &AppState, caller: Caller, run: Uuid) -> ApiResult<Vec<Task>> {
+    let rows = state.store.all_run_tasks(caller.tenant, run).await?;
+    Ok(with_live_progress(state, rows).await)
+}

@@ -7,6 +7,7 @@ mod support;
 
 mod connections;
 mod pipelines;
+mod portal;
 mod problems;
 mod runs;
 mod service;

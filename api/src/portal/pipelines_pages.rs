@@ -1,0 +1,240 @@
+//! Pipelines: the list with each one's last run and next scheduled time, the editor
+//! (create and change a spec, problems shown at their lines), and one pipeline's page
+//! (start a run, pause or resume its schedules, its recent runs and firings ledger).
+
+use super::error::PortalError;
+use super::format::{maybe_time, short_id, state, time};
+use super::layout::{Section, action_button, page};
+use super::session::Session;
+use super::spec_editor::{editor, problems_of};
+use super::page_id;
+use crate::auth::Role;
+use crate::extract::{ApiPath, ApiQuery, SpecBody};
+use crate::pagination::PageQuery;
+use crate::routes::runs::RunsQuery;
+use crate::routes::{firings, pipeline_control, pipelines, runs};
+use crate::state::AppState;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+/// A submitted spec.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SpecForm {
+    csrf: String,
+    spec: String,
+}
+
+/// A form with only its token.
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenForm {
+    pub(crate) csrf: String,
+}
+
+const STARTER: &str = "name: my-pipeline\ndescription: copies the landing folder\ntasks:\n  - id: copy\n    kind: copy\n    source: /data/landing/\n    destination: /data/lake/\n";
+
+/// `GET /pipelines`.
+pub(crate) async fn list(State(st): State<AppState>, session: Session, Query(q): Query<PageQuery>) -> Result<Response, PortalError> {
+    let listed = pipelines::list_pipelines(State(st.clone()), session.caller, ApiQuery(q)).await?.0;
+    let mut rows = Vec::with_capacity(listed.items.len());
+    for p in &listed.items {
+        let last = runs::list_runs(State(st.clone()), session.caller, ApiQuery(RunsQuery { pipeline_id: Some(p.id), limit: Some(1), ..Default::default() })).await?.0.items.into_iter().next();
+        let next = firings::get_pipeline_schedule(State(st.clone()), session.caller, ApiPath(p.id)).await.ok().and_then(|s| s.0.items.iter().flat_map(|v| v.next_utc.iter().copied()).min());
+        rows.push((p, last, next));
+    }
+    let body = html! {
+        div.heading {
+            h1 { "Pipelines" }
+            @if session.can(Role::Editor) { a.button href="/pipelines/new" { "New pipeline" } }
+        }
+        @if rows.is_empty() {
+            p { "No pipelines yet." }
+        } @else {
+            div.table-wrap tabindex="0" {
+                table #pipelines {
+                    caption.visually-hidden { "Pipelines, with their last run and next scheduled time" }
+                    thead { tr { th scope="col" { "Name" } th scope="col" { "Last run" } th scope="col" { "Next scheduled" } th scope="col" { "Schedule" } } }
+                    tbody {
+                        @for (p, last, next) in &rows {
+                            tr {
+                                td { a href={ "/pipelines/" (p.id) } { (p.name) } @if let Some(d) = &p.description { br; small { (d) } } }
+                                td { @match last { Some(r) => { a href={ "/runs/" (r.id) } { (state(r.state.as_str())) } " " (time(&r.created_at)) }, None => { "never run" } } }
+                                td { (maybe_time(next.as_ref())) }
+                                td { @if p.paused_at.is_some() { "paused" } @else if next.is_some() { "active" } @else { "–" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(c) = &listed.next_cursor { p { a rel="next" href={ "/pipelines?cursor=" (c) } { "Next page" } } }
+    };
+    Ok(page(&session, Section::Pipelines, "Pipelines", body))
+}
+
+/// `GET /pipelines/new`.
+pub(crate) async fn new_form(session: Session) -> Result<Response, PortalError> {
+    session.caller.require(Role::Editor)?;
+    let body = html! { h1 { "New pipeline" } (editor(&session, "/pipelines/new", STARTER, &[], "Create pipeline")) };
+    Ok(page(&session, Section::Pipelines, "New pipeline", body))
+}
+
+/// `POST /pipelines/new`.
+pub(crate) async fn create(State(st): State<AppState>, session: Session, headers: HeaderMap, Form(f): Form<SpecForm>) -> Result<Response, PortalError> {
+    session.check_form(&f.csrf, &headers)?;
+    let made = match SpecBody::from_yaml(f.spec.clone()) {
+        Ok(body) => pipelines::create_pipeline(State(st), session.caller, body).await,
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok((_, _, created)) => Ok(Redirect::to(&format!("/pipelines/{}", created.0.id)).into_response()),
+        Err(e) => match problems_of(&e) {
+            Some(errors) => {
+                let body = html! { h1 { "New pipeline" } (editor(&session, "/pipelines/new", &f.spec, &errors, "Create pipeline")) };
+                Ok(with_status(page(&session, Section::Pipelines, "New pipeline", body), e.to_problem().status_code()))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+fn with_status(mut res: Response, status: StatusCode) -> Response {
+    *res.status_mut() = status;
+    res
+}
+
+/// `GET /pipelines/{id}`.
+pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id): Path<String>) -> Result<Response, PortalError> {
+    let id = page_id(&id, "pipeline")?;
+    let p = pipelines::get_pipeline(State(st.clone()), session.caller, ApiPath(id)).await?.0;
+    let text = yaml_serde::to_string(&p.spec).unwrap_or_default();
+    render_detail(&st, &session, &p, &text, &[], StatusCode::OK).await
+}
+
+async fn render_detail(st: &AppState, session: &Session, p: &crate::dto::Pipeline, text: &str, errors: &[crate::problem::SpecError], status: StatusCode) -> Result<Response, PortalError> {
+    let id = p.id;
+    let recent = runs::list_runs(State(st.clone()), session.caller, ApiQuery(RunsQuery { pipeline_id: Some(id), limit: Some(10), ..Default::default() })).await?.0.items;
+    let schedules = firings::get_pipeline_schedule(State(st.clone()), session.caller, ApiPath(id)).await?.0.items;
+    let ledger = if schedules.is_empty() {
+        Vec::new()
+    } else {
+        firings::list_firings(State(st.clone()), session.caller, ApiPath(id), ApiQuery(PageQuery { cursor: None, limit: Some(20) })).await?.0.items
+    };
+    let body = html! {
+        div.heading {
+            h1 { (p.name) }
+            div.actions {
+                @if session.can(Role::Runner) {
+                    (action_button(session, &format!("/pipelines/{id}/runs"), "Start run", "primary"))
+                    @if !schedules.is_empty() {
+                        @if p.paused_at.is_some() {
+                            (action_button(session, &format!("/pipelines/{id}/resume"), "Resume schedule", ""))
+                        } @else {
+                            (action_button(session, &format!("/pipelines/{id}/pause"), "Pause schedule", ""))
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(d) = &p.description { p { (d) } }
+        @if let Some(at) = &p.paused_at { p.notice { "Schedules paused since " (time(at)) "." } }
+        section aria-labelledby="runs-title" {
+            h2 #runs-title { "Recent runs" }
+            @if recent.is_empty() { p { "No runs yet." } } @else {
+                div.table-wrap tabindex="0" { table #recent-runs {
+                    thead { tr { th scope="col" { "Run" } th scope="col" { "State" } th scope="col" { "Trigger" } th scope="col" { "Created" } } }
+                    tbody { @for r in &recent { tr {
+                        td { a href={ "/runs/" (r.id) } title=(r.id) { (short_id(&r.id)) } }
+                        td { (state(r.state.as_str())) }
+                        td { (r.trigger.kind.as_str()) }
+                        td { (time(&r.created_at)) }
+                    } } }
+                } }
+                p { a href={ "/runs?pipeline_id=" (id) } { "All runs of this pipeline" } }
+            }
+        }
+        @if !schedules.is_empty() {
+            section aria-labelledby="schedule-title" {
+                h2 #schedule-title { "Schedule" }
+                ul { @for s in &schedules { li { code { (s.cron) } " (" (s.timezone) "), next: " @for (i, t) in s.next_utc.iter().take(3).enumerate() { @if i > 0 { ", " } (time(t)) } } } }
+                h3 { "Firings (why it did or did not fire)" }
+                @if ledger.is_empty() { p { "Nothing recorded yet." } } @else {
+                    div.table-wrap tabindex="0" { table #firings {
+                        thead { tr { th scope="col" { "Slot" } th scope="col" { "Outcome" } th scope="col" { "Run" } th scope="col" { "Detail" } } }
+                        tbody { @for f in &ledger { tr {
+                            td { (time(&f.slot)) }
+                            td { (f.outcome) }
+                            td { @if let Some(r) = f.run_id { a href={ "/runs/" (r) } { (short_id(&r)) } } @else { "–" } }
+                            td { (f.detail.as_deref().unwrap_or("")) }
+                        } } }
+                    } }
+                }
+            }
+        }
+        section aria-labelledby="spec-title" {
+            h2 #spec-title { "Spec" }
+            @if session.can(Role::Editor) {
+                (editor(session, &format!("/pipelines/{id}"), text, errors, "Save spec"))
+                (action_button(session, &format!("/pipelines/{id}/delete"), "Delete pipeline", "danger"))
+            } @else {
+                pre.spec { code { (text) } }
+            }
+        }
+    };
+    Ok(with_status(page(session, Section::Pipelines, &p.name, body), status))
+}
+
+/// `POST /pipelines/{id}`: saves an edited spec.
+pub(crate) async fn save(State(st): State<AppState>, session: Session, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<SpecForm>) -> Result<Response, PortalError> {
+    session.check_form(&f.csrf, &headers)?;
+    let id = page_id(&id, "pipeline")?;
+    let saved = match SpecBody::from_yaml(f.spec.clone()) {
+        Ok(body) => pipelines::replace_pipeline(State(st.clone()), session.caller, ApiPath(id), body).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("/pipelines/{id}")).into_response()),
+        Err(e) => match problems_of(&e) {
+            Some(errors) => {
+                let p = pipelines::get_pipeline(State(st.clone()), session.caller, ApiPath(id)).await?.0;
+                render_detail(&st, &session, &p, &f.spec, &errors, e.to_problem().status_code()).await
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// `POST /pipelines/{id}/runs`: starts a run and shows it.
+pub(crate) async fn start_run(State(st): State<AppState>, session: Session, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<TokenForm>) -> Result<Response, PortalError> {
+    session.check_form(&f.csrf, &headers)?;
+    let id = page_id(&id, "pipeline")?;
+    let (_, _, run) = pipelines::create_run(State(st), session.caller, ApiPath(id)).await?;
+    Ok(Redirect::to(&format!("/runs/{}", run.0.id)).into_response())
+}
+
+/// `POST /pipelines/{id}/pause` and `/resume`.
+pub(crate) async fn pause(State(st): State<AppState>, session: Session, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<TokenForm>) -> Result<Response, PortalError> {
+    session.check_form(&f.csrf, &headers)?;
+    let id = page_id(&id, "pipeline")?;
+    let _ = pipeline_control::pause_pipeline(State(st), session.caller, ApiPath(id)).await?;
+    Ok(Redirect::to(&format!("/pipelines/{id}")).into_response())
+}
+
+/// `POST /pipelines/{id}/resume`.
+pub(crate) async fn resume(State(st): State<AppState>, session: Session, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<TokenForm>) -> Result<Response, PortalError> {
+    session.check_form(&f.csrf, &headers)?;
+    let id = page_id(&id, "pipeline")?;
+    let _ = pipeline_control::resume_pipeline(State(st), session.caller, ApiPath(id)).await?;
+    Ok(Redirect::to(&format!("/pipelines/{id}")).into_response())
+}
+
+/// `POST /pipelines/{id}/delete`.
+pub(crate) async fn delete(State(st): State<AppState>, session: Session, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<TokenForm>) -> Result<Response, PortalError> {
+    session.check_form(&f.csrf, &headers)?;
+    let id = page_id(&id, "pipeline")?;
+    pipelines::delete_pipeline(State(st), session.caller, ApiPath(id)).await?;
+    Ok(Redirect::to("/pipelines").into_response())
+}

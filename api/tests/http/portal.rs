@@ -1,0 +1,254 @@
+//! The portal as a browser drives it, over HTTP: sign-in makes a server-side session
+//! (the cookie is not the key), forms need their token, spec problems are shown at their
+//! lines, a tenant sees only its own objects, names are escaped, roles hide what they
+//! cannot do, and every page carries the content-security policy.
+
+use crate::support::{App, app, id_of, noop_spec};
+use crate::tenancy::{as_key, tenant_key};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::json;
+use tower::ServiceExt;
+
+/// A browser: a session cookie and the pages it gets.
+struct Browser<'a> {
+    app: &'a App,
+    cookie: Option<String>,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    html: String,
+}
+
+impl Page {
+    /// The value of the hidden `csrf` field of the page's first form.
+    fn token(&self) -> String {
+        let at = self.html.find(r#"name="csrf" value=""#).expect("a form with a token") + r#"name="csrf" value=""#.len();
+        self.html[at..].split('"').next().unwrap().to_string()
+    }
+
+    fn location(&self) -> &str {
+        self.headers[header::LOCATION].to_str().unwrap()
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a App) -> Self {
+        Browser { app, cookie: None }
+    }
+
+    async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>, extra: &[(&str, String)]) -> Page {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c.clone());
+        }
+        for (k, v) in extra {
+            req = req.header(*k, v.clone());
+        }
+        let body = match form {
+            Some(fields) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish())
+            }
+            None => Body::empty(),
+        };
+        let res = self.app.router.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        Page { status, headers, html: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(fields), &[]).await
+    }
+
+    /// Signs in with `key`; returns the `Set-Cookie` of the session.
+    async fn sign_in(&mut self, key: &str) -> String {
+        let form = self.get("/login").await;
+        assert_eq!(form.status, 200);
+        let login_cookie = form.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+        let token = form.token();
+        self.cookie = Some(login_cookie);
+        let done = self.post("/login", &[("key", key), ("csrf", &token), ("next", "/pipelines")]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        assert_eq!(done.location(), "/pipelines");
+        let set = done.headers[header::SET_COOKIE].to_str().unwrap().to_string();
+        self.cookie = Some(set.split(';').next().unwrap().to_string());
+        set
+    }
+}
+
+#[tokio::test]
+async fn sign_in_keeps_a_server_side_session_and_sign_out_ends_it() {
+    let app = app().await;
+    let key = tenant_key(&app, "acme", "admin").await;
+    let mut b = Browser::new(&app);
+    assert_eq!(b.get("/pipelines").await.location(), "/login?next=%2Fpipelines", "signed out: to the form");
+    let set = b.sign_in(&key).await;
+    assert!(set.starts_with("ferry_session="), "{set}");
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");
+    assert!(!set.contains(&key), "the cookie never holds the key");
+    let page = b.get("/pipelines").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("script-src 'self'"));
+    assert!(page.html.contains(">Keys<") && page.html.contains(">Audit<"), "an admin is offered keys and audit");
+
+    let token = page.token();
+    let out = b.post("/logout", &[("csrf", &token)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/pipelines").await.status, StatusCode::SEE_OTHER, "the old cookie no longer opens anything");
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_told_so_on_the_form() {
+    let app = app().await;
+    let b = Browser::new(&app);
+    let form = b.get("/login").await;
+    let cookie = form.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    let b = Browser { app: &app, cookie: Some(cookie) };
+    let page = b.post("/login", &[("key", "fk_000000000000_nope"), ("csrf", &form.token())]).await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(page.html.contains("this key is not valid"), "{}", page.html);
+    // Without the double-submit cookie the form is refused.
+    let forged = Browser::new(&app).post("/login", &[("key", "x"), ("csrf", &form.token())]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn forms_need_the_sessions_token_and_this_sites_origin() {
+    let app = app().await;
+    let key = tenant_key(&app, "acme", "editor").await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&key).await;
+    let spec = "name: forged\ntasks:\n  - id: a\n    kind: noop\n";
+    let page = b.post("/pipelines/new", &[("csrf", "not-the-token"), ("spec", spec)]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.html.contains("not from this portal"), "{}", page.html);
+    let token = b.get("/pipelines/new").await.token();
+    let cross = b.send(Method::POST, "/pipelines/new", Some(&[("csrf", &token), ("spec", spec)]), &[("origin", "http://evil.example".into()), ("host", "ferry.local".into())]).await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    let listed = as_key(&app, &key, Method::GET, "/api/v1/pipelines", None).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 0, "nothing was created");
+    let made = b.post("/pipelines/new", &[("csrf", &token), ("spec", spec)]).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+}
+
+#[tokio::test]
+async fn spec_problems_are_shown_at_their_lines_in_the_portal_and_the_api() {
+    let app = app().await;
+    let key = tenant_key(&app, "acme", "editor").await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&key).await;
+    let token = b.get("/pipelines/new").await.token();
+    let spec = "name: lines\ntasks:\n  - id: a\n    kind: noop\n  - id: b\n    kind: noop\n    depends_on:\n      - a\n      - ghost\n";
+    let page = b.post("/pipelines/new", &[("csrf", &token), ("spec", spec)]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let at = page.html.find(r#"<p class="spec-error" data-line="9">"#).expect("the problem is under line 9");
+    assert!(page.html[at..].contains("ghost"), "{}", &page.html[at..]);
+    assert!(page.html.contains("      - ghost\n</textarea>"), "the text is kept for fixing");
+
+    let api = app.call_as(&key, Method::POST, "/api/v1/pipelines", Some("application/yaml"), spec.to_string()).await;
+    let p = api.problem(422);
+    assert_eq!(p["errors"][0]["line"], 9, "{p}");
+    let broken = b.post("/pipelines/new", &[("csrf", &token), ("spec", "name: x\ntasks: [\n")]).await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    assert!(broken.html.contains("not valid YAML"), "{}", broken.html);
+}
+
+#[tokio::test]
+async fn another_tenants_session_sees_nothing_of_it() {
+    let app = app().await;
+    let key_a = tenant_key(&app, "tenant-a", "admin").await;
+    let key_b = tenant_key(&app, "tenant-b", "admin").await;
+    let made = as_key(&app, &key_a, Method::POST, "/api/v1/pipelines", Some(&noop_spec("a-secret-pipeline"))).await;
+    let pid = id_of(&made.body);
+    let run = as_key(&app, &key_a, Method::POST, &format!("/api/v1/pipelines/{pid}/runs"), Some(&json!({}))).await;
+    let rid = id_of(&run.body);
+
+    let mut a = Browser::new(&app);
+    a.sign_in(&key_a).await;
+    assert!(a.get("/pipelines").await.html.contains("a-secret-pipeline"));
+    assert_eq!(a.get(&format!("/runs/{rid}")).await.status, 200);
+
+    let mut b = Browser::new(&app);
+    b.sign_in(&key_b).await;
+    assert!(!b.get("/pipelines").await.html.contains("a-secret-pipeline"));
+    assert!(!b.get("/runs").await.html.contains(&rid.to_string()[..8]));
+    for path in [format!("/pipelines/{pid}"), format!("/runs/{rid}"), format!("/runs/{rid}/live"), format!("/runs/{rid}/manifest.csv")] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}: {}", page.html);
+    }
+    let token = b.get("/pipelines").await.token();
+    assert_eq!(b.post(&format!("/runs/{rid}/cancel"), &[("csrf", &token)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.post(&format!("/pipelines/{pid}/delete"), &[("csrf", &token)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(as_key(&app, &key_a, Method::GET, &format!("/api/v1/pipelines/{pid}"), None).await.status, 200, "still there");
+}
+
+#[tokio::test]
+async fn names_are_shown_as_text_never_run() {
+    let app = app().await;
+    let key = tenant_key(&app, "acme", "admin").await;
+    // Pipeline names are limited to letters, digits, `-`, `_` and `.` by validation, so
+    // the markup goes where free text is allowed: the description and a key's name.
+    let spec = json!({"name": "p", "description": "<script>alert(1)</script>", "tasks": [{"id": "a", "kind": "noop"}]});
+    let made = as_key(&app, &key, Method::POST, "/api/v1/pipelines", Some(&spec)).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let named = as_key(&app, &key, Method::POST, "/api/v1/keys", Some(&json!({"name": "<script>alert(2)</script>", "role": "viewer"}))).await;
+    assert_eq!(named.status, 201, "{}", named.body);
+    let mut b = Browser::new(&app);
+    b.sign_in(&key).await;
+    for (path, text) in [("/pipelines", "alert(1)"), (&format!("/pipelines/{}", id_of(&made.body)), "alert(1)"), ("/keys", "alert(2)")] {
+        let page = b.get(path).await;
+        assert!(page.html.contains(&format!("&lt;script&gt;{text}&lt;/script&gt;")), "{path}: {}", page.html);
+        assert!(!page.html.contains("<script>alert"), "{path}: never as markup");
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_is_not_offered_what_it_cannot_do_and_a_revoked_key_ends_its_session() {
+    let app = app().await;
+    let admin = tenant_key(&app, "acme", "admin").await;
+    let viewer = crate::tenancy::key_for(&app, "acme", "viewer").await;
+    let made = as_key(&app, &admin, Method::POST, "/api/v1/pipelines", Some(&noop_spec("p"))).await;
+    let pid = id_of(&made.body);
+    let mut b = Browser::new(&app);
+    b.sign_in(&viewer).await;
+    let list = b.get("/pipelines").await;
+    assert!(!list.html.contains("New pipeline") && !list.html.contains(">Keys<"), "{}", list.html);
+    let detail = b.get(&format!("/pipelines/{pid}")).await;
+    assert!(!detail.html.contains("Start run") && !detail.html.contains("Save spec"), "{}", detail.html);
+    let token = list.token();
+    let refused = b.post(&format!("/pipelines/{pid}/runs"), &[("csrf", &token)]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "the API's role check holds");
+    assert_eq!(b.get("/keys").await.status, StatusCode::FORBIDDEN);
+
+    let keys = as_key(&app, &admin, Method::GET, "/api/v1/keys", None).await;
+    let viewer_id = keys.body["items"].as_array().unwrap().iter().find(|k| k["role"] == "viewer").unwrap()["id"].as_str().unwrap().to_string();
+    assert_eq!(as_key(&app, &admin, Method::DELETE, &format!("/api/v1/keys/{viewer_id}"), None).await.status, 204);
+    assert_eq!(b.get("/pipelines").await.status, StatusCode::SEE_OTHER, "revoked: signed out");
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_key_and_sees_its_secret_once() {
+    let app = app().await;
+    let admin = tenant_key(&app, "acme", "admin").await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&admin).await;
+    let token = b.get("/keys").await.token();
+    let page = b.post("/keys", &[("csrf", &token), ("name", "ci"), ("role", "runner")]).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let at = page.html.find(r#"id="new-key-secret""#).expect("the secret is shown");
+    let secret = page.html[at..].split("value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert!(secret.starts_with("fk_"));
+    assert_eq!(as_key(&app, &secret, Method::GET, "/api/v1/pipelines", None).await.status, 200, "the shown secret works");
+    assert!(!b.get("/keys").await.html.contains(&secret), "and is not shown again");
+    let audit = b.get("/audit").await;
+    assert!(audit.html.contains("POST /keys"), "portal changes are audited: {}", audit.html);
+}
