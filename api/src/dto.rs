@@ -57,6 +57,25 @@ impl From<PipelineRow> for Pipeline {
 /// a new state reaches clients without a mirror enum to keep in step.
 pub use ferry_common::state::{RunState, TaskState};
 
+/// What a person or client starting a run by hand may set: the run's logical time and
+/// the values of the `{{ trigger.… }}` variables its spec uses (for a pipeline normally
+/// started by a webhook or a file arrival, say, run once by hand).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"logical_time": "2026-12-01T00:00:00Z", "parameters": {"payload": {"day": "2026-12-01"}}}))]
+pub struct RunRequest {
+    /// The run's logical time (what `{{ logical_time }}` and `{{ logical_date }}` give);
+    /// default: now.
+    #[serde(default)]
+    pub logical_time: Option<DateTime<Utc>>,
+    /// Values for `{{ trigger.<name> }}` variables, as the trigger would have supplied
+    /// them: `{"payload": {"day": "…"}}` gives `{{ trigger.payload.day }}`, `{"path":
+    /// "…"}` gives `{{ trigger.path }}`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub parameters: Option<serde_json::Map<String, Value>>,
+}
+
 /// Progress of a run, summed over its tasks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RunProgress {

@@ -9,6 +9,8 @@ use super::session::Session;
 use super::spec_editor::{editor, problems_of};
 use super::page_id;
 use crate::auth::Role;
+use crate::dto::RunRequest;
+use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, SpecBody};
 use crate::pagination::PageQuery;
 use crate::routes::runs::RunsQuery;
@@ -128,7 +130,7 @@ async fn render_detail(st: &AppState, session: &Session, p: &crate::dto::Pipelin
             h1 { (p.name) }
             div.actions {
                 @if session.can(Role::Runner) {
-                    (action_button(session, &format!("/pipelines/{id}/runs"), "Start run", "primary"))
+                    (start_form(session, id, &p.spec))
                     @if !schedules.is_empty() {
                         @if p.paused_at.is_some() {
                             (action_button(session, &format!("/pipelines/{id}/resume"), "Resume schedule", ""))
@@ -207,12 +209,72 @@ pub(crate) async fn save(State(st): State<AppState>, session: Session, Path(id):
     }
 }
 
-/// `POST /pipelines/{id}/runs`: starts a run and shows it.
-pub(crate) async fn start_run(State(st): State<AppState>, session: Session, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<TokenForm>) -> Result<Response, PortalError> {
-    session.check_form(&f.csrf, &headers)?;
+/// `POST /pipelines/{id}/runs`: starts a run (with the parameters the form asked for)
+/// and shows it.
+pub(crate) async fn start_run(State(st): State<AppState>, session: Session, Path(id): Path<String>, headers: HeaderMap, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, PortalError> {
+    let token = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+    session.check_form(token, &headers)?;
     let id = page_id(&id, "pipeline")?;
-    let (_, _, run) = pipelines::create_run(State(st), session.caller, ApiPath(id)).await?;
+    let request = run_request(&fields)?;
+    let (_, _, run) = pipelines::start_run(&st, &session.caller, id, request).await?;
     Ok(Redirect::to(&format!("/runs/{}", run.0.id)).into_response())
+}
+
+/// The run request of the start form: `logical_time` (UTC, as a `datetime-local` input
+/// sends it) and a `trigger.<path>` field per variable, nested as the trigger would.
+fn run_request(fields: &[(String, String)]) -> Result<RunRequest, ApiError> {
+    let mut request = RunRequest::default();
+    let mut parameters = serde_json::Map::new();
+    for (name, value) in fields.iter().filter(|(_, v)| !v.trim().is_empty()) {
+        if name == "logical_time" {
+            let t = chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+                .map_err(|_| ApiError::BadRequest(format!("logical time `{value}` is not a date and time such as 2026-12-01T00:00")))?;
+            request.logical_time = Some(t.and_utc());
+        } else if let Some(path) = name.strip_prefix("trigger.") {
+            let parts: Vec<&str> = path.split('.').collect();
+            insert_at(&mut parameters, &parts, value);
+        }
+    }
+    request.parameters = (!parameters.is_empty()).then_some(parameters);
+    Ok(request)
+}
+
+/// Sets `parts` (a dotted path) to `value` in `map`, making the objects on the way.
+fn insert_at(map: &mut serde_json::Map<String, serde_json::Value>, parts: &[&str], value: &str) {
+    match parts {
+        [] => {}
+        [last] => {
+            map.insert((*last).to_owned(), serde_json::Value::String(value.to_owned()));
+        }
+        [first, rest @ ..] => {
+            let next = map.entry((*first).to_owned()).or_insert_with(|| serde_json::Value::Object(Default::default()));
+            if let serde_json::Value::Object(inner) = next {
+                insert_at(inner, rest, value);
+            }
+        }
+    }
+}
+
+/// The start form: a field per variable the spec's run expands.
+fn start_form(session: &Session, id: uuid::Uuid, spec: &serde_json::Value) -> maud::Markup {
+    let vars = ferry_common::template::run_variables(spec);
+    let asks_time = vars.iter().any(|v| v == "logical_time" || v == "logical_date");
+    let asked: Vec<&String> = vars.iter().filter(|v| v.starts_with("trigger.")).collect();
+    html! {
+        form.start-run method="post" action={ "/pipelines/" (id) "/runs" } {
+            (super::layout::csrf_field(session))
+            @if asks_time {
+                label for="p-logical-time" { "Logical time (UTC; empty: now)" }
+                input #p-logical-time type="datetime-local" name="logical_time";
+            }
+            @for (i, v) in asked.iter().enumerate() {
+                label for={ "p-" (i) } { code { (v) } }
+                input id={ "p-" (i) } name=(v);
+            }
+            button.primary type="submit" { "Start run" }
+        }
+    }
 }
 
 /// `POST /pipelines/{id}/pause` and `/resume`.
@@ -237,4 +299,18 @@ pub(crate) async fn delete(State(st): State<AppState>, session: Session, Path(id
     let id = page_id(&id, "pipeline")?;
     pipelines::delete_pipeline(State(st), session.caller, ApiPath(id)).await?;
     Ok(Redirect::to("/pipelines").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_form_fields_become_the_run_request() {
+        let f = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let r = run_request(&[f("csrf", "x"), f("logical_time", "2026-12-01T06:30"), f("trigger.payload.day", "mon"), f("trigger.path", "a/b"), f("trigger.payload.empty", " ")]).unwrap();
+        assert_eq!(r.logical_time.unwrap().to_rfc3339(), "2026-12-01T06:30:00+00:00");
+        assert_eq!(serde_json::Value::Object(r.parameters.unwrap()), serde_json::json!({"payload": {"day": "mon"}, "path": "a/b"}));
+        assert!(run_request(&[f("logical_time", "yesterday")]).is_err());
+    }
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/pipelines`: create, read, replace and delete pipeline definitions, and start
 //! runs of them.
 
-use crate::dto::{Pipeline, PipelinePage, PipelineSpec, Run, RunProgress};
+use crate::dto::{Pipeline, PipelinePage, PipelineSpec, Run, RunProgress, RunRequest};
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, SpecBody};
@@ -9,6 +9,7 @@ use crate::pagination::PageQuery;
 use crate::problem::Problem;
 use crate::state::AppState;
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -227,17 +228,19 @@ pub(crate) async fn delete_pipeline(
 
 /// Starts a run of a pipeline with its current spec.
 ///
-/// The run is `queued`; the orchestrator plans and dispatches it. Any request body is
-/// ignored.
+/// The run is `queued`; the orchestrator plans and dispatches it. The body is optional:
+/// an empty one (or `{}`) starts the run now with no parameters.
 #[utoipa::path(
     post,
     path = "/api/v1/pipelines/{id}/runs",
     tag = "runs",
     operation_id = "create_run",
     params(("id" = Uuid, Path, description = "Pipeline id.")),
+    request_body(content = Option<RunRequest>, description = "Optional: the logical time and the values of the spec's `{{ trigger.… }}` variables.", content_type = "application/json"),
     responses(
         (status = 202, description = "Queued; `Location` names the run.", body = Run),
-        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID, or the body is not a run request.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The spec uses a variable this run does not supply.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong admin key.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such pipeline.", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
@@ -248,18 +251,33 @@ pub(crate) async fn create_run(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
+    body: Bytes,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<Run>)> {
+    caller.require(Role::Runner)?;
+    let request: RunRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RunRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("the run request is not valid: {e}")))?
+    };
+    start_run(&state, &caller, id, request).await
+}
+
+/// Starts a run of pipeline `id` as `request` asks (the API's `POST …/runs` and the
+/// portal's "Start run" both come here).
+pub(crate) async fn start_run(state: &AppState, caller: &Caller, id: Uuid, request: RunRequest) -> ApiResult<(StatusCode, HeaderMap, Json<Run>)> {
     caller.require(Role::Runner)?;
     let pipeline = state
         .store
         .get_pipeline(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("pipeline", id))?;
-    let trigger = ferry_common::triggers::RunTrigger::manual(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6));
+    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
+    let mut trigger = ferry_common::triggers::RunTrigger::manual(request.logical_time.map_or(now, |t| chrono::SubsecRound::trunc_subsecs(t, 6)));
+    trigger.detail = request.parameters.map(serde_json::Value::Object);
     let spec = ferry_common::template::render_for_run(&pipeline.spec, &trigger).map_err(|e| {
         ApiError::InvalidSpec(vec![ferry_common::problem::SpecProblem {
             path: e.path,
-            message: format!("{}; a manual run cannot supply it", e.message),
+            message: format!("{}; supply it in the run request's `parameters`", e.message),
         }])
     })?;
     let row = state

@@ -85,3 +85,24 @@ async fn pipelines_are_replaced_and_deleted() {
     assert_eq!(res.status, StatusCode::NO_CONTENT);
     app.get(&path).await.problem(404);
 }
+
+#[tokio::test]
+async fn a_manual_run_supplies_the_variables_its_spec_uses() {
+    let app = app().await;
+    let spec = json!({"name": "hooked", "triggers": [{"webhook": {}}],
+        "tasks": [{"id": "c", "kind": "copy", "source": "s3://in/{{ trigger.payload.batch }}/", "destinations": ["s3://out/{{ logical_date }}/"]}]});
+    let made = app.post_json("/api/v1/pipelines", &spec).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let runs = format!("/api/v1/pipelines/{}/runs", made.body["id"].as_str().unwrap());
+    let bare = app.post_json(&runs, &json!({})).await;
+    assert!(bare.problem(422)["errors"][0]["message"].as_str().unwrap().contains("parameters"), "{}", bare.body);
+    let asked = app.post_json(&runs, &json!({"logical_time": "2026-12-01T06:00:00Z", "parameters": {"payload": {"batch": "b1"}}})).await;
+    assert_eq!(asked.status, 202, "{}", asked.body);
+    assert_eq!(asked.body["trigger"]["kind"], "manual");
+    assert_eq!(asked.body["trigger"]["logical_time"], "2026-12-01T06:00:00Z");
+    assert_eq!(asked.body["trigger"]["detail"]["payload"]["batch"], "b1");
+    let wrong = app.post_json(&runs, &json!({"parameter": {}})).await;
+    assert!(wrong.problem(400)["detail"].as_str().unwrap().contains("unknown field `parameter`"), "{}", wrong.body);
+    let empty = app.call(Method::POST, &runs, None, Body::empty()).await;
+    assert_eq!(empty.status, 422, "an empty body is a run with no parameters: {}", empty.body);
+}

@@ -88,6 +88,23 @@ pub fn check(doc: &Value) -> Vec<SpecProblem> {
     problems
 }
 
+/// The variables a run of `doc` expands, each once, in order of first use: what a
+/// person starting a run by hand may be asked for.
+pub fn run_variables(doc: &Value) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let Value::Object(fields) = doc else { return found };
+    for (key, value) in fields.iter().filter(|(k, _)| !NOT_EXPANDED.contains(&k.as_str())) {
+        walk(value, key, &mut |_, text| {
+            for v in variables(text).unwrap_or_default() {
+                if !found.contains(&v) {
+                    found.push(v);
+                }
+            }
+        });
+    }
+    found
+}
+
 /// A raw spec with every template replaced by a placeholder of the right shape, so the
 /// rest of validation (URLs, globs) sees what a run would.
 pub fn with_samples(doc: &Value) -> Value {

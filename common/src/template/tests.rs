@@ -56,3 +56,12 @@ fn unknown_and_unprovided_variables_are_named_at_their_field() {
     assert!(at("tasks[0].z").contains("closing"), "{problems:?}");
     assert!(at("tasks[0].w").contains("not a variable name"), "{problems:?}");
 }
+
+#[test]
+fn a_specs_run_variables_are_listed_once_in_order() {
+    let doc = json!({"name": "{{ ignored }}", "tasks": [
+        {"id": "a", "source": "s3://b/{{ logical_date }}/{{ trigger.payload.day }}"},
+        {"id": "b", "destination": "/x/{{ trigger.payload.day }}/{{logical_time}}"}
+    ]});
+    assert_eq!(run_variables(&doc), vec!["logical_date", "trigger.payload.day", "logical_time"]);
+}
