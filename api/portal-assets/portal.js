@@ -6,9 +6,14 @@
   if (!live || !window.EventSource) return;
 
   const rows = new Map();
-  document.querySelectorAll('#tasks tr[data-task]').forEach((r) => rows.set(r.dataset.task, r));
   const nodes = new Map();
-  document.querySelectorAll('#dag g.node[data-task]').forEach((n) => nodes.set(n.dataset.task, n));
+  const index = () => {
+    rows.clear();
+    nodes.clear();
+    document.querySelectorAll('#tasks tr[data-task]').forEach((r) => rows.set(r.dataset.task, r));
+    document.querySelectorAll('#dag g.node[data-task]').forEach((n) => nodes.set(n.dataset.task, n));
+  };
+  index();
 
   const setText = (root, selector, text) => {
     const el = root.querySelector(selector);
@@ -25,7 +30,44 @@
     el.className = 'state state-' + state;
   };
 
+  // When a state changes, the parts of the page that only a state change alters (facts,
+  // timeline, errors) are fetched again and swapped in: at most one fetch at a time,
+  // and one more afterwards if changes came meanwhile.
+  let busy = false;
+  let again = false;
+  const refresh = async () => {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      const res = await fetch(location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+      if (res.ok) {
+        const fresh = new DOMParser().parseFromString(await res.text(), 'text/html');
+        for (const id of ['run-facts', 'run-timeline', 'task-errors']) {
+          const next = fresh.getElementById(id);
+          const now = document.getElementById(id);
+          if (next && now) now.replaceWith(document.adoptNode(next));
+        }
+      }
+    } catch (e) {
+      // The next state change tries again.
+    } finally {
+      busy = false;
+      if (again) { again = false; setTimeout(refresh, 1000); }
+    }
+  };
+  let states = null;
+
   const source = new EventSource(live.dataset.src);
+  // The run was planned after the page loaded: the server sends the rows and the DAG
+  // (its own escaped markup) and the page takes them in place.
+  source.addEventListener('layout', (event) => {
+    const layout = JSON.parse(event.data);
+    const body = document.querySelector('#tasks tbody');
+    if (body) body.innerHTML = layout.rows;
+    const dag = document.querySelector('#dag .dag-scroll');
+    if (dag) dag.innerHTML = layout.dag;
+    index();
+  });
   source.addEventListener('progress', (event) => {
     const view = JSON.parse(event.data);
     setState(document.getElementById('run-state'), view.state);
@@ -44,6 +86,7 @@
         setBar(row, 'bytes', t.bytes);
         setText(row, '.rate', t.rate);
         setText(row, '.eta', t.eta);
+        setText(row, '.attempt', String(t.attempt));
         setState(row.querySelector('.task-state span'), t.state);
       }
       const node = nodes.get(t.key);
@@ -57,6 +100,9 @@
     document.querySelectorAll('[data-show-when]').forEach((el) => {
       el.hidden = !el.dataset.showWhen.split(' ').includes(view.state);
     });
+    const now = view.state + ' ' + view.tasks.map((t) => t.state).join(',');
+    if ((states !== null && states !== now) || view.finished) refresh();
+    states = now;
     if (view.finished) source.close();
   });
   source.addEventListener('signed-out', () => source.close());

@@ -245,11 +245,18 @@ export class Harness {
         const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
         if (scrollWidth > width + 1) {
           const wide = await page.evaluate((w) => {
-            // The outermost elements that stick out, to say what to fix.
+            // The outermost elements that stick out (not inside a scrolling or clipping
+            // box), to say what to fix.
+            const contained = (el) => {
+              for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+                if (getComputedStyle(a).overflowX !== 'visible') return true;
+              }
+              return false;
+            };
             const out = [];
             for (const el of document.body.querySelectorAll('*')) {
               const r = el.getBoundingClientRect();
-              if (r.right > w + 1 && !(el.parentElement && el.parentElement.getBoundingClientRect().right > w + 1)) {
+              if (r.right > w + 1 && !contained(el) && !(el.parentElement && el.parentElement.getBoundingClientRect().right > w + 1)) {
                 out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''} (right edge ${Math.round(r.right)})`);
               }
             }

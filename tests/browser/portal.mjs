@@ -15,7 +15,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Harness, UUID, apiClient, assert, launch, need, runTasks, signIn, sleep, tenantKey, tenantWithKey } from './lib.mjs';
+import { Harness, UUID, apiClient, assert, launch, need, runTasks, signIn, sleep, tenantKey, tenantWithKey, waitForRun } from './lib.mjs';
 
 const BASE = need('FERRY_URL').replace(/\/+$/, '');
 const OPERATOR = need('FERRY_ADMIN_KEY');
@@ -346,6 +346,12 @@ async function main() {
       });
       s.runUrl = page.url();
       s.runId = RUN_PATH.exec(new URL(page.url()).pathname)[1];
+      // The run may still be queued, its tasks not yet planned: their rows must arrive live.
+      await page
+        .waitForFunction(() => document.querySelectorAll('table#tasks tr[data-task]').length >= 2, null, { timeout: 30_000, polling: 100 })
+        .catch(() => {
+          throw new Error('table#tasks got no row per task within 30 s of the run page opening (a run opened while queued must gain its task rows live, without a reload)');
+        });
       const shape = await page.evaluate(() => {
         const q = (sel) => document.querySelector(sel);
         const rows = [...document.querySelectorAll('table#tasks tr[data-task]')];
@@ -376,7 +382,9 @@ async function main() {
       let sawCancel = false;
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
-        const st = await readRunPage(page);
+        const st = await readRunPage(page).catch((e) => {
+          throw new Error(`the run page reloaded or navigated while the run was running (now at ${page.url()}): ${e.message.split('\n')[0]}`);
+        });
         if (st.run === 'running' && st.value !== null && st.value > 0 && samples.at(-1) !== st.value) samples.push(st.value);
         if (st.run === 'running' && !sawCancel) sawCancel = await page.getByRole('button', { name: 'Cancel run', exact: true }).isVisible();
         if (st.node === 'succeeded' || ['succeeded', 'failed', 'cancelled'].includes(st.run)) break;
@@ -439,11 +447,13 @@ async function main() {
 
   await h.section('check report, paged', async () => {
     assert(s.runId, 'skipped: no run');
+    await waitForRun(api, A.key, s.runId, 120_000); // even when the live section failed early
     const tasks = await runTasks(api, A.key, s.runId);
     const byKey = Object.fromEntries(tasks.map((t) => [t.key, t]));
     s.verifyId = byKey.verify?.id;
 
     await h.step('the DAG links each task to its page', page, async () => {
+      await page.goto(s.runUrl); // a fresh load of the finished run
       for (const key of ['copy', 'verify']) {
         const href = await page.locator(`figure#dag svg g.node[data-task="${key}"]`).evaluate((g) => {
           const a = g.closest('a') || g.querySelector('a');

@@ -73,6 +73,8 @@ fn render(title: &str, header: Option<Markup>, body: Markup, status: StatusCode)
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Ferry" }
+                // No favicon request (and no 404 in the console): an empty data URL.
+                link rel="icon" href="data:,";
                 link rel="stylesheet" href=(super::assets::CSS_PATH);
                 script src=(super::assets::JS_PATH) defer {}
             }

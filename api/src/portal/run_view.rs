@@ -16,6 +16,7 @@ pub(crate) struct TaskLine {
     pub(crate) bytes: Bar,
     pub(crate) rate: String,
     pub(crate) eta: String,
+    pub(crate) attempt: u32,
     pub(crate) error: Option<String>,
 }
 
@@ -68,6 +69,7 @@ pub(crate) fn task_line(t: &Task, now: DateTime<Utc>) -> TaskLine {
         bytes: bar(p.bytes_done, p.bytes_total, done, bytes),
         rate: rate.map_or_else(|| "–".into(), |r| format!("{}/s", bytes(r))),
         eta: eta.map_or_else(|| "–".into(), seconds),
+        attempt: t.attempt,
         error: t.error.clone(),
     }
 }
@@ -112,7 +114,7 @@ pub(crate) fn task_rows(tasks: &[Task], view: &LiveView) -> Markup {
                 td { (progress_cell("bytes", &line.bytes, &line.key)) }
                 td.rate { (line.rate) }
                 td.eta { (line.eta) }
-                td { (t.attempt) }
+                td.attempt { (line.attempt) }
             }
         }
     }

@@ -117,7 +117,7 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
                 @if verified { a.button href={ "/runs/" (id) "/manifest.csv" } download { "Download manifest (CSV)" } }
             }
         }
-        dl.facts {
+        dl #run-facts .facts {
             dt { "State" } dd { span #run-state class={ "state state-" (view.state) } aria-live="polite" { (view.state) } }
             dt { "Pipeline" } dd { a href={ "/pipelines/" (run.pipeline_id) } { (pipeline.as_deref().unwrap_or("(deleted)")) } }
             dt { "Trigger" } dd { (run.trigger.kind.as_str()) }
@@ -140,11 +140,13 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
                 thead { tr { th scope="col" { "Task" } th scope="col" { "Kind" } th scope="col" { "State" } th scope="col" { "Files" } th scope="col" { "Bytes" } th scope="col" { "Rate" } th scope="col" { "ETA" } th scope="col" { "Attempt" } } }
                 tbody { (task_rows(&tasks, &view)) }
             } }
-            @for t in tasks.iter().filter(|t| t.error.is_some()) {
-                details.task-error open { summary { "Error of " (t.key) } pre { (t.error.as_deref().unwrap_or("")) } }
+            div #task-errors {
+                @for t in tasks.iter().filter(|t| t.error.is_some()) {
+                    details.task-error open { summary { "Error of " (t.key) } pre { (t.error.as_deref().unwrap_or("")) } }
+                }
             }
         }
-        section aria-labelledby="timeline-title" {
+        section #run-timeline aria-labelledby="timeline-title" {
             h2 #timeline-title { "Transitions" }
             @if shown.len() < history.len() { p { "The latest " (shown.len()) " of " (history.len()) ". " a href={ "/runs/" (id) "?all=1" } { "Show all" } } }
             ol #transitions {
@@ -155,7 +157,7 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
                 } }
             }
         }
-        div #live data-src={ "/runs/" (id) "/live" } hidden {}
+        div #live data-src={ "/runs/" (id) "/live?tasks=" (tasks.len()) } hidden {}
     };
     Ok(page(&session, Section::Runs, &title, body))
 }
