@@ -39,7 +39,7 @@ mod dag_svg;
 pub mod error;
 mod extract;
 mod openapi;
-mod portal;
+pub mod portal;
 mod limits;
 mod pagination;
 pub mod rate_limit;

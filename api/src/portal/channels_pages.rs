@@ -4,6 +4,7 @@
 use super::error::PortalError;
 use super::format::{maybe_time, short_id, state, time};
 use super::layout::{Section, action_button, csrf_field, page};
+use super::shell::with_status;
 use super::page_id;
 use super::pipelines_pages::TokenForm;
 use super::session::Session;
@@ -142,9 +143,7 @@ pub(crate) async fn create(State(st): State<AppState>, session: Session, headers
 }
 
 async fn problem_page(st: &AppState, session: &Session, e: &ApiError) -> Result<Response, PortalError> {
-    let mut res = render(st, session, Some(&e.to_string()), None).await?;
-    *res.status_mut() = e.to_problem().status_code();
-    Ok(res)
+    Ok(with_status(render(st, session, Some(&e.to_string()), None).await?, e.to_problem().status_code()))
 }
 
 /// `POST /channels/{name}/test`: sends a test event and shows what came back.

@@ -5,6 +5,7 @@
 use super::error::PortalError;
 use super::format::time;
 use super::layout::{Section, action_button, csrf_field, page};
+use super::shell::with_status;
 use super::page_id;
 use super::pipelines_pages::TokenForm;
 use super::session::Session;
@@ -135,9 +136,7 @@ pub(crate) async fn create(State(st): State<AppState>, session: Session, headers
         Ok(()) => Ok(Redirect::to("/connections").into_response()),
         Err(e @ (ApiError::BadRequest(_) | ApiError::NameTaken(_))) => {
             let listed = connections::list_connections(State(st), session.caller, ApiQuery(PageQuery::default())).await?.0;
-            let mut res = render_list(&session, &listed.items, listed.next_cursor.as_deref(), Some(&e.to_string()));
-            *res.status_mut() = e.to_problem().status_code();
-            Ok(res)
+            Ok(with_status(render_list(&session, &listed.items, listed.next_cursor.as_deref(), Some(&e.to_string())), e.to_problem().status_code()))
         }
         Err(e) => Err(e.into()),
     }
@@ -179,9 +178,7 @@ pub(crate) async fn save(State(st): State<AppState>, session: Session, Path(id):
         Ok(()) => Ok(Redirect::to(&format!("/connections/{id}")).into_response()),
         Err(e @ (ApiError::BadRequest(_) | ApiError::NameTaken(_))) => {
             let c = connections::get_connection(State(st), session.caller, ApiPath(id)).await?.0;
-            let mut res = render_detail(&session, &c, Some(&e.to_string()));
-            *res.status_mut() = e.to_problem().status_code();
-            Ok(res)
+            Ok(with_status(render_detail(&session, &c, Some(&e.to_string())), e.to_problem().status_code()))
         }
         Err(e) => Err(e.into()),
     }

@@ -1,7 +1,7 @@
 //! What a portal page answers when something goes wrong: a page for a person (with the
 //! same status code and sentence the API would give), or a trip to the sign-in form.
 
-use super::layout;
+use super::shell;
 use crate::error::ApiError;
 use crate::problem::OwnBody;
 use axum::http::StatusCode;
@@ -41,7 +41,7 @@ impl IntoResponse for PortalError {
             p.problem role="alert" { (detail) }
             p { a href="/pipelines" { "Back to pipelines" } }
         };
-        let mut res = layout::bare(title, body, status);
+        let mut res = shell::bare(title, body, status);
         res.extensions_mut().insert(OwnBody);
         res
     }

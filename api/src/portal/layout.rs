@@ -1,13 +1,11 @@
-//! The page shell every portal page shares: head, skip link, navigation offering only
-//! what the session's role can do, and the sign-out form.
+//! The frame of a signed-in page: navigation offering only what the session's role can
+//! do, the sign-out form, and the form pieces every page uses.
 
 use super::session::Session;
 use crate::auth::Role;
-use crate::problem::OwnBody;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use maud::{DOCTYPE, Markup, html};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
 
 /// The navigation entries, to mark the current one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,39 +55,7 @@ pub(crate) fn page(session: &Session, section: Section, title: &str, body: Marku
             }
         }
     };
-    render(title, Some(header), body, StatusCode::OK)
-}
-
-/// A page without navigation (sign-in, errors).
-pub(crate) fn bare(title: &str, body: Markup, status: StatusCode) -> Response {
-    render(title, None, body, status)
-}
-
-fn render(title: &str, header: Option<Markup>, body: Markup, status: StatusCode) -> Response {
-    let doc = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Ferry" }
-                // No favicon request (and no 404 in the console): an empty data URL.
-                link rel="icon" href="data:,";
-                link rel="stylesheet" href=(super::assets::CSS_PATH);
-                script src=(super::assets::JS_PATH) defer {}
-            }
-            body {
-                a.skip href="#main" { "Skip to content" }
-                @if let Some(h) = header { (h) }
-                main #main { (body) }
-            }
-        }
-    };
-    let mut res = (status, doc.into_string()).into_response();
-    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res.extensions_mut().insert(OwnBody);
-    res
+    super::shell::render(title, Some(header), body, StatusCode::OK)
 }
 
 /// The hidden field carrying the session's anti-forgery token.

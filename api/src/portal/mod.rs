@@ -30,6 +30,7 @@ mod run_live;
 mod run_view;
 mod runs_pages;
 mod session;
+mod shell;
 mod sign_in;
 mod spec_editor;
 mod tasks_pages;
@@ -42,45 +43,58 @@ use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use error::PortalError;
 use uuid::Uuid;
 
 /// The policy every portal answer carries.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// Every portal page and form action, by path.
+fn pages() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/", get(home)),
+        ("/login", get(sign_in::form).post(sign_in::submit)),
+        ("/logout", post(sign_in::sign_out)),
+        ("/pipelines", get(pipelines_pages::list)),
+        ("/pipelines/new", get(pipelines_pages::new_form).post(pipelines_pages::create)),
+        ("/pipelines/{id}", get(pipelines_pages::detail).post(pipelines_pages::save)),
+        ("/pipelines/{id}/runs", post(pipelines_pages::start_run)),
+        ("/pipelines/{id}/pause", post(pipelines_pages::pause)),
+        ("/pipelines/{id}/resume", post(pipelines_pages::resume)),
+        ("/pipelines/{id}/delete", post(pipelines_pages::delete)),
+        ("/runs", get(runs_pages::list)),
+        ("/runs/{id}", get(runs_pages::detail)),
+        ("/runs/{id}/live", get(run_live::live)),
+        ("/runs/{id}/cancel", post(runs_pages::cancel)),
+        ("/runs/{id}/retry", post(runs_pages::retry)),
+        ("/runs/{id}/manifest.csv", get(runs_pages::manifest)),
+        ("/tasks/{id}", get(tasks_pages::detail)),
+        ("/connections", get(connections_pages::list).post(connections_pages::create)),
+        ("/connections/{id}", get(connections_pages::detail).post(connections_pages::save)),
+        ("/connections/{id}/delete", post(connections_pages::delete)),
+        ("/channels", get(channels_pages::list).post(channels_pages::create)),
+        ("/channels/{name}/test", post(channels_pages::test)),
+        ("/channels/{name}/delete", post(channels_pages::delete)),
+        ("/notification-rules", post(channels_pages::create_rule)),
+        ("/notification-rules/{id}/delete", post(channels_pages::delete_rule)),
+        ("/notifications", get(channels_pages::list_notifications)),
+        ("/keys", get(keys_pages::list).post(keys_pages::create)),
+        ("/keys/{id}/revoke", post(keys_pages::revoke)),
+        ("/audit", get(keys_pages::audit_log)),
+    ]
+}
+
+/// The path of every portal route, so tests can walk them all (a new page is walked
+/// the day it is added).
+pub fn paths() -> Vec<&'static str> {
+    pages().into_iter().map(|(path, _)| path).collect()
+}
+
 /// The portal's routes, with sessions, rate limits and the audit trail applied.
 pub(crate) fn router(state: AppState) -> Router<AppState> {
-    let pages = Router::new()
-        .route("/", get(home))
-        .route("/login", get(sign_in::form).post(sign_in::submit))
-        .route("/logout", post(sign_in::sign_out))
-        .route("/pipelines", get(pipelines_pages::list))
-        .route("/pipelines/new", get(pipelines_pages::new_form).post(pipelines_pages::create))
-        .route("/pipelines/{id}", get(pipelines_pages::detail).post(pipelines_pages::save))
-        .route("/pipelines/{id}/runs", post(pipelines_pages::start_run))
-        .route("/pipelines/{id}/pause", post(pipelines_pages::pause))
-        .route("/pipelines/{id}/resume", post(pipelines_pages::resume))
-        .route("/pipelines/{id}/delete", post(pipelines_pages::delete))
-        .route("/runs", get(runs_pages::list))
-        .route("/runs/{id}", get(runs_pages::detail))
-        .route("/runs/{id}/live", get(run_live::live))
-        .route("/runs/{id}/cancel", post(runs_pages::cancel))
-        .route("/runs/{id}/retry", post(runs_pages::retry))
-        .route("/runs/{id}/manifest.csv", get(runs_pages::manifest))
-        .route("/tasks/{id}", get(tasks_pages::detail))
-        .route("/connections", get(connections_pages::list).post(connections_pages::create))
-        .route("/connections/{id}", get(connections_pages::detail).post(connections_pages::save))
-        .route("/connections/{id}/delete", post(connections_pages::delete))
-        .route("/channels", get(channels_pages::list).post(channels_pages::create))
-        .route("/channels/{name}/test", post(channels_pages::test))
-        .route("/channels/{name}/delete", post(channels_pages::delete))
-        .route("/notification-rules", post(channels_pages::create_rule))
-        .route("/notification-rules/{id}/delete", post(channels_pages::delete_rule))
-        .route("/notifications", get(channels_pages::list_notifications))
-        .route("/keys", get(keys_pages::list).post(keys_pages::create))
-        .route("/keys/{id}/revoke", post(keys_pages::revoke))
-        .route("/audit", get(keys_pages::audit_log))
+    let pages = pages().into_iter().fold(Router::new(), |r, (path, route)| r.route(path, route));
+    let pages = pages
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::audit_trail::record))
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit))
         .route_layer(middleware::from_fn_with_state(state, session::attach));

@@ -5,6 +5,7 @@
 use super::error::PortalError;
 use super::format::{maybe_time, short_id, state, time};
 use super::layout::{Section, action_button, page};
+use super::shell::with_status;
 use super::session::Session;
 use super::spec_editor::{editor, problems_of};
 use super::page_id;
@@ -101,11 +102,6 @@ pub(crate) async fn create(State(st): State<AppState>, session: Session, headers
             None => Err(e.into()),
         },
     }
-}
-
-fn with_status(mut res: Response, status: StatusCode) -> Response {
-    *res.status_mut() = status;
-    res
 }
 
 /// `GET /pipelines/{id}`.

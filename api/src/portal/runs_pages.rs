@@ -105,7 +105,7 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
     };
     let shown: Vec<_> = if q.all.is_some() { history.iter().collect() } else { history.iter().rev().take(TIMELINE_SHOWN).collect::<Vec<_>>().into_iter().rev().collect() };
     let title = format!("Run {}", short_id(&id));
-    let verified = tasks.iter().any(|t| t.result.as_ref().is_some_and(|r| r.get("manifest").is_some() || r.get("verified").and_then(|v| v.as_u64()).is_some_and(|n| n > 0)));
+    let verified = run_manifest::has_manifest(&st, session.caller, id).await?;
     let body = html! {
         div.heading {
             h1 { (title) }

@@ -6,7 +6,7 @@
 //! yet to hold one.
 
 use super::error::PortalError;
-use super::layout;
+use super::shell;
 use super::session::{self, Session};
 use crate::state::AppState;
 use axum::Form;
@@ -71,7 +71,7 @@ fn render(next: Option<&str>, problem: Option<&str>, status: StatusCode) -> Resp
             button type="submit" { "Sign in" }
         }
     };
-    let mut res = layout::bare("Sign in", body, status);
+    let mut res = shell::bare("Sign in", body, status);
     let cookie = Cookie::build((LOGIN_COOKIE, token)).path("/login").http_only(true).same_site(SameSite::Strict).build();
     if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
         res.headers_mut().append(SET_COOKIE, v);

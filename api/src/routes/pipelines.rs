@@ -257,7 +257,8 @@ pub(crate) async fn create_run(
     let request: RunRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RunRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("the run request is not valid: {e}")))?
+        // `null` is what an optional body looks like to some generated clients.
+        serde_json::from_slice::<Option<RunRequest>>(&body).map_err(|e| ApiError::BadRequest(format!("the run request is not valid: {e}")))?.unwrap_or_default()
     };
     start_run(&state, &caller, id, request).await
 }

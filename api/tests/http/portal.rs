@@ -252,3 +252,68 @@ async fn an_admin_creates_a_key_and_sees_its_secret_once() {
     let audit = b.get("/audit").await;
     assert!(audit.html.contains("POST /keys"), "portal changes are audited: {}", audit.html);
 }
+
+#[tokio::test]
+async fn every_portal_route_with_an_id_is_a_404_to_another_tenant() {
+    let app = app().await;
+    let a = tenant_key(&app, "a", "admin").await;
+    let b = tenant_key(&app, "b", "admin").await;
+    let b_id = app.get("/api/v1/tenants").await.body["items"].as_array().unwrap().iter().find(|t| t["name"] == "b").unwrap()["id"].as_str().unwrap().parse().unwrap();
+    let victim = crate::tenant_walk::objects_of(&app, &b, b_id).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&a).await;
+    let token = browser.get("/pipelines").await.token();
+    // Every field any portal form reads, valid, so only the scope can refuse.
+    let fields = [("csrf", token.as_str()), ("spec", "name: x\ntasks:\n  - {id: a, kind: noop}\n"), ("name", "x"), ("kind", "s3")];
+    let mut walked = 0;
+    for path in ferry_api::portal::paths().into_iter().filter(|p| p.contains('{')) {
+        let id = match path.split('/').nth(1).unwrap() {
+            "pipelines" => &victim.pipeline,
+            "runs" => &victim.run,
+            "tasks" => &victim.task,
+            "connections" => &victim.connection,
+            "channels" => &victim.channel,
+            "notification-rules" => &victim.rule,
+            "keys" => &victim.key,
+            _ => panic!("the walk does not know how to fill {path}; teach it"),
+        };
+        let filled = path.replace("{id}", id).replace("{name}", id);
+        let got = browser.get(&filled).await;
+        let posted = browser.post(&filled, &fields).await;
+        for (method, page) in [("GET", &got), ("POST", &posted)] {
+            assert!(matches!(page.status.as_u16(), 404 | 405), "{method} {filled}: {} {}", page.status, page.html);
+        }
+        assert!(got.status == 404 || posted.status == 404, "{filled} answers neither method with 404");
+        walked += 1;
+    }
+    assert!(walked >= 15, "walked {walked} routes");
+    let still = as_key(&app, &b, Method::GET, &format!("/api/v1/pipelines/{}", victim.pipeline), None).await;
+    assert_eq!(still.body["name"], "nightly", "nothing the walk sent changed the victim");
+    let keys = as_key(&app, &b, Method::GET, "/api/v1/keys", None).await;
+    assert!(keys.body["items"].as_array().unwrap().iter().all(|k| k["revoked_at"].is_null()), "{}", keys.body);
+}
+
+#[tokio::test]
+async fn a_verified_runs_manifest_and_a_dry_runs_decisions_are_offered() {
+    let app = app().await;
+    let made = app.create_pipeline("proof").await;
+    let run = app.create_run(made["id"].as_str().unwrap()).await;
+    let row = app.store.get_run(ferry_store::DEFAULT_TENANT, id_of(&run)).await.unwrap().unwrap();
+    let report = json!({
+        "manifest": [{"path": "a/x.csv", "size": 1, "blake3": "ab", "destinations": ["ok"]}], "manifest_count": 1,
+        "decisions": [{"path": "a/x.csv", "action": "copy", "reason": "not at the destination"}], "decisions_count": 1
+    });
+    let task = crate::support::task_row(&row, "a", ferry_common::state::TaskState::Succeeded, Some(report));
+    let task_id = task.id;
+    app.store.apply(&ferry_store::WriteBatch { tasks: vec![task], ..Default::default() }).await.unwrap();
+
+    let mut b = Browser::new(&app);
+    b.sign_in(crate::support::KEY).await;
+    let page = b.get(&format!("/runs/{}", row.id)).await;
+    assert!(page.html.contains("Download manifest (CSV)"), "{}", page.html);
+    let csv = b.get(&format!("/runs/{}/manifest.csv", row.id)).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.html.starts_with("task,path,size,blake3,destinations\n") && csv.html.contains("a/x.csv"), "{}", csv.html);
+    let decisions = b.get(&format!("/tasks/{task_id}?list=decisions")).await;
+    assert!(decisions.html.contains("not at the destination") && decisions.html.contains(">Decisions<"), "{}", decisions.html);
+}

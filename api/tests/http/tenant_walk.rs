@@ -16,22 +16,22 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// Ids of one tenant's objects, one of each kind a path may name.
-struct Victim {
-    tenant: Uuid,
-    pipeline: String,
-    run: String,
-    task: String,
-    key: String,
-    connection: String,
+pub(crate) struct Victim {
+    pub(crate) tenant: Uuid,
+    pub(crate) pipeline: String,
+    pub(crate) run: String,
+    pub(crate) task: String,
+    pub(crate) key: String,
+    pub(crate) connection: String,
     /// A channel's name (channels are addressed by name).
-    channel: String,
-    channel_id: String,
-    rule: String,
-    notification: String,
+    pub(crate) channel: String,
+    pub(crate) channel_id: String,
+    pub(crate) rule: String,
+    pub(crate) notification: String,
 }
 
 /// Gives the tenant of `key` a pipeline, a run with a task, and another key.
-async fn objects_of(app: &App, key: &str, tenant: Uuid) -> Victim {
+pub(crate) async fn objects_of(app: &App, key: &str, tenant: Uuid) -> Victim {
     let p = as_key(app, key, Method::POST, "/api/v1/pipelines", Some(&noop_spec("nightly"))).await;
     assert_eq!(p.status, 201, "{}", p.body);
     let pipeline = p.body["id"].as_str().unwrap().to_string();
