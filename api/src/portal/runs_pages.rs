@@ -134,7 +134,7 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
             div.dag-scroll tabindex="0" role="region" aria-label="DAG" { (PreEscaped(svg)) }
             figcaption { "Tasks left to right in dependency order; dashed edges are inferred from data (one task reads what another writes). Select a task to open it." }
         }
-        section aria-labelledby="tasks-title" {
+        section.deferred aria-labelledby="tasks-title" {
             h2 #tasks-title { "Tasks" }
             div.table-wrap tabindex="0" { table #tasks {
                 thead { tr { th scope="col" { "Task" } th scope="col" { "Kind" } th scope="col" { "State" } th scope="col" { "Files" } th scope="col" { "Bytes" } th scope="col" { "Rate" } th scope="col" { "ETA" } th scope="col" { "Attempt" } } }
@@ -146,7 +146,7 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
                 }
             }
         }
-        section #run-timeline aria-labelledby="timeline-title" {
+        section #run-timeline .deferred aria-labelledby="timeline-title" {
             h2 #timeline-title { "Transitions" }
             @if shown.len() < history.len() { p { "The latest " (shown.len()) " of " (history.len()) ". " a href={ "/runs/" (id) "?all=1" } { "Show all" } } }
             ol #transitions {
