@@ -63,7 +63,17 @@ pub(crate) fn build() -> OpenApiDoc {
         .merge(routes::hooks())
         .into_openapi();
     rate_limited(&mut doc);
+    optional_run_request(&mut doc);
     doc
+}
+
+/// Starting a run takes a body only when it sets something: the body is optional, which
+/// `#[utoipa::path]` cannot say of a non-`Option` type (and `Option` would allow `null`,
+/// which is not a run request).
+fn optional_run_request(doc: &mut OpenApiDoc) {
+    if let Some(utoipa::openapi::RefOr::T(body)) = doc.paths.paths.get_mut("/api/v1/pipelines/{id}/runs").and_then(|item| item.post.as_mut()).and_then(|op| op.request_body.as_mut()) {
+        body.required = Some(utoipa::openapi::Required::False);
+    }
 }
 
 /// Every `/api/v1` operation may answer `429` (the key's rate limit): said once here

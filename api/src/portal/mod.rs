@@ -33,6 +33,7 @@ mod session;
 mod shell;
 mod sign_in;
 mod spec_editor;
+mod spec_yaml;
 mod tasks_pages;
 
 use crate::error::ApiError;

@@ -108,7 +108,7 @@ pub(crate) async fn create(State(st): State<AppState>, session: Session, headers
 pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id): Path<String>) -> Result<Response, PortalError> {
     let id = page_id(&id, "pipeline")?;
     let p = pipelines::get_pipeline(State(st.clone()), session.caller, ApiPath(id)).await?.0;
-    let text = yaml_serde::to_string(&p.spec).unwrap_or_default();
+    let text = super::spec_yaml::to_yaml(&p.spec);
     render_detail(&st, &session, &p, &text, &[], StatusCode::OK).await
 }
 

@@ -236,7 +236,7 @@ pub(crate) async fn delete_pipeline(
     tag = "runs",
     operation_id = "create_run",
     params(("id" = Uuid, Path, description = "Pipeline id.")),
-    request_body(content = Option<RunRequest>, description = "Optional: the logical time and the values of the spec's `{{ trigger.… }}` variables.", content_type = "application/json"),
+    request_body(content = RunRequest, description = "Optional (no body: a run now, with no parameters): the logical time and the values of the spec's `{{ trigger.… }}` variables.", content_type = "application/json"),
     responses(
         (status = 202, description = "Queued; `Location` names the run.", body = Run),
         (status = 400, description = "The id is not a UUID, or the body is not a run request.", body = Problem, content_type = "application/problem+json"),
@@ -257,8 +257,11 @@ pub(crate) async fn create_run(
     let request: RunRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RunRequest::default()
     } else {
-        // `null` is what an optional body looks like to some generated clients.
-        serde_json::from_slice::<Option<RunRequest>>(&body).map_err(|e| ApiError::BadRequest(format!("the run request is not valid: {e}")))?.unwrap_or_default()
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("the run request is not valid JSON: {e}")))?;
+        if !value.is_object() {
+            return Err(ApiError::BadRequest("the run request must be a JSON object such as {\"parameters\": {…}}, or no body at all".into()));
+        }
+        serde_json::from_value(value).map_err(|e| ApiError::BadRequest(format!("the run request is not valid: {e}")))?
     };
     start_run(&state, &caller, id, request).await
 }

@@ -103,6 +103,10 @@ async fn a_manual_run_supplies_the_variables_its_spec_uses() {
     assert_eq!(asked.body["trigger"]["detail"]["payload"]["batch"], "b1");
     let wrong = app.post_json(&runs, &json!({"parameter": {}})).await;
     assert!(wrong.problem(400)["detail"].as_str().unwrap().contains("unknown field `parameter`"), "{}", wrong.body);
+    for bad in ["[null, null]", "null", "3"] {
+        let res = app.call(Method::POST, &runs, Some("application/json"), bad.to_string()).await;
+        assert!(res.problem(400)["detail"].as_str().unwrap().contains("must be a JSON object"), "{bad}: {}", res.body);
+    }
     let empty = app.call(Method::POST, &runs, None, Body::empty()).await;
     assert_eq!(empty.status, 422, "an empty body is a run with no parameters: {}", empty.body);
 }
