@@ -15,6 +15,7 @@ mod m20261203_000004_firings;
 mod m20261203_000005_triggers;
 mod m20261203_000006_notifier;
 mod m20261203_000007_portal_sessions;
+mod m20261203_000008_dataset_markers;
 
 /// Every migration of Ferry, in the order they apply.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_triggers::Migration),
             Box::new(m20261203_000006_notifier::Migration),
             Box::new(m20261203_000007_portal_sessions::Migration),
+            Box::new(m20261203_000008_dataset_markers::Migration),
         ]
     }
 }

@@ -194,6 +194,11 @@ impl ActiveRun {
         self.row.pipeline_id
     }
 
+    /// The run's logical time (its schedule slot, or when it was asked for).
+    pub fn logical_time(&self) -> chrono::DateTime<chrono::Utc> {
+        self.row.trigger.logical_time
+    }
+
     /// Whether any task is `running` (the reaper has nothing to do otherwise).
     pub fn has_running(&self) -> bool {
         !self.running_since.is_empty()

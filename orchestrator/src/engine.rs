@@ -310,7 +310,7 @@ impl Orchestrator {
                 }
             }
             if !due.is_empty() {
-                sensing::spawn_round(self.probe.clone(), due, probe_done.clone());
+                sensing::spawn_round(self.probe.clone(), self.store.clone(), due, probe_done.clone());
             }
             self.flush(&mut w, fx, ackers).await?;
         }
@@ -453,6 +453,7 @@ impl Orchestrator {
             tasks: Vec::new(),
             transitions: fx.transitions,
             events: Vec::new(),
+            markers: Vec::new(),
         };
         let mut finished = Vec::new();
         for run in w.runs.values_mut() {
@@ -472,6 +473,7 @@ impl Orchestrator {
             w.runs.get(&run).map(ActiveRun::pipeline_id).or_else(|| batch.runs.iter().find(|r| r.id == run).map(|r| r.pipeline_id))
         });
         batch.events = events;
+        batch.markers = crate::datasets::markers_of(&batch, |run| w.runs.get(&run).map(|r| (r.pipeline_id(), r.logical_time())));
         let loose: Vec<RunUpdate> = batch
             .runs
             .iter()

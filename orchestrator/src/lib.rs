@@ -9,6 +9,7 @@
 //! [`ferry_common::conditions::ConditionProbe`], so waiting tasks hold no worker.
 
 pub mod active_run;
+mod datasets;
 pub mod engine;
 pub mod error;
 pub mod outbox;

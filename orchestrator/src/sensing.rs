@@ -6,6 +6,7 @@ use crate::active_run::{GateVerdict, ProbeRequest};
 use chrono::{DateTime, Utc};
 use ferry_common::conditions::{Condition, ConditionProbe, ProbeError, Verdict};
 use ferry_common::connections::SealedConnection;
+use ferry_store::Store;
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,41 +26,47 @@ pub(crate) struct ProbeBatch {
 }
 
 /// Checks `requests` in the background and sends the verdicts to `done`.
-pub(crate) fn spawn_round(probe: Arc<dyn ConditionProbe>, requests: Vec<ProbeRequest>, done: UnboundedSender<ProbeBatch>) {
+pub(crate) fn spawn_round(probe: Arc<dyn ConditionProbe>, store: Store, requests: Vec<ProbeRequest>, done: UnboundedSender<ProbeBatch>) {
     tokio::spawn(async move {
         let checked_at = Utc::now();
-        let verdicts = round(probe.as_ref(), requests).await;
+        let verdicts = round(probe.as_ref(), &store, requests).await;
         // A closed receiver means this orchestrator stopped leading; the next leader
         // checks again.
         let _ = done.send(ProbeBatch { checked_at, verdicts });
     });
 }
 
-async fn round(probe: &dyn ConditionProbe, requests: Vec<ProbeRequest>) -> Vec<(Uuid, Uuid, GateVerdict)> {
-    let mut unique: HashMap<String, (Condition, Vec<SealedConnection>)> = HashMap::new();
+async fn round(probe: &dyn ConditionProbe, store: &Store, requests: Vec<ProbeRequest>) -> Vec<(Uuid, Uuid, GateVerdict)> {
+    let mut unique: HashMap<String, (Condition, Vec<SealedConnection>, Uuid)> = HashMap::new();
     for r in &requests {
         for c in &r.conditions {
-            unique.entry(key(c, &r.stored)).or_insert_with(|| (c.clone(), r.stored.clone()));
+            unique.entry(key(c, &r.stored, r.tenant)).or_insert_with(|| (c.clone(), r.stored.clone(), r.tenant));
         }
     }
     let answers: HashMap<String, Result<Verdict, ProbeError>> = futures::stream::iter(unique)
-        .map(|(k, (c, stored))| async move { (k, probe.probe_with(&c, &stored).await) })
+        .map(|(k, (c, stored, tenant))| async move {
+            let answer = match &c {
+                Condition::Fresh(f) => fresh(store, tenant, f, Utc::now()).await,
+                _ => probe.probe_with(&c, &stored).await,
+            };
+            (k, answer)
+        })
         .buffer_unordered(CHECKS_IN_FLIGHT)
         .collect()
         .await;
     requests
         .into_iter()
         .map(|r| {
-            let verdict = gate(&r.conditions, &r.stored, &answers);
+            let verdict = gate(&r.conditions, &r.stored, r.tenant, &answers);
             (r.run_id, r.task_id, verdict)
         })
         .collect()
 }
 
 /// The verdict on a task: the first condition (in spec order) that does not hold.
-fn gate(conditions: &[Condition], stored: &[SealedConnection], answers: &HashMap<String, Result<Verdict, ProbeError>>) -> GateVerdict {
+fn gate(conditions: &[Condition], stored: &[SealedConnection], tenant: Uuid, answers: &HashMap<String, Result<Verdict, ProbeError>>) -> GateVerdict {
     for c in conditions {
-        match answers.get(&key(c, stored)) {
+        match answers.get(&key(c, stored, tenant)) {
             Some(Ok(Verdict::Holds)) => {}
             Some(Ok(Verdict::Unmet(seen))) => return GateVerdict::Unmet(format!("{} ({seen})", c.describe())),
             Some(Err(ProbeError::Retryable(e))) => {
@@ -72,12 +79,29 @@ fn gate(conditions: &[Condition], stored: &[SealedConnection], answers: &HashMap
     GateVerdict::Holds
 }
 
-/// What makes two checks the same: the condition, and the stored connections it may use
-/// (two tenants may both have a connection named `lake`).
-fn key(c: &Condition, stored: &[SealedConnection]) -> String {
+/// What makes two checks the same: the condition, the stored connections it may use
+/// (two tenants may both have a connection named `lake`) and the tenant (whose datasets
+/// a `fresh` condition reads).
+fn key(c: &Condition, stored: &[SealedConnection], tenant: Uuid) -> String {
     let condition = serde_json::to_string(c).unwrap_or_else(|_| c.describe());
     let names: Vec<&str> = stored.iter().map(|s| s.secrets.as_deref().unwrap_or(&s.name)).collect();
-    format!("{condition}|{}", names.join(","))
+    format!("{tenant}|{condition}|{}", names.join(","))
+}
+
+/// `fresh`: whether the tenant's marker of the dataset at the destination is newer than
+/// `within` at `now`. The markers are in the database, so the orchestrator answers itself.
+async fn fresh(store: &Store, tenant: Uuid, f: &ferry_common::conditions::Fresh, now: DateTime<Utc>) -> Result<Verdict, ProbeError> {
+    let marker = store
+        .dataset_marker(tenant, &f.dataset, &f.destination)
+        .await
+        .map_err(|e| ProbeError::Retryable(format!("cannot read the dataset's marker: {e}")))?;
+    let Some(marker) = marker else { return Ok(Verdict::Unmet("never delivered there".into())) };
+    let age = (now - marker.delivered_at).to_std().unwrap_or_default();
+    if age <= f.within.0 {
+        Ok(Verdict::Holds)
+    } else {
+        Ok(Verdict::Unmet(format!("last delivered {} ago, by run {}", humantime::format_duration(std::time::Duration::from_secs(age.as_secs())), marker.run_id)))
+    }
 }
 
 /// The evaluator of an orchestrator built without one: every condition is refused with

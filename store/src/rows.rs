@@ -151,11 +151,31 @@ pub struct WriteBatch {
     pub transitions: Vec<TransitionRow>,
     /// Outbox events the changes raise, committed with them.
     pub events: Vec<crate::NewEvent>,
+    /// Freshness markers the batch's successful copies move, committed with them.
+    pub markers: Vec<DatasetMarkerRow>,
+}
+
+/// The last delivery of a dataset to one destination (a copy naming the dataset that
+/// succeeded): when, from which run, and that run's logical time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetMarkerRow {
+    pub tenant_id: Uuid,
+    pub dataset: String,
+    /// The destination URL as the copy's spec wrote it.
+    pub destination: String,
+    pub delivered_at: DateTime<Utc>,
+    pub pipeline_id: Uuid,
+    pub run_id: Uuid,
+    pub task_id: Uuid,
+    /// The run's logical time (its schedule slot, or when it was created).
+    pub logical_time: DateTime<Utc>,
+    /// Where in the source the copy had read to, when it knows (a watermark).
+    pub position: Option<Value>,
 }
 
 impl WriteBatch {
     /// Whether there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.runs.is_empty() && self.tasks.is_empty() && self.transitions.is_empty() && self.events.is_empty()
+        self.runs.is_empty() && self.tasks.is_empty() && self.transitions.is_empty() && self.events.is_empty() && self.markers.is_empty()
     }
 }

@@ -26,6 +26,7 @@ mod arrival_store;
 mod channel_store;
 mod outbox;
 mod portal_session_store;
+mod dataset_store;
 
 pub use firing_store::NewRun;
 

@@ -229,7 +229,7 @@ fn copy_body(source: String, dest: String) -> TaskBody {
         unpack: false,
         bandwidth: None,
         shard_files: None,
-        shard_bytes: None,
+        shard_bytes: None, dataset: None,
     })
 }
 

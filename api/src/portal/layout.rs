@@ -15,18 +15,20 @@ pub(crate) enum Section {
     Connections,
     Channels,
     Notifications,
+    Datasets,
     Keys,
     Audit,
 }
 
 /// A full page for a signed-in session.
 pub(crate) fn page(session: &Session, section: Section, title: &str, body: Markup) -> Response {
-    let entries: [(Section, &str, &str, Role); 7] = [
+    let entries: [(Section, &str, &str, Role); 8] = [
         (Section::Pipelines, "/pipelines", "Pipelines", Role::Viewer),
         (Section::Runs, "/runs", "Runs", Role::Viewer),
         (Section::Connections, "/connections", "Connections", Role::Viewer),
         (Section::Channels, "/channels", "Channels", Role::Viewer),
         (Section::Notifications, "/notifications", "Notifications", Role::Viewer),
+        (Section::Datasets, "/datasets", "Datasets", Role::Viewer),
         (Section::Keys, "/keys", "Keys", Role::Admin),
         (Section::Audit, "/audit", "Audit", Role::Admin),
     ];

@@ -21,6 +21,7 @@
 mod assets;
 mod channels_pages;
 mod connections_pages;
+mod datasets_page;
 mod error;
 mod format;
 mod keys_pages;
@@ -80,6 +81,7 @@ fn pages() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/notification-rules", post(channels_pages::create_rule)),
         ("/notification-rules/{id}/delete", post(channels_pages::delete_rule)),
         ("/notifications", get(channels_pages::list_notifications)),
+        ("/datasets", get(datasets_page::list)),
         ("/keys", get(keys_pages::list).post(keys_pages::create)),
         ("/keys/{id}/revoke", post(keys_pages::revoke)),
         ("/audit", get(keys_pages::audit_log)),

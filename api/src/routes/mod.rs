@@ -4,6 +4,7 @@
 pub(crate) mod audit;
 pub(crate) mod channels;
 pub(crate) mod connections;
+pub(crate) mod datasets;
 pub(crate) mod firings;
 pub(crate) mod health;
 pub(crate) mod hooks;
@@ -73,6 +74,8 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(notification_rules::create_notification_rule, notification_rules::list_notification_rules))
         .routes(routes!(notification_rules::delete_notification_rule))
         .routes(routes!(notifications::list_notifications))
+        .routes(routes!(datasets::list_datasets))
+        .routes(routes!(datasets::get_dataset))
 }
 
 /// Webhook calls: no API key, each authenticated by its signature.

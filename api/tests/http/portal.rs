@@ -317,3 +317,27 @@ async fn a_verified_runs_manifest_and_a_dry_runs_decisions_are_offered() {
     let decisions = b.get(&format!("/tasks/{task_id}?list=decisions")).await;
     assert!(decisions.html.contains("not at the destination") && decisions.html.contains(">Decisions<"), "{}", decisions.html);
 }
+
+#[tokio::test]
+async fn the_datasets_page_shows_each_destinations_marker() {
+    let app = app().await;
+    let made = app.create_pipeline("import").await;
+    let run = app.create_run(made["id"].as_str().unwrap()).await;
+    let mut b = Browser::new(&app);
+    b.sign_in(crate::support::KEY).await;
+    assert!(b.get("/datasets").await.html.contains("No dataset delivered yet"));
+    let marker = ferry_store::DatasetMarkerRow {
+        tenant_id: ferry_store::DEFAULT_TENANT,
+        dataset: "orders".into(),
+        destination: "s3://cluster-b/orders/".into(),
+        delivered_at: chrono::Utc::now(),
+        pipeline_id: id_of(&made),
+        run_id: id_of(&run),
+        task_id: uuid::Uuid::now_v7(),
+        logical_time: chrono::Utc::now(),
+        position: None,
+    };
+    app.store.apply(&ferry_store::WriteBatch { markers: vec![marker], ..Default::default() }).await.unwrap();
+    let page = b.get("/datasets").await;
+    assert!(page.html.contains("s3://cluster-b/orders/") && page.html.contains(&format!("/runs/{}", id_of(&run))), "{}", page.html);
+}

@@ -138,6 +138,7 @@ async fn tasks_and_reports_are_read() {
             tasks: vec![with_report.clone(), without.clone()],
             transitions: Vec::new(),
             events: Vec::new(),
+            markers: Vec::new(),
         })
         .await
         .unwrap();

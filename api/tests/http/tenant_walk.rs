@@ -28,6 +28,8 @@ pub(crate) struct Victim {
     pub(crate) channel_id: String,
     pub(crate) rule: String,
     pub(crate) notification: String,
+    /// A dataset delivered once (datasets are addressed by name).
+    pub(crate) dataset: String,
 }
 
 /// Gives the tenant of `key` a pipeline, a run with a task, and another key.
@@ -52,6 +54,19 @@ pub(crate) async fn objects_of(app: &App, key: &str, tenant: Uuid) -> Victim {
     let rule = as_key(app, key, Method::POST, "/api/v1/notification-rules", Some(&json!({"on": ["run.failed"], "channels": [channel]}))).await;
     assert_eq!(rule.status, 201, "{}", rule.body);
     let notification = notification_for(app, &row, ch.body["id"].as_str().unwrap().parse().unwrap(), &channel).await;
+    let dataset = format!("victim-{}", Uuid::now_v7().simple());
+    let marker = ferry_store::DatasetMarkerRow {
+        tenant_id: tenant,
+        dataset: dataset.clone(),
+        destination: "/lake/orders/".into(),
+        delivered_at: chrono::Utc::now(),
+        pipeline_id: row.pipeline_id,
+        run_id: row.id,
+        task_id: task_id.parse().unwrap(),
+        logical_time: chrono::Utc::now(),
+        position: None,
+    };
+    app.store.apply(&WriteBatch { markers: vec![marker], ..WriteBatch::default() }).await.unwrap();
     Victim {
         tenant,
         pipeline,
@@ -63,6 +78,7 @@ pub(crate) async fn objects_of(app: &App, key: &str, tenant: Uuid) -> Victim {
         channel_id: ch.body["id"].as_str().unwrap().to_string(),
         rule: rule.body["id"].as_str().unwrap().to_string(),
         notification,
+        dataset,
     }
 }
 
@@ -112,6 +128,8 @@ fn fill(path: &str, v: &Victim) -> String {
         v.tenant.to_string()
     } else if path.starts_with("/api/v1/channels/{name}") {
         return path.replace("{name}", &v.channel);
+    } else if path.starts_with("/api/v1/datasets/{name}") {
+        return path.replace("{name}", &v.dataset);
     } else if path.starts_with("/api/v1/notification-rules/{id}") {
         v.rule.clone()
     } else {

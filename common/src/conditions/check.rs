@@ -54,6 +54,17 @@ pub fn check_conditions(conditions: &[Condition], field: &str, slot: ConditionSl
                     "`consistent` is a post-condition (it checks what a copy wrote); use it under `post`",
                 ),
             },
+            Condition::Fresh(f) => {
+                if !crate::values::is_dataset_name(&f.dataset) {
+                    check.problem(&format!("{at}.dataset"), format!("`{}` is not a dataset name: 1 to 128 letters, digits, `-`, `_` or `.`", f.dataset));
+                }
+                if f.within.0.is_zero() {
+                    check.problem(&format!("{at}.within"), "must be longer than 0s");
+                }
+                if slot != ConditionSlot::Before {
+                    check.problem(&at, "`fresh` gates what starts (use it under `pre`, or in a `wait` task's `until`), not what finished");
+                }
+            }
             _ => {}
         }
     }

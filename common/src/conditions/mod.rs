@@ -37,6 +37,22 @@ pub enum Condition {
     /// Post-condition of a copy: the source and every destination hold the same files, as
     /// a `check` of them would find.
     Consistent(Consistent),
+    /// A dataset was delivered to a destination recently: its freshness marker (moved by
+    /// each successful copy that names the dataset) is newer than `within`.
+    Fresh(Fresh),
+}
+
+/// `fresh`: `{dataset, destination, within}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fresh {
+    /// The dataset, as a copy's `dataset` names it.
+    pub dataset: String,
+    /// The destination URL, as written in that copy's `destinations`.
+    pub destination: String,
+    /// How old the last delivery may be (`2h`).
+    #[schema(value_type = String)]
+    pub within: crate::values::HumanDuration,
 }
 
 /// `min_files`: `{url, connection, count}`.
@@ -106,6 +122,7 @@ impl Condition {
             Condition::TableExists(_) => "table_exists",
             Condition::Query(_) => "query",
             Condition::Consistent(_) => "consistent",
+            Condition::Fresh(_) => "fresh",
         }
     }
 
@@ -153,6 +170,7 @@ impl Condition {
                 format!("query on {}: {short}{more}", q.connection)
             }
             Condition::Consistent(c) => format!("consistent: {:?}", c.mode).to_lowercase(),
+            Condition::Fresh(f) => format!("fresh: {} at {} within {}", f.dataset, f.destination, humantime::format_duration(f.within.0)),
         }
     }
 }

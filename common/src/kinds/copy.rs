@@ -15,6 +15,10 @@ pub struct CopyTask {
     pub source: Location,
     /// Where to write; `destination` (one) is accepted as shorthand when parsing.
     pub destinations: Vec<Location>,
+    /// What this copy delivers: each success moves the dataset's freshness marker at
+    /// every destination (`GET /api/v1/datasets/{name}`, the `fresh` condition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
     /// Globs on the path relative to the source; only matching files are copied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<String>,
@@ -90,6 +94,7 @@ impl TaskKind for CopyTask {
         "bandwidth",
         "shard_files",
         "shard_bytes",
+        "dataset",
     ];
 
     /// `destination: x` is `destinations: [x]`, the common case of one target.
@@ -126,6 +131,14 @@ impl TaskKind for CopyTask {
         }
         check.globs(&self.include, "include");
         check.globs(&self.exclude, "exclude");
+        if let Some(name) = &self.dataset
+            && !crate::values::is_dataset_name(name)
+        {
+            check.problem("dataset", format!("`{name}` is not a dataset name: 1 to 128 letters, digits, `-`, `_` or `.`"));
+        }
+        if self.dataset.is_some() && self.dry_run {
+            check.problem("dataset", "a dry run delivers nothing, so it cannot move a dataset's freshness");
+        }
     }
 
     fn locations_mut(&mut self) -> Vec<&mut Location> {

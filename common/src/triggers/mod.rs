@@ -52,7 +52,7 @@ impl TriggerSpec {
             }
             TriggerSpec::Fresh(_) => check.problem(
                 "fresh",
-                "`fresh` triggers need dataset freshness markers, which deliveries (not built yet) keep",
+                "`fresh` triggers are not built yet; wait for a dataset with a `pre` condition `fresh: {dataset, destination, within}` or a `wait` task `until` it",
             ),
             TriggerSpec::Upstream(_) | TriggerSpec::Webhook(_) => {}
         }

@@ -11,3 +11,8 @@ pub use bandwidth::Bandwidth;
 pub use byte_size::ByteSize;
 pub use duration::HumanDuration;
 pub use max_delete::MaxDelete;
+
+/// Whether `name` may name a dataset (it appears in URLs and conditions).
+pub fn is_dataset_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 128 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}

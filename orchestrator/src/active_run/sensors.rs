@@ -13,6 +13,8 @@ use uuid::Uuid;
 /// A check the engine should make now.
 #[derive(Debug, Clone)]
 pub struct ProbeRequest {
+    /// The run's tenant: whose datasets a `fresh` condition reads.
+    pub tenant: Uuid,
     pub run_id: Uuid,
     pub task_id: Uuid,
     /// Every condition that must hold, in spec order (checking stops at the first that
@@ -54,6 +56,7 @@ impl ActiveRun {
                 continue;
             }
             due.push(ProbeRequest {
+                tenant: self.row.tenant_id,
                 run_id: self.row.id,
                 task_id: self.tasks[i].id,
                 conditions: self.spec.tasks[self.spec_index[i]].gate().to_vec(),

@@ -68,6 +68,7 @@ impl Store {
                 .await?;
         }
         super::outbox::insert_events(&txn, &batch.events).await?;
+        super::dataset_store::upsert_markers(&txn, &batch.markers).await?;
         txn.commit().await?;
         Ok(())
     }

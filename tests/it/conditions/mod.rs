@@ -4,6 +4,7 @@
 
 mod databases;
 mod files;
+mod freshness;
 mod graph;
 mod rules;
 mod sensors;

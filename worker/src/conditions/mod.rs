@@ -52,6 +52,8 @@ impl ConditionEvaluator {
             Condition::Consistent(_) => Err(ProbeError::Permanent(
                 "`consistent` is checked after a copy's attempt, not before a task".into(),
             )),
+            // Freshness markers are in the database, which the orchestrator answers from.
+            Condition::Fresh(_) => Err(ProbeError::Permanent("`fresh` is checked by the orchestrator against the datasets' markers".into())),
         }
     }
 }

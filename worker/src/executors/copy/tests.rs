@@ -27,6 +27,7 @@ fn task(source: &str, dests: &[&str]) -> CopyTask {
         bandwidth: None,
         shard_files: None,
         shard_bytes: None,
+        dataset: None,
     }
 }
 
