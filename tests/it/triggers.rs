@@ -32,9 +32,11 @@ async fn a_succeeded_upstream_run_starts_the_downstream_pipeline_once() {
     assert_eq!(run["trigger"]["detail"]["run_id"], up_run["id"], "{run}");
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(app.runs_of(&down).await.len(), 1, "one upstream run fires once");
-    let unknown = app.post_json("/api/v1/pipelines", &json!({"name": "bad", "triggers": [{"upstream": {"pipeline": ""}}, {"fresh": {"dataset": "d", "destination": "x"}}],
+    let unknown = app.post_json("/api/v1/pipelines", &json!({"name": "bad", "triggers": [{"upstream": {"pipeline": ""}}, {"fresh": {"dataset": "no spaces", "destination": "x"}}],
         "tasks": [{"id": "b", "kind": "noop", }]})).await;
     assert_eq!(unknown.status(), 422);
+    let errors = unknown.json::<Value>().await.unwrap()["errors"].to_string();
+    assert!(errors.contains("upstream.pipeline") && errors.contains("not a dataset name"), "{errors}");
 }
 
 #[tokio::test]

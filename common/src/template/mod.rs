@@ -41,7 +41,8 @@ impl TriggerVariables {
         let mut found = TriggerVariables::default();
         for t in doc.get("triggers").and_then(Value::as_array).into_iter().flatten() {
             found.file_arrival |= t.get("file_arrival").is_some();
-            found.upstream |= t.get("upstream").is_some();
+            // A fresh trigger names the delivering run as `trigger.run_id`, like upstream.
+            found.upstream |= t.get("upstream").is_some() || t.get("fresh").is_some();
             found.webhook |= t.get("webhook").is_some();
         }
         found

@@ -50,10 +50,10 @@ impl TriggerSpec {
             TriggerSpec::Upstream(u) if u.pipeline.trim().is_empty() => {
                 check.problem("upstream.pipeline", "names no pipeline");
             }
-            TriggerSpec::Fresh(_) => check.problem(
-                "fresh",
-                "`fresh` triggers are not built yet; wait for a dataset with a `pre` condition `fresh: {dataset, destination, within}` or a `wait` task `until` it",
-            ),
+            TriggerSpec::Fresh(f) if !crate::values::is_dataset_name(&f.dataset) => {
+                check.problem("fresh.dataset", format!("`{}` is not a dataset name: 1 to 128 letters, digits, `-`, `_` or `.`", f.dataset));
+            }
+            TriggerSpec::Fresh(_) => {}
             TriggerSpec::Upstream(_) | TriggerSpec::Webhook(_) => {}
         }
     }
@@ -162,11 +162,14 @@ impl UpstreamOn {
     }
 }
 
-/// `fresh:` — a delivered dataset's marker moving.
+/// `fresh:` — a delivered dataset's marker moving: each successful copy naming `dataset`
+/// that delivered to `destination` starts one run (`trigger.run_id` is the delivering run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fresh {
+    /// The dataset, as a copy's `dataset` names it.
     pub dataset: String,
+    /// The destination URL, as that copy's `destinations` writes it.
     pub destination: String,
 }
 

@@ -17,6 +17,7 @@
 //! change are not "missed".
 
 pub(crate) mod arrivals;
+mod fresh;
 mod pending;
 mod policy;
 mod slots;
@@ -102,7 +103,8 @@ pub(crate) async fn fire_due(store: &Store, cache: &Arc<Mutex<SlotCache>>, now: 
             let mut batch = Batch::default();
             let next = slots::fire_schedules(store, cache, &pipeline, &spec, now, &mut ahead, &mut batch).await?;
             let upstream = upstream::fire_upstream(store, &pipeline, &spec).await?;
-            Ok::<_, StoreError>((upstream, next, batch))
+            let fresh = fresh::fire_fresh(store, &pipeline, &spec).await?;
+            Ok::<_, StoreError>((upstream + fresh, next, batch))
         })
         .buffer_unordered(PIPELINES_IN_FLIGHT);
     let mut next: Option<DateTime<Utc>> = None;

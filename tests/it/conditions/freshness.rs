@@ -1,7 +1,8 @@
 //! Datasets and freshness end to end: a copy naming a `dataset` moves its marker at each
 //! destination when it succeeds (and only then); a `wait` sensor on `fresh` started
 //! before the copy completes once the marker moves; a `pre: fresh` with a marker older
-//! than `within` keeps its task waiting and says how old the delivery is.
+//! than `within` keeps its task waiting and says how old the delivery is; a `fresh`
+//! trigger starts one run per delivery.
 
 use crate::app::spawn_app;
 use serde_json::{Value, json};
@@ -73,6 +74,41 @@ async fn a_copy_moves_its_datasets_markers_and_fresh_conditions_follow_them() {
         assert!(Instant::now() < deadline, "a stale marker did not hold the task: {t}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn a_fresh_trigger_starts_one_run_per_delivery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("landing");
+    crate::fixtures::write_tree(&src, crate::fixtures::SAMPLE);
+    let lake = format!("{}/", tmp.path().join("lake").display());
+    let app = spawn_app(&tmp.path().join("data"));
+    let consumer = json!({"name": "on-orders", "triggers": [{"fresh": {"dataset": "orders", "destination": lake}}],
+        "tasks": [{"id": "use", "kind": "noop", "pre": [{"fresh": {"dataset": "orders", "destination": lake, "within": "1h"}}]}]});
+    let consumer = app.create_pipeline(&consumer).await;
+    let import = json!({"name": "import", "tasks": [
+        {"id": "orders", "kind": "copy", "dataset": "orders", "source": format!("{}/", src.display()), "destination": lake},
+    ]});
+    let (_, first) = app.create_and_run(&import).await;
+    assert_eq!(first["state"], "succeeded", "{first}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let fired = loop {
+        let runs = app.runs_of(&consumer).await;
+        if let Some(r) = runs.first() {
+            break r.clone();
+        }
+        assert!(Instant::now() < deadline, "the delivery started no run");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(fired["trigger"]["kind"], "fresh", "{fired}");
+    assert_eq!(fired["trigger"]["detail"]["run_id"], first["id"]);
+    assert_eq!(app.wait_run(fired["id"].as_str().unwrap()).await["state"], "succeeded");
+    // Nothing new delivered: no second run; the ledger says why the one ran.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(app.runs_of(&consumer).await.len(), 1);
+    let ledger: Value = app.get(&format!("/api/v1/pipelines/{consumer}/firings")).await.json().await.unwrap();
+    assert_eq!(ledger["items"].as_array().unwrap().len(), 1, "{ledger}");
+    assert_eq!(ledger["items"][0]["source"], "fresh", "{ledger}");
 }
 
 #[tokio::test]
