@@ -99,13 +99,34 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
     let pages = pages().into_iter().fold(Router::new(), |r, (path, route)| r.route(path, route));
     let pages = pages
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::audit_trail::record))
-        .route_layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit))
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limited))
         .route_layer(middleware::from_fn_with_state(state, session::attach));
     Router::new()
         .merge(pages)
         .route(assets::CSS_PATH, get(assets::css))
         .route(assets::JS_PATH, get(assets::js))
         .layer(middleware::from_fn(security_headers))
+}
+
+/// Middleware: the API's per-key rate limit, answered as a page (with `Retry-After`) when
+/// it refuses.
+async fn rate_limited(state: axum::extract::State<AppState>, req: Request, next: Next) -> Response {
+    match crate::rate_limit::limit(state, req, next).await {
+        Ok(res) => res,
+        Err(e) => {
+            let retry = match &e {
+                ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+                _ => None,
+            };
+            let mut res = PortalError::Api(e).into_response();
+            if let Some(secs) = retry
+                && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+            {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            res
+        }
+    }
 }
 
 /// `GET /`: the pipelines, or the sign-in form.

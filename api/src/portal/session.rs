@@ -55,15 +55,41 @@ impl Session {
     }
 }
 
-/// `403` for a request whose `Origin` is another site than the one it was sent to.
+/// `403` for a request whose `Origin` is another site than the one it was sent to: the
+/// `Host` it reached, or the host a reverse proxy says it forwarded (`X-Forwarded-Host`),
+/// since a proxy may rewrite `Host`. The form token stays the main defence.
 pub(crate) fn same_origin(headers: &HeaderMap) -> Result<(), PortalError> {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else { return Ok(()) };
-    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
-    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
+    let named = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|h| h.split(',').next().unwrap_or_default().trim().to_owned());
+    let hosts = [named(HOST.as_str()), named("x-forwarded-host")];
+    if hosts.iter().flatten().any(|h| !h.is_empty() && origin_host.eq_ignore_ascii_case(h)) {
         Ok(())
     } else {
         Err(PortalError::Forgery)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn an_origin_must_be_the_host_or_the_forwarded_host() {
+        assert!(same_origin(&headers(&[("host", "ferry.local:8080")])).is_ok(), "no Origin: the token decides");
+        assert!(same_origin(&headers(&[("origin", "http://ferry.local:8080"), ("host", "ferry.local:8080")])).is_ok());
+        assert!(same_origin(&headers(&[("origin", "https://ferry.example.com"), ("host", "127.0.0.1:8080"), ("x-forwarded-host", "ferry.example.com")])).is_ok());
+        assert!(same_origin(&headers(&[("origin", "http://evil.example"), ("host", "ferry.local")])).is_err());
+        assert!(same_origin(&headers(&[("origin", "null"), ("host", "ferry.local")])).is_err());
     }
 }
 

@@ -341,3 +341,21 @@ async fn the_datasets_page_shows_each_destinations_marker() {
     let page = b.get("/datasets").await;
     assert!(page.html.contains("s3://cluster-b/orders/") && page.html.contains(&format!("/runs/{}", id_of(&run))), "{}", page.html);
 }
+
+#[tokio::test]
+async fn a_session_over_its_keys_rate_limit_gets_a_page_saying_when_to_retry() {
+    let app = crate::support::app_limited(ferry_api::rate_limit::RateLimit { per_sec: 1, burst: 3 }).await;
+    let key = tenant_key(&app, "busy", "viewer").await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&key).await;
+    let mut last = b.get("/pipelines").await;
+    for _ in 0..5 {
+        if last.status == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+        last = b.get("/pipelines").await;
+    }
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS, "the key's bucket is shared with the API");
+    assert!(last.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"), "a page, not a problem document");
+    assert!(last.headers.contains_key(header::RETRY_AFTER));
+}
