@@ -138,14 +138,9 @@ impl ApiError {
                 "Run already finished",
                 detail,
             ),
-            ApiError::InvalidSpec(problems) => listed(problems, "invalid-spec", "Invalid pipeline spec", "the pipeline spec"),
-            ApiError::InvalidSpecText(errors) => {
-                let mut p = listed(&[], "invalid-spec", "Invalid pipeline spec", "the pipeline spec");
-                p.detail = format!("the pipeline spec has {} problem(s); see `errors` for each one with its path and line", errors.len());
-                p.errors = errors.clone();
-                p
-            }
-            ApiError::InvalidRule(problems) => listed(problems, "invalid-rule", "Invalid notification rule", "the notification rule"),
+            ApiError::InvalidSpec(problems) => listed(paths(problems), "invalid-spec", "Invalid pipeline spec", "the pipeline spec", "its path"),
+            ApiError::InvalidSpecText(errors) => listed(errors.clone(), "invalid-spec", "Invalid pipeline spec", "the pipeline spec", "its path and line"),
+            ApiError::InvalidRule(problems) => listed(paths(problems), "invalid-rule", "Invalid notification rule", "the notification rule", "its path"),
             ApiError::Unavailable { what, detail } => Problem::typed(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &format!("{what}-unavailable"),
@@ -160,12 +155,17 @@ impl ApiError {
     }
 }
 
-/// A `422` listing every problem of a document with its path.
-fn listed(problems: &[SpecProblem], kind: &str, title: &str, what: &str) -> Problem {
-    let detail = format!("{what} has {} problem(s); see `errors` for each one with its path", problems.len());
+/// A `422` listing every problem of a document; `where_` says what each one names.
+fn listed(errors: Vec<SpecError>, kind: &str, title: &str, what: &str, where_: &str) -> Problem {
+    let detail = format!("{what} has {} problem(s); see `errors` for each one with {where_}", errors.len());
     let mut p = Problem::typed(StatusCode::UNPROCESSABLE_ENTITY, kind, title, detail);
-    p.errors = problems.iter().cloned().map(SpecError::from).collect();
+    p.errors = errors;
     p
+}
+
+/// Problems placed by path only.
+fn paths(problems: &[SpecProblem]) -> Vec<SpecError> {
+    problems.iter().cloned().map(SpecError::from).collect()
 }
 
 fn capitalize(s: &str) -> String {

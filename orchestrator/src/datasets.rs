@@ -11,13 +11,13 @@ use uuid::Uuid;
 /// The markers of `batch`'s successful copies; `run_of` gives a run's pipeline and
 /// logical time. A step without a successful task costs one pass over its transitions.
 pub(crate) fn markers_of(batch: &WriteBatch, run_of: impl Fn(Uuid) -> Option<(Uuid, DateTime<Utc>)>) -> Vec<DatasetMarkerRow> {
-    let succeeded = |tr: &&ferry_store::TransitionRow| tr.task_id.is_some() && tr.to_state == "succeeded";
-    if !batch.transitions.iter().any(|tr| succeeded(&tr)) {
+    let succeeded = |tr: &ferry_store::TransitionRow| tr.task_id.is_some() && tr.to_state == "succeeded";
+    if !batch.transitions.iter().any(succeeded) {
         return Vec::new();
     }
     let tasks: HashMap<Uuid, &ferry_store::TaskRow> = batch.tasks.iter().map(|t| (t.id, t)).collect();
     let mut out = Vec::new();
-    for tr in batch.transitions.iter().filter(succeeded) {
+    for tr in batch.transitions.iter().filter(|tr| succeeded(tr)) {
         let Some(task) = tr.task_id.and_then(|id| tasks.get(&id)) else { continue };
         if task.kind != "copy" {
             continue;

@@ -7,7 +7,7 @@ use super::format::time;
 use super::layout::{Section, action_button, csrf_field, page};
 use super::shell::with_status;
 use super::page_id;
-use super::pipelines_pages::TokenForm;
+use super::layout::TokenForm;
 use super::session::Session;
 use crate::auth::Role;
 use crate::dto_connections::{Connection, ConnectionBody, ConnectionKind};

@@ -5,7 +5,7 @@ use super::error::PortalError;
 use super::format::{maybe_time, short_id, time};
 use super::layout::{Section, action_button, csrf_field, page};
 use super::page_id;
-use super::pipelines_pages::TokenForm;
+use super::layout::TokenForm;
 use super::session::Session;
 use crate::auth::Role;
 use crate::dto_tenancy::{KeyCreate, KeyCreated};

@@ -65,6 +65,12 @@ pub(crate) fn csrf_field(session: &Session) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
 }
 
+/// What an [`action_button`]'s form sends: its token only.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct TokenForm {
+    pub(crate) csrf: String,
+}
+
 /// A one-button form posting to `action` (start, cancel, revoke…).
 pub(crate) fn action_button(session: &Session, action: &str, label: &str, class: &str) -> Markup {
     html! {

@@ -4,7 +4,7 @@
 
 use super::error::PortalError;
 use super::format::{maybe_time, short_id, state, time};
-use super::layout::{Section, action_button, page};
+use super::layout::{Section, TokenForm, action_button, page};
 use super::shell::with_status;
 use super::session::Session;
 use super::spec_editor::{editor, problems_of};
@@ -31,21 +31,16 @@ pub(crate) struct SpecForm {
     spec: String,
 }
 
-/// A form with only its token.
-#[derive(Debug, Deserialize)]
-pub(crate) struct TokenForm {
-    pub(crate) csrf: String,
-}
-
 const STARTER: &str = "name: my-pipeline\ndescription: copies the landing folder\ntasks:\n  - id: copy\n    kind: copy\n    source: /data/landing/\n    destination: /data/lake/\n";
 
 /// `GET /pipelines`.
 pub(crate) async fn list(State(st): State<AppState>, session: Session, Query(q): Query<PageQuery>) -> Result<Response, PortalError> {
     let listed = pipelines::list_pipelines(State(st.clone()), session.caller, ApiQuery(q)).await?.0;
     let mut rows = Vec::with_capacity(listed.items.len());
+    let now = chrono::Utc::now();
     for p in &listed.items {
         let last = runs::list_runs(State(st.clone()), session.caller, ApiQuery(RunsQuery { pipeline_id: Some(p.id), limit: Some(1), ..Default::default() })).await?.0.items.into_iter().next();
-        let next = firings::get_pipeline_schedule(State(st.clone()), session.caller, ApiPath(p.id)).await.ok().and_then(|s| s.0.items.iter().flat_map(|v| v.next_utc.iter().copied()).min());
+        let next = firings::schedule_views(p.spec.clone(), now).ok().and_then(|views| views.iter().flat_map(|v| v.next_utc.iter().copied()).min());
         rows.push((p, last, next));
     }
     let body = html! {
@@ -115,7 +110,7 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
 async fn render_detail(st: &AppState, session: &Session, p: &crate::dto::Pipeline, text: &str, errors: &[crate::problem::SpecError], status: StatusCode) -> Result<Response, PortalError> {
     let id = p.id;
     let recent = runs::list_runs(State(st.clone()), session.caller, ApiQuery(RunsQuery { pipeline_id: Some(id), limit: Some(10), ..Default::default() })).await?.0.items;
-    let schedules = firings::get_pipeline_schedule(State(st.clone()), session.caller, ApiPath(id)).await?.0.items;
+    let schedules = firings::schedule_views(p.spec.clone(), chrono::Utc::now())?;
     let ledger = if schedules.is_empty() {
         Vec::new()
     } else {

@@ -109,7 +109,7 @@ pub(crate) fn task_rows(tasks: &[Task], view: &LiveView) -> Markup {
             tr data-task=(line.key) {
                 th scope="row" { a href={ "/tasks/" (t.id) } { (line.key) } }
                 td { (t.kind) }
-                td.task-state { span class={ "state state-" (line.state) } { (line.state) } }
+                td.task-state { (super::format::state(line.state)) }
                 td { (progress_cell("files", &line.files, &line.key)) }
                 td { (progress_cell("bytes", &line.bytes, &line.key)) }
                 td.rate { (line.rate) }

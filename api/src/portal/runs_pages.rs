@@ -6,7 +6,7 @@ use super::error::PortalError;
 use super::format::{maybe_time, short_id, state, time};
 use super::layout::{Section, action_button, page};
 use super::page_id;
-use super::pipelines_pages::TokenForm;
+use super::layout::TokenForm;
 use super::run_view::{live_view, task_rows};
 use super::session::Session;
 use crate::auth::Role;
@@ -93,7 +93,7 @@ pub(crate) struct RunPageQuery {
 pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id): Path<String>, Query(q): Query<RunPageQuery>) -> Result<Response, PortalError> {
     let id = page_id(&id, "run")?;
     let run = runs::get_run(State(st.clone()), session.caller, ApiPath(id)).await?.0;
-    let tasks = tasks::run_tasks_live(&st, session.caller, id).await?;
+    let (tasks, verified) = tasks::run_tasks_live_with_manifest(&st, session.caller, id).await?;
     let pipeline = pipelines::get_pipeline(State(st.clone()), session.caller, ApiPath(run.pipeline_id)).await.ok().map(|p| p.0.name);
     let history = run_history::list_run_transitions(State(st.clone()), session.caller, ApiPath(id)).await?.0.items;
     let view = live_view(&run, &tasks, chrono::Utc::now());
@@ -105,7 +105,6 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
     };
     let shown: Vec<_> = if q.all.is_some() { history.iter().collect() } else { history.iter().rev().take(TIMELINE_SHOWN).collect::<Vec<_>>().into_iter().rev().collect() };
     let title = format!("Run {}", short_id(&id));
-    let verified = run_manifest::has_manifest(&st, session.caller, id).await?;
     let body = html! {
         div.heading {
             h1 { (title) }

@@ -8,7 +8,7 @@ use super::layout::{Section, page};
 use super::page_id;
 use super::session::Session;
 use crate::extract::{ApiPath, ApiQuery};
-use crate::report_page::{ReportList, ReportQuery};
+use crate::report_page::{self, ReportList, ReportQuery};
 use crate::routes::tasks;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -38,12 +38,13 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
     };
     let lists: Vec<(ReportList, &str, u64)> = report.as_ref().map(|r| available_lists(r)).unwrap_or_default();
     let chosen = q.list.filter(|l| lists.iter().any(|(x, ..)| x == l)).or_else(|| lists.first().map(|(l, ..)| *l));
-    let page_of = match chosen {
-        Some(list) => {
+    // The page is cut from the report already read, as the API's `?kind=` does.
+    let page_of = match (chosen, &report) {
+        (Some(list), Some(r)) => {
             let query = ReportQuery { kind: Some(list), cursor: q.cursor.clone(), limit: Some(PAGE_ROWS) };
-            Some(tasks::get_task_report(State(st.clone()), session.caller, ApiPath(id), ApiQuery(query)).await?.0)
+            Some(report_page::page(r, list, &query)?)
         }
-        None => None,
+        _ => None,
     };
     let p = &task.progress;
     let title = format!("Task {}", task.key);
@@ -77,8 +78,8 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
                         li { a href={ "/tasks/" (id) "?list=" (list.key()) } aria-current=[(Some(*list) == chosen).then_some("true")] { (label) } }
                     }
                 } }
-                @if let Some(page) = &page_of { (report_table(page)) }
-                @if let Some(next) = page_of.as_ref().and_then(|p| p.get("next_cursor")).and_then(Value::as_str) {
+                @if let Some(page) = &page_of { (report_table(&page.items)) }
+                @if let Some(next) = page_of.as_ref().and_then(|p| p.next_cursor.as_deref()) {
                     p { a rel="next" href={ "/tasks/" (id) "?list=" (chosen.map_or("", ReportList::key)) "&cursor=" (next) } { "Next page" } }
                 }
             }
@@ -102,8 +103,7 @@ fn available_lists(report: &Value) -> Vec<(ReportList, &'static str, u64)> {
 }
 
 /// One page of a list: paths, or objects with a column per field.
-fn report_table(page: &Value) -> Markup {
-    let items = page.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+fn report_table(items: &[Value]) -> Markup {
     let columns: Vec<String> = items.first().and_then(Value::as_object).map(|o| o.keys().cloned().collect()).unwrap_or_default();
     let cell = |v: Option<&Value>| match v {
         Some(Value::String(s)) => s.clone(),
@@ -117,7 +117,7 @@ fn report_table(page: &Value) -> Markup {
                     @if columns.is_empty() { th scope="col" { "Path" } }
                     @for c in &columns { th scope="col" { (c) } }
                 } }
-                tbody { @for item in &items { tr {
+                tbody { @for item in items { tr {
                     @if columns.is_empty() { td { (cell(Some(item))) } }
                     @for c in &columns { td { (cell(item.get(c))) } }
                 } } }

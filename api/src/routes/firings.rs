@@ -131,8 +131,13 @@ pub(crate) async fn get_pipeline_schedule(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ScheduleList>> {
     let row = state.store.get_pipeline(caller.tenant, id).await?.ok_or_else(|| ApiError::not_found("pipeline", id))?;
-    let spec = ferry_common::spec::parse_value(row.spec).map_err(ApiError::InvalidSpec)?;
-    let now = Utc::now();
+    Ok(Json(ScheduleList { items: schedule_views(row.spec, Utc::now())? }))
+}
+
+/// The schedules of a stored spec with their next slots after `now` (a page listing
+/// pipelines has their specs already, and reads none again).
+pub(crate) fn schedule_views(spec: serde_json::Value, now: chrono::DateTime<Utc>) -> ApiResult<Vec<ScheduleView>> {
+    let spec = ferry_common::spec::parse_value(spec).map_err(ApiError::InvalidSpec)?;
     let items = spec
         .all_schedules()
         .into_iter()
@@ -149,5 +154,5 @@ pub(crate) async fn get_pipeline_schedule(
             })
         })
         .collect();
-    Ok(Json(ScheduleList { items }))
+    Ok(items)
 }

@@ -99,10 +99,3 @@ mod tests {
         assert_eq!(super::field("odd,\"name\".csv"), "\"odd,\"\"name\"\".csv\"");
     }
 }
-
-/// Whether a run of the caller's tenant has a manifest to download (a task verified
-/// what it copied), so a page offers the download only then.
-pub(crate) async fn has_manifest(state: &AppState, caller: Caller, id: Uuid) -> ApiResult<bool> {
-    let tasks = state.store.all_run_tasks(caller.tenant, id).await?;
-    Ok(tasks.iter().any(|t| t.report.as_ref().is_some_and(|r| r.get("manifest").is_some())))
-}

@@ -159,3 +159,11 @@ pub(crate) async fn run_tasks_live(state: &AppState, caller: Caller, run: Uuid) 
     let rows = state.store.all_run_tasks(caller.tenant, run).await?;
     Ok(with_live_progress(state, rows).await)
 }
+
+/// As [`run_tasks_live`], and whether any task kept a manifest (a verifying copy), read
+/// from the same rows.
+pub(crate) async fn run_tasks_live_with_manifest(state: &AppState, caller: Caller, run: Uuid) -> ApiResult<(Vec<Task>, bool)> {
+    let rows = state.store.all_run_tasks(caller.tenant, run).await?;
+    let manifest = rows.iter().any(|t| t.report.as_ref().is_some_and(|r| r.get("manifest").is_some()));
+    Ok((with_live_progress(state, rows).await, manifest))
+}

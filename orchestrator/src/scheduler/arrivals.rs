@@ -6,7 +6,7 @@
 //! are keyed by the objects' paths and tags, and the seen-set is stored: a restarted or
 //! new leader neither misses an arrival nor fires one twice.
 
-use super::start::record_with_run;
+use super::start::fire_unless_paused;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use ferry_common::conditions::{ConditionProbe, ProbeError};
 use ferry_common::connections::SealedConnection;
@@ -125,16 +125,9 @@ async fn fire_settled(store: &Store, pipeline: &PipelineRow, index: u32, mode: A
             [one] => format!("{one} settled"),
             many => format!("{} objects settled", many.len()),
         });
-        if pipeline.paused_at.is_some() {
-            row.outcome = "missed_paused".into();
-            store.record_firing(&row, None).await?;
-        } else {
-            let newest = paths.last().cloned().unwrap_or_default();
-            let trigger = RunTrigger { kind: TriggerKind::FileArrival, logical_time: at, detail: Some(json!({"path": newest, "paths": paths})) };
-            if record_with_run(store, row, &pipeline.spec, &trigger).await?.is_some() {
-                started += 1;
-            }
-        }
+        let newest = paths.last().cloned().unwrap_or_default();
+        let trigger = RunTrigger { kind: TriggerKind::FileArrival, logical_time: at, detail: Some(json!({"path": newest, "paths": paths})) };
+        started += usize::from(fire_unless_paused(store, pipeline, row, &trigger).await?);
     }
     // Everything settled is now accounted for, fired or (`latest`) passed over.
     let all: Vec<String> = settled.into_iter().map(|o| o.path).collect();

@@ -3,7 +3,7 @@
 //! whoever leads. Only the latest delivery is seen: two deliveries between two ticks fire
 //! one run, for the newer.
 
-use super::start::record_with_run;
+use super::start::fire_unless_paused;
 use ferry_common::spec::PipelineSpec;
 use ferry_common::triggers::{RunTrigger, TriggerKind, TriggerSpec};
 use ferry_store::{FiringRow, PipelineRow, Store, StoreError};
@@ -25,11 +25,6 @@ pub(super) async fn fire_fresh(store: &Store, pipeline: &PipelineRow, spec: &Pip
         let key = format!("fresh:{index}:{}", marker.run_id);
         let mut row = FiringRow::new(pipeline, "fresh", index, marker.delivered_at, key, "started");
         row.detail = Some(format!("`{}` delivered to {} by run {}", fresh.dataset, fresh.destination, marker.run_id));
-        if pipeline.paused_at.is_some() {
-            row.outcome = "missed_paused".into();
-            store.record_firing(&row, None).await?;
-            continue;
-        }
         let trigger = RunTrigger {
             kind: TriggerKind::Fresh,
             logical_time: marker.logical_time,
@@ -40,9 +35,7 @@ pub(super) async fn fire_fresh(store: &Store, pipeline: &PipelineRow, spec: &Pip
                 "delivered_at": marker.delivered_at,
             })),
         };
-        if record_with_run(store, row, &pipeline.spec, &trigger).await?.is_some() {
-            started += 1;
-        }
+        started += usize::from(fire_unless_paused(store, pipeline, row, &trigger).await?);
     }
     Ok(started)
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use ferry_common::triggers::RunTrigger;
-use ferry_store::{FiringRow, Store, StoreError};
+use ferry_store::{FiringRow, PipelineRow, Store, StoreError};
 use uuid::Uuid;
 
 /// The dedup key of a schedule's slot.
@@ -25,11 +25,23 @@ pub(crate) fn expand(row: &mut FiringRow, spec: &serde_json::Value, trigger: &Ru
 
 /// Records `row` with a run of `spec` for `trigger` at once; the run id, `None` when the
 /// firing was already recorded or the spec could not be expanded.
-pub(crate) async fn record_with_run(store: &Store, row: FiringRow, spec: &serde_json::Value, trigger: &RunTrigger) -> Result<Option<Uuid>, StoreError> {
+async fn record_with_run(store: &Store, row: FiringRow, spec: &serde_json::Value, trigger: &RunTrigger) -> Result<Option<Uuid>, StoreError> {
     let mut one = Batch::default();
     let run = one.record_with_run(row, spec, trigger);
     let written = store.record_firings(&one.items).await?;
     Ok(run.filter(|_| !written.is_empty()))
+}
+
+/// Fires `row` for a trigger event: with a run for `trigger`, or, while the pipeline is
+/// paused, as `missed_paused` (its resume does not replay trigger events). Whether a run
+/// started (not when the firing was already recorded, or the spec could not expand).
+pub(crate) async fn fire_unless_paused(store: &Store, pipeline: &PipelineRow, mut row: FiringRow, trigger: &RunTrigger) -> Result<bool, StoreError> {
+    if pipeline.paused_at.is_some() {
+        row.outcome = "missed_paused".into();
+        store.record_firing(&row, None).await?;
+        return Ok(false);
+    }
+    Ok(record_with_run(store, row, &pipeline.spec, trigger).await?.is_some())
 }
 
 /// A round's firings, written together in one transaction (one commit for every

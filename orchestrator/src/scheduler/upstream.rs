@@ -1,7 +1,7 @@
 //! `upstream:` triggers: a run of the named pipeline (same tenant) ending as asked fires
 //! one run, keyed by the upstream run so it fires once whoever leads.
 
-use super::start::record_with_run;
+use super::start::fire_unless_paused;
 use ferry_common::spec::PipelineSpec;
 use ferry_common::triggers::{RunTrigger, TriggerKind, TriggerSpec};
 use ferry_store::{FiringRow, PipelineRow, Store, StoreError};
@@ -27,19 +27,12 @@ pub(super) async fn fire_upstream(store: &Store, pipeline: &PipelineRow, spec: &
             let key = format!("upstream:{index}:{}", run.id);
             let mut row = FiringRow::new(pipeline, "upstream", index, ended, key, "started");
             row.detail = Some(format!("run {} of `{}` {}", run.id, upstream.pipeline, run.state.as_str()));
-            if pipeline.paused_at.is_some() {
-                row.outcome = "missed_paused".into();
-                store.record_firing(&row, None).await?;
-                continue;
-            }
             let trigger = RunTrigger {
                 kind: TriggerKind::Upstream,
                 logical_time: ended,
                 detail: Some(json!({"run_id": run.id, "pipeline": upstream.pipeline, "state": run.state.as_str()})),
             };
-            if record_with_run(store, row, &pipeline.spec, &trigger).await?.is_some() {
-                started += 1;
-            }
+            started += usize::from(fire_unless_paused(store, pipeline, row, &trigger).await?);
         }
     }
     Ok(started)
