@@ -111,7 +111,10 @@ async fn render_detail(st: &AppState, session: &Session, p: &crate::dto::Pipelin
     let id = p.id;
     let recent = runs::list_runs(State(st.clone()), session.caller, ApiQuery(RunsQuery { pipeline_id: Some(id), limit: Some(10), ..Default::default() })).await?.0.items;
     let schedules = firings::schedule_views(p.spec.clone(), chrono::Utc::now())?;
-    let ledger = if schedules.is_empty() {
+    // Triggers (file arrival, upstream, fresh, webhook) fire into the same ledger, and a
+    // pause holds them too.
+    let fires = !schedules.is_empty() || p.spec.get("triggers").and_then(serde_json::Value::as_array).is_some_and(|t| !t.is_empty());
+    let ledger = if !fires {
         Vec::new()
     } else {
         firings::list_firings(State(st.clone()), session.caller, ApiPath(id), ApiQuery(PageQuery { cursor: None, limit: Some(20) })).await?.0.items
@@ -122,7 +125,7 @@ async fn render_detail(st: &AppState, session: &Session, p: &crate::dto::Pipelin
             div.actions {
                 @if session.can(Role::Runner) {
                     (start_form(session, id, &p.spec))
-                    @if !schedules.is_empty() {
+                    @if fires {
                         @if p.paused_at.is_some() {
                             (action_button(session, &format!("/pipelines/{id}/resume"), "Resume schedule", ""))
                         } @else {
@@ -153,12 +156,17 @@ async fn render_detail(st: &AppState, session: &Session, p: &crate::dto::Pipelin
             section aria-labelledby="schedule-title" {
                 h2 #schedule-title { "Schedule" }
                 ul { @for s in &schedules { li { code { (s.cron) } " (" (s.timezone) "), next: " @for (i, t) in s.next_utc.iter().take(3).enumerate() { @if i > 0 { ", " } (time(t)) } } } }
-                h3 { "Firings (why it did or did not fire)" }
+            }
+        }
+        @if fires {
+            section aria-labelledby="firings-title" {
+                h2 #firings-title { "Firings (why it did or did not fire)" }
                 @if ledger.is_empty() { p { "Nothing recorded yet." } } @else {
                     div.table-wrap tabindex="0" { table #firings {
-                        thead { tr { th scope="col" { "Slot" } th scope="col" { "Outcome" } th scope="col" { "Run" } th scope="col" { "Detail" } } }
+                        thead { tr { th scope="col" { "Slot" } th scope="col" { "Source" } th scope="col" { "Outcome" } th scope="col" { "Run" } th scope="col" { "Detail" } } }
                         tbody { @for f in &ledger { tr {
                             td { (time(&f.slot)) }
+                            td { (f.source) }
                             td { (f.outcome) }
                             td { @if let Some(r) = f.run_id { a href={ "/runs/" (r) } { (short_id(&r)) } } @else { "–" } }
                             td { (f.detail.as_deref().unwrap_or("")) }

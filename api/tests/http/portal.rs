@@ -359,3 +359,16 @@ async fn a_session_over_its_keys_rate_limit_gets_a_page_saying_when_to_retry() {
     assert!(last.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"), "a page, not a problem document");
     assert!(last.headers.contains_key(header::RETRY_AFTER));
 }
+
+#[tokio::test]
+async fn a_pipeline_started_by_triggers_shows_its_firings_and_can_be_paused() {
+    let app = app().await;
+    let spec = json!({"name": "hooked", "triggers": [{"webhook": {}}], "tasks": [{"id": "a", "kind": "noop"}]});
+    let made = app.post_json("/api/v1/pipelines", &spec).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let mut b = Browser::new(&app);
+    b.sign_in(crate::support::KEY).await;
+    let page = b.get(&format!("/pipelines/{}", id_of(&made.body))).await;
+    assert!(page.html.contains("Firings (why it did or did not fire)") && page.html.contains("Pause schedule"), "{}", page.html);
+    assert!(!page.html.contains(">Schedule<"), "no schedule to show");
+}
