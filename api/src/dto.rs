@@ -228,6 +228,10 @@ pub struct Task {
     /// The executor's summary of a finished task (counts of files copied, skipped, …).
     #[schema(value_type = Option<Object>)]
     pub result: Option<Value>,
+    /// A copy's destinations, each with where its data stands there (sync ones are
+    /// delivered with the task, async ones by their delivery records).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destinations: Vec<crate::dto_deliveries::TaskDestination>,
 }
 
 impl From<TaskRow> for Task {
@@ -254,6 +258,7 @@ impl From<TaskRow> for Task {
                 bytes_done: row.bytes_done,
             },
             result: row.result,
+            destinations: Vec::new(),
         }
     }
 }

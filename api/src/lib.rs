@@ -33,6 +33,7 @@ mod auth;
 pub mod dto;
 pub mod dto_connections;
 pub mod dto_datasets;
+pub mod dto_deliveries;
 pub mod dto_notify;
 pub mod dto_tenancy;
 mod audit_trail;

@@ -36,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "audit", description = "The audit log of changes (admins)."),
         (name = "connections", description = "A tenant's stored connections; secrets are write-only."),
         (name = "datasets", description = "Datasets that copies deliver, and their freshness at each destination."),
+        (name = "deliveries", description = "Each destination's delivery of a copy's data: sync ones with the task, async ones afterwards, retried until `deliver_within`."),
         (name = "notifications", description = "Channels (webhook, email; secrets are write-only), tenant-wide rules, and each notification's delivery."),
         (name = "webhooks", description = "Signed calls that start runs of pipelines with a `webhook` trigger (no API key)."),
         (name = "health", description = "Liveness and readiness probes (no authentication).")

@@ -20,6 +20,7 @@ pub mod conditions;
 pub mod connections;
 pub mod coordination;
 pub mod dag;
+pub mod delivery_state;
 pub mod error;
 pub mod executor;
 pub mod failure;

@@ -216,6 +216,7 @@ pub async fn batches_move_runs_and_tasks_and_record_transitions(h: impl StoreHar
         ],
         events: vec![],
         markers: vec![],
+        ..WriteBatch::default()
     };
     store.apply(&step1).await.unwrap();
     let (active, tasks) = store.load_active().await.unwrap();
@@ -317,7 +318,7 @@ pub async fn concurrent_batches_are_serialised(h: impl StoreHarness) {
         .map(|b| {
             let tasks: Vec<TaskRow> = (0..50).map(|i| task(&run, &format!("b{b}-t{i}"), TaskState::Queued)).collect();
             let transitions = tasks.iter().map(|t| transition(&run, Some(t.id), "pending", "queued", "planned")).collect();
-            WriteBatch { runs: vec![], tasks, transitions, events: vec![], markers: vec![] }
+            WriteBatch { runs: vec![], tasks, transitions, events: vec![], markers: vec![], ..WriteBatch::default() }
         })
         .collect();
     let results = futures::future::join_all(batches.iter().map(|b| store.apply(b))).await;

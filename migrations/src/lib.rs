@@ -16,6 +16,7 @@ mod m20261203_000005_triggers;
 mod m20261203_000006_notifier;
 mod m20261203_000007_portal_sessions;
 mod m20261203_000008_dataset_markers;
+mod m20261203_000009_deliveries;
 
 /// Every migration of Ferry, in the order they apply.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_notifier::Migration),
             Box::new(m20261203_000007_portal_sessions::Migration),
             Box::new(m20261203_000008_dataset_markers::Migration),
+            Box::new(m20261203_000009_deliveries::Migration),
         ]
     }
 }

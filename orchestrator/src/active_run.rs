@@ -26,6 +26,8 @@ pub struct Effects {
     pub publish: Vec<TaskMessage>,
     /// Tasks a worker may be running that must stop.
     pub cancel: Vec<Uuid>,
+    /// Changes to stored deliveries (attempts started, ended, lost; waits given up).
+    pub deliveries: Vec<ferry_store::DeliveryChange>,
 }
 
 /// A run in `queued` or `running`, with everything needed to decide its next step.
@@ -431,6 +433,6 @@ mod reap;
 mod sensors;
 
 pub use failures::lost_attempt_of;
-pub use sensors::{GateVerdict, ProbeRequest};
+pub use sensors::{GateVerdict, OrderingProbe, ProbeRequest};
 #[cfg(test)]
 mod tests;

@@ -41,12 +41,14 @@ pub(crate) fn markers_of(batch: &WriteBatch, run_of: impl Fn(Uuid) -> Option<(Uu
     out
 }
 
-/// The destination URLs of a stored copy spec (`"url"` or `{url, connection}` each).
+/// The sync destination URLs of a stored copy spec (`"url"` or `{url, connection}` each);
+/// an async one's marker moves when its delivery completes.
 fn destinations(spec: &Value) -> Vec<String> {
     spec.get("destinations")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .filter(|d| d.get("delivery").and_then(Value::as_str) != Some("async"))
         .filter_map(|d| d.as_str().or_else(|| d.get("url").and_then(Value::as_str)))
         .map(str::to_owned)
         .collect()

@@ -4,6 +4,7 @@
 
 use crate::OrchestratorError;
 use crate::active_run::{ActiveRun, Effects, ProbeRequest, fail_unplannable};
+use crate::deliveries::leader::{self as delivery_leader, OutForDelivery};
 use crate::planner;
 use crate::tenancy::{RunExtras, TenantContext};
 use crate::sensing::{self, NoProbe, ProbeBatch};
@@ -137,6 +138,8 @@ struct Working {
     /// not publish.
     publishing: Vec<JoinHandle<Vec<TaskMessage>>>,
     last_renewed: Option<Instant>,
+    /// Async deliveries with an attempt out.
+    out: OutForDelivery,
 }
 
 impl Working {
@@ -276,6 +279,8 @@ impl Orchestrator {
                         let (event, acker) = delivery?.into_parts();
                         if let Some(run) = w.runs.get_mut(&event.run_id) {
                             run.apply_event(&event, now, &mut fx);
+                        } else {
+                            w.out.apply_event(&event, now, &mut fx);
                         }
                         ackers.push(acker);
                     }
@@ -292,6 +297,7 @@ impl Orchestrator {
                 _ = tick.tick() => {
                     self.renew_lease(&mut w).await?;
                     self.poll_runs(&mut w, &mut fx).await?;
+                    w.out.claim(&self.store, (&self.cfg.validation, &self.cfg.file_roots), Utc::now(), &mut fx).await?;
                     self.reap(&mut w, &mut fx).await;
                     w.collect_publishes().await;
                     fx.publish.append(&mut w.unpublished);
@@ -341,7 +347,7 @@ impl Orchestrator {
     /// Gives lost or overdue attempts a new one. Skipped while the coordinator cannot be
     /// read: not seeing the workers is not evidence that they are gone.
     async fn reap(&self, w: &mut Working, fx: &mut Effects) {
-        if !w.runs.values().any(ActiveRun::has_running) {
+        if !w.runs.values().any(ActiveRun::has_running) && !w.out.has_running() {
             return;
         }
         let workers = match self.coordinator.live_workers().await {
@@ -353,6 +359,7 @@ impl Orchestrator {
         };
         let live: HashSet<Uuid> = workers.iter().flat_map(|wk| wk.running.iter().copied()).collect();
         let now = Utc::now();
+        w.out.reap(&live, self.cfg.reap_grace, now, fx);
         for run in w.runs.values_mut() {
             let n = run.reap(&live, self.cfg.reap_grace, now, fx);
             if n > 0 {
@@ -369,6 +376,7 @@ impl Orchestrator {
             by_run.entry(t.run_id).or_default().push(t);
         }
         let now = Utc::now();
+        w.out = OutForDelivery::load(&self.store, self.cfg.recover_running, now, fx).await?;
         for row in runs {
             let tasks = by_run.remove(&row.id).unwrap_or_default();
             let mut row = row;
@@ -454,6 +462,8 @@ impl Orchestrator {
             transitions: fx.transitions,
             events: Vec::new(),
             markers: Vec::new(),
+            deliveries: Vec::new(),
+            delivery_changes: std::mem::take(&mut fx.deliveries),
         };
         let mut finished = Vec::new();
         for run in w.runs.values_mut() {
@@ -473,7 +483,12 @@ impl Orchestrator {
             w.runs.get(&run).map(ActiveRun::pipeline_id).or_else(|| batch.runs.iter().find(|r| r.id == run).map(|r| r.pipeline_id))
         });
         batch.events = events;
-        batch.markers = crate::datasets::markers_of(&batch, |run| w.runs.get(&run).map(|r| (r.pipeline_id(), r.logical_time())));
+        let run_of = |run| w.runs.get(&run).map(|r: &ActiveRun| (r.pipeline_id(), r.logical_time()));
+        batch.markers = crate::datasets::markers_of(&batch, run_of);
+        batch.deliveries = crate::deliveries::created_by(&batch, run_of);
+        let (markers, events) = delivery_leader::follow_ups(&batch.delivery_changes);
+        batch.markers.extend(markers);
+        batch.events.extend(events);
         let loose: Vec<RunUpdate> = batch
             .runs
             .iter()
@@ -488,6 +503,7 @@ impl Orchestrator {
             }
             return Err(e.into());
         }
+        w.out.committed(&batch.delivery_changes);
         for a in ackers {
             if let Err(e) = a.ack().await {
                 warn!(error = %e, "event ack failed; it will be redelivered and ignored");

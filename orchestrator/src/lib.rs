@@ -10,6 +10,7 @@
 
 pub mod active_run;
 mod datasets;
+mod deliveries;
 pub mod engine;
 pub mod error;
 pub mod outbox;

@@ -2,7 +2,7 @@
 //! made together (a condition shared by many waiting tasks is checked once per round),
 //! a few at a time, and their verdicts come back as one batch, applied in one step.
 
-use crate::active_run::{GateVerdict, ProbeRequest};
+use crate::active_run::{GateVerdict, OrderingProbe, ProbeRequest};
 use chrono::{DateTime, Utc};
 use ferry_common::conditions::{Condition, ConditionProbe, ProbeError, Verdict};
 use ferry_common::connections::SealedConnection;
@@ -54,13 +54,30 @@ async fn round(probe: &dyn ConditionProbe, store: &Store, requests: Vec<ProbeReq
         .buffer_unordered(CHECKS_IN_FLIGHT)
         .collect()
         .await;
-    requests
-        .into_iter()
-        .map(|r| {
-            let verdict = gate(&r.conditions, &r.stored, r.tenant, &answers);
-            (r.run_id, r.task_id, verdict)
-        })
-        .collect()
+    let mut out = Vec::with_capacity(requests.len());
+    for r in requests {
+        let in_line = match &r.ordering {
+            Some(o) => place_in_line(store, r.tenant, r.run_id, o).await,
+            None => None,
+        };
+        let verdict = in_line.unwrap_or_else(|| gate(&r.conditions, &r.stored, r.tenant, &answers));
+        out.push((r.run_id, r.task_id, verdict));
+    }
+    out
+}
+
+/// An incremental copy's verdict while an earlier run's same task is unfinished: it
+/// waits (or, with `ordering: fail`, fails) naming that run; `None` when it is first.
+async fn place_in_line(store: &Store, tenant: Uuid, run_id: Uuid, o: &OrderingProbe) -> Option<GateVerdict> {
+    match store.earlier_unfinished_task(tenant, o.pipeline_id, &o.task_key, run_id).await {
+        Ok(None) => None,
+        Ok(Some((run, state))) => {
+            let state = state.map_or("not started".to_owned(), |s| s.to_string());
+            let what = format!("the earlier delivery of `{}` by run {run} (its task is {state})", o.task_key);
+            Some(if o.fail { GateVerdict::Broken(format!("ordering: fail, and {what}")) } else { GateVerdict::Unmet(what) })
+        }
+        Err(e) => Some(GateVerdict::Unmet(format!("the earlier runs of `{}` (cannot check yet: {e})", o.task_key))),
+    }
 }
 
 /// The verdict on a task: the first condition (in spec order) that does not hold.

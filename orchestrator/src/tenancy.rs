@@ -38,7 +38,11 @@ impl TenantContext {
 
     /// The extras of a run of `spec`: the stored connections it names, still sealed.
     pub(crate) fn extras_for(&self, spec: &PipelineSpec) -> RunExtras {
-        let named = named_connections(spec);
+        self.extras_naming(&named_connections(spec))
+    }
+
+    /// The roots, and the stored connections among `named`, sealed.
+    fn extras_naming(&self, named: &BTreeSet<String>) -> RunExtras {
         let connections = self
             .stored
             .iter()
@@ -46,6 +50,15 @@ impl TenantContext {
             .map(|c| SealedConnection { name: c.name.clone(), options: c.options.clone(), secrets: c.secrets.clone() })
             .collect();
         RunExtras { roots: self.roots.clone(), connections }
+    }
+}
+
+impl TenantContext {
+    /// The extras of one task body run outside a run (a delivery's attempt).
+    pub(crate) fn extras_for_body(&self, body: &ferry_common::spec::TaskBody) -> RunExtras {
+        let kind = body.as_kind();
+        let named: BTreeSet<String> = kind.body_reads().into_iter().chain(kind.body_writes()).filter_map(|l| l.connection).collect();
+        self.extras_naming(&named)
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod channels;
 pub(crate) mod events;
 pub(crate) mod connections;
 pub(crate) mod dataset_markers;
+pub(crate) mod deliveries;
 pub(crate) mod firings;
 pub(crate) mod notification_rules;
 pub(crate) mod notifications;

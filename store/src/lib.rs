@@ -6,6 +6,7 @@
 //! which commits a whole batch of changes in one transaction.
 
 mod convert;
+mod delivery_rows;
 mod entities;
 mod error;
 mod notify_rows;
@@ -13,6 +14,7 @@ mod rows;
 mod store;
 mod tenant_rows;
 
+pub use delivery_rows::*;
 pub use error::StoreError;
 pub use notify_rows::*;
 pub use rows::*;

@@ -153,6 +153,10 @@ pub struct WriteBatch {
     pub events: Vec<crate::NewEvent>,
     /// Freshness markers the batch's successful copies move, committed with them.
     pub markers: Vec<DatasetMarkerRow>,
+    /// Deliveries the step's successful copies created.
+    pub deliveries: Vec<crate::DeliveryRow>,
+    /// Deliveries the step moved (an attempt's start or outcome, a wait given up).
+    pub delivery_changes: Vec<crate::DeliveryChange>,
 }
 
 /// The last delivery of a dataset to one destination (a copy naming the dataset that
@@ -176,6 +180,6 @@ pub struct DatasetMarkerRow {
 impl WriteBatch {
     /// Whether there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.runs.is_empty() && self.tasks.is_empty() && self.transitions.is_empty() && self.events.is_empty() && self.markers.is_empty()
+        self.runs.is_empty() && self.tasks.is_empty() && self.transitions.is_empty() && self.events.is_empty() && self.markers.is_empty() && self.deliveries.is_empty() && self.delivery_changes.is_empty()
     }
 }

@@ -27,6 +27,7 @@ mod channel_store;
 mod outbox;
 mod portal_session_store;
 mod dataset_store;
+mod delivery_store;
 
 pub use firing_store::NewRun;
 

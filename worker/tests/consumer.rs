@@ -6,7 +6,7 @@ use ferry_common::coordination::{AttemptControl, Coordinator, Membership};
 use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
 use ferry_common::inproc::{InProcBroker, InProcCoordinator};
 use ferry_common::messages::{EventKind, Outcome, TaskEvent, TaskMessage};
-use ferry_common::spec::{CheckMode, CheckTask, CopyTask, Location, NoopTask, Overwrite, TaskBody};
+use ferry_common::spec::{CheckMode, CheckTask, CopyTask, Location, NoopTask, TaskBody};
 use ferry_worker::{Registry, StoreResolver, WorkerConfig, WorkerError};
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -216,21 +216,7 @@ fn scripted(b: Behaviour) -> Registry {
 }
 
 fn copy_body(source: String, dest: String) -> TaskBody {
-    TaskBody::Copy(CopyTask {
-        source: Location::url(source),
-        destinations: vec![Location::url(dest)],
-        include: Vec::new(),
-        exclude: Vec::new(),
-        overwrite: Overwrite::Skip,
-        delete_extraneous: false,
-        max_delete: None,
-        dry_run: false,
-        verify: Default::default(),
-        unpack: false,
-        bandwidth: None,
-        shard_files: None,
-        shard_bytes: None, dataset: None,
-    })
+    TaskBody::Copy(CopyTask::between(Location::url(source), vec![Location::url(dest).into()]))
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod channels;
 pub(crate) mod connections;
 pub(crate) mod datasets;
+pub(crate) mod deliveries;
 pub(crate) mod firings;
 pub(crate) mod health;
 pub(crate) mod hooks;
@@ -76,6 +77,10 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(datasets::list_datasets))
         .routes(routes!(datasets::get_dataset))
+        .routes(routes!(deliveries::list_deliveries))
+        .routes(routes!(deliveries::get_delivery))
+        .routes(routes!(deliveries::retry_delivery))
+        .routes(routes!(deliveries::cancel_delivery))
 }
 
 /// Webhook calls: no API key, each authenticated by its signature.

@@ -42,7 +42,7 @@ pub(crate) async fn list_run_tasks(
     }
     let page = state.store.list_tasks(caller.tenant, id, &page).await?;
     Ok(Json(TaskPage {
-        items: with_live_progress(&state, page.items).await,
+        items: with_destinations(&state, page.items).await?,
         next_cursor: page.next_cursor,
     }))
 }
@@ -73,7 +73,27 @@ pub(crate) async fn get_task(
         .get_task(caller.tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("task", id))?;
-    Ok(Json(with_live_progress(&state, vec![row]).await.remove(0)))
+    Ok(Json(with_destinations(&state, vec![row]).await?.remove(0)))
+}
+
+/// Tasks with live counters and, for copies, where their data stands at each
+/// destination (one query for the page's delivery records).
+async fn with_destinations(state: &AppState, rows: Vec<ferry_store::TaskRow>) -> ApiResult<Vec<Task>> {
+    let copies: Vec<Uuid> = rows.iter().filter(|t| t.kind == "copy").map(|t| t.id).collect();
+    let records = if copies.is_empty() { Vec::new() } else { state.store.deliveries_of_tasks(&copies).await? };
+    let mut by_task: std::collections::HashMap<Uuid, Vec<&ferry_store::DeliveryRow>> = std::collections::HashMap::new();
+    for d in &records {
+        by_task.entry(d.task_id).or_default().push(d);
+    }
+    let destinations: Vec<_> = rows
+        .iter()
+        .map(|t| crate::dto_deliveries::TaskDestination::of(t, by_task.get(&t.id).map_or(&[][..], Vec::as_slice)))
+        .collect();
+    let mut tasks = with_live_progress(state, rows).await;
+    for (task, d) in tasks.iter_mut().zip(destinations) {
+        task.destinations = d;
+    }
+    Ok(tasks)
 }
 
 /// The report a task wrote, e.g. a `check`'s list of missing, extra and differing files.

@@ -139,6 +139,7 @@ async fn tasks_and_reports_are_read() {
             transitions: Vec::new(),
             events: Vec::new(),
             markers: Vec::new(),
+            ..WriteBatch::default()
         })
         .await
         .unwrap();

@@ -1,5 +1,9 @@
 //! The `copy` kind: files from one location to one or more others, read once.
 
+mod destination;
+
+pub use destination::{DEFAULT_DELIVER_WITHIN, DeliveryMode, Destination};
+
 use super::{CopySides, KindCheck, TaskKind};
 use crate::location::Location;
 use crate::problem::SpecProblem;
@@ -13,12 +17,26 @@ use utoipa::ToSchema;
 pub struct CopyTask {
     /// What to read: a URL or `{url, connection}`.
     pub source: Location,
-    /// Where to write; `destination` (one) is accepted as shorthand when parsing.
-    pub destinations: Vec<Location>,
+    /// Where to write; `destination` (one) is accepted as shorthand when parsing. Each is
+    /// `sync` (written by the task) unless it says `delivery: async`.
+    pub destinations: Vec<Destination>,
     /// What this copy delivers: each success moves the dataset's freshness marker at
     /// every destination (`GET /api/v1/datasets/{name}`, the `fresh` condition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
+    /// Each run's data reaches a destination only after the previous run's has: a sync
+    /// destination's task waits, an async delivery queues behind the earlier one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incremental: bool,
+    /// With `incremental`: wait for an earlier delivery (default) or fail at once.
+    #[serde(default, skip_serializing_if = "DeliveryOrdering::is_wait")]
+    pub ordering: DeliveryOrdering,
+    /// Copy exactly these paths (relative to the source) instead of every file under it,
+    /// as rclone's `--files-from`. A file whose size (or BLAKE3, when verifying) is not
+    /// the one given is copied as it is now and reported in `changed`. Async deliveries
+    /// carry their run's files this way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<ListedFile>,
     /// Globs on the path relative to the source; only matching files are copied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<String>,
@@ -68,6 +86,66 @@ impl CopyTask {
     /// Bytes per shard unless the spec says otherwise: a lost shard costs at most this.
     pub const DEFAULT_SHARD_BYTES: u64 = 8 << 30;
 
+    /// A copy with every option at its default, for code that builds tasks (a delivery's
+    /// attempt, tests).
+    pub fn between(source: Location, destinations: Vec<Destination>) -> Self {
+        Self {
+            source,
+            destinations,
+            dataset: None,
+            incremental: false,
+            ordering: DeliveryOrdering::Wait,
+            files: Vec::new(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            overwrite: Overwrite::Skip,
+            delete_extraneous: false,
+            max_delete: None,
+            dry_run: false,
+            verify: Verify::None,
+            unpack: false,
+            bandwidth: None,
+            shard_files: None,
+            shard_bytes: None,
+        }
+    }
+
+    /// The destinations the task itself writes, in spec order.
+    pub fn sync_destinations(&self) -> impl Iterator<Item = &Location> {
+        self.destinations.iter().filter(|d| d.is_sync()).map(|d| &d.location)
+    }
+
+    /// Where async deliveries read from: the first sync destination.
+    pub fn first_sync(&self) -> Option<&Location> {
+        self.sync_destinations().next()
+    }
+
+    /// Whether some destination is delivered after the task.
+    pub fn has_async(&self) -> bool {
+        self.destinations.iter().any(|d| !d.is_sync())
+    }
+
+    fn validate_delivery(&self, check: &mut KindCheck<'_>) {
+        if self.has_async() && self.dry_run {
+            check.problem("destinations", "a dry run delivers nothing, so it cannot have `delivery: async` destinations");
+        }
+        if self.has_async() && (self.unpack || self.delete_extraneous) {
+            check.problem("destinations", "async delivery is not available with `unpack` or `delete_extraneous` yet");
+        }
+        if self.ordering == DeliveryOrdering::Fail && !self.incremental {
+            check.problem("ordering", "ordering applies to incremental copies; add `incremental: true` or remove it");
+        }
+        if !self.files.is_empty() && (self.unpack || self.delete_extraneous) {
+            check.problem("files", "a list of files cannot be combined with `unpack` or `delete_extraneous`");
+        }
+        for (j, f) in self.files.iter().enumerate() {
+            let bad = f.path.is_empty() || f.path.starts_with('/') || f.path.split('/').any(|s| s == ".." || s.is_empty());
+            if bad {
+                check.problem(&format!("files[{j}].path"), format!("`{}` is not a relative path under the source", f.path));
+            }
+        }
+    }
+
     /// The shard limits in force: (files, bytes).
     pub fn shard_limits(&self) -> (u64, u64) {
         (
@@ -95,6 +173,9 @@ impl TaskKind for CopyTask {
         "shard_files",
         "shard_bytes",
         "dataset",
+        "incremental",
+        "ordering",
+        "files",
     ];
 
     /// `destination: x` is `destinations: [x]`, the common case of one target.
@@ -115,14 +196,28 @@ impl TaskKind for CopyTask {
         check.location(&self.source, "source");
         if self.destinations.is_empty() {
             check.problem("destinations", "a copy needs at least one destination");
+        } else if self.first_sync().is_none() {
+            check.problem(
+                "destinations",
+                "every destination is `delivery: async`, and async deliveries are read from the first sync destination; make one destination sync",
+            );
         }
         for (j, dest) in self.destinations.iter().enumerate() {
             let field = format!("destinations[{j}]");
-            check.location(dest, &field);
-            if dest.url.trim_end_matches('/') == self.source.url.trim_end_matches('/') {
+            check.location(&dest.location, &field);
+            if dest.location.url.trim_end_matches('/') == self.source.url.trim_end_matches('/') {
                 check.problem(&field, "destination is the same as the source");
             }
+            match dest.deliver_within {
+                Some(_) if dest.is_sync() => check.problem(
+                    &format!("{field}.deliver_within"),
+                    "deliver_within bounds an async delivery's retries; add `delivery: async` or remove it",
+                ),
+                Some(w) if w.0.is_zero() => check.problem(&format!("{field}.deliver_within"), "must be longer than 0s"),
+                _ => {}
+            }
         }
+        self.validate_delivery(check);
         if self.max_delete.is_some() && !self.delete_extraneous {
             check.problem(
                 "max_delete",
@@ -142,7 +237,7 @@ impl TaskKind for CopyTask {
     }
 
     fn locations_mut(&mut self) -> Vec<&mut Location> {
-        std::iter::once(&mut self.source).chain(self.destinations.iter_mut()).collect()
+        std::iter::once(&mut self.source).chain(self.destinations.iter_mut().map(|d| &mut d.location)).collect()
     }
 
     fn bandwidth(&self) -> Option<Bandwidth> {
@@ -158,13 +253,15 @@ impl TaskKind for CopyTask {
     }
 
     fn writes(&self) -> Vec<Location> {
-        self.destinations.clone()
+        self.destinations.iter().map(|d| d.location.clone()).collect()
     }
 
+    /// Only the sync destinations: an async one holds the data later, not when the task's
+    /// post-conditions are checked.
     fn copy_sides(&self) -> Option<CopySides> {
         Some(CopySides {
             source: self.source.clone(),
-            destinations: self.destinations.clone(),
+            destinations: self.sync_destinations().cloned().collect(),
             include: self.include.clone(),
             exclude: self.exclude.clone(),
             mirror: self.delete_extraneous,
@@ -176,6 +273,38 @@ impl TaskKind for CopyTask {
     fn set_repair(&mut self) {
         self.overwrite = Overwrite::Checksum;
     }
+}
+
+/// With `incremental: true`, what a run does when an earlier run's delivery to the same
+/// destination has not completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryOrdering {
+    /// Wait for it (a sync destination's task is `waiting`; an async delivery queues).
+    #[default]
+    Wait,
+    /// Fail at once, naming the earlier delivery.
+    Fail,
+}
+
+impl DeliveryOrdering {
+    /// Whether this is the default (left out when serialising).
+    pub fn is_wait(&self) -> bool {
+        *self == DeliveryOrdering::Wait
+    }
+}
+
+/// One file of an explicit list: its path under the source and, optionally, what it is
+/// expected to be there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListedFile {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Hex BLAKE3 of the content, when the run that wrote it verified it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blake3: Option<String>,
 }
 
 /// End-to-end verification of a copy, for stores that share no native hash (S3 multipart

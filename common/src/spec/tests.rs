@@ -31,7 +31,7 @@ tasks:
     .expect("valid");
     assert_eq!(spec.tasks.len(), 2);
     let TaskBody::Copy(copy) = &spec.tasks[0].body else { panic!("copy") };
-    assert_eq!(copy.destinations, vec![Location::url("file:///data/out/")]);
+    assert_eq!(copy.destinations, vec![Location::url("file:///data/out/").into()]);
     assert_eq!(copy.overwrite, Overwrite::Skip);
     let TaskBody::Check(check) = &spec.tasks[1].body else { panic!("check") };
     assert_eq!(check.mode, CheckMode::Size);

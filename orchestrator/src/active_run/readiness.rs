@@ -87,7 +87,7 @@ impl ActiveRun {
     /// A task whose dependencies allow it to run: it waits for its conditions if it has
     /// any, else it is queued.
     pub(super) fn ready(&mut self, i: usize, cause: &str, now: DateTime<Utc>, fx: &mut Effects) {
-        if self.spec.tasks[self.spec_index[i]].gate().is_empty() {
+        if self.spec.tasks[self.spec_index[i]].gate().is_empty() && !self.is_ordered(i) {
             self.dispatch(i, cause, now, fx);
         } else {
             self.start_waiting(i, now, fx);

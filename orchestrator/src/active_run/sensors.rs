@@ -22,6 +22,18 @@ pub struct ProbeRequest {
     pub conditions: Vec<Condition>,
     /// The tenant's stored connections the run names, sealed (the engine fills them in).
     pub stored: Vec<ferry_common::connections::SealedConnection>,
+    /// For an incremental copy: the earlier runs whose same task must finish first.
+    pub ordering: Option<OrderingProbe>,
+}
+
+/// An incremental copy's place in line: run N+1's task writes its sync destinations only
+/// after run N's same task has finished (succeeded, failed or given up).
+#[derive(Debug, Clone)]
+pub struct OrderingProbe {
+    pub pipeline_id: Uuid,
+    pub task_key: String,
+    /// `ordering: fail`: an earlier unfinished run fails the task instead of holding it.
+    pub fail: bool,
 }
 
 /// What checking a task's conditions found.
@@ -37,6 +49,22 @@ pub enum GateVerdict {
 }
 
 impl ActiveRun {
+    /// Whether task `i` is an incremental copy, which waits for its place in line.
+    pub(super) fn is_ordered(&self, i: usize) -> bool {
+        self.ordering_of(i).is_some()
+    }
+
+    fn ordering_of(&self, i: usize) -> Option<OrderingProbe> {
+        match &self.spec.tasks[self.spec_index[i]].body {
+            ferry_common::spec::TaskBody::Copy(c) if c.incremental => Some(OrderingProbe {
+                pipeline_id: self.row.pipeline_id,
+                task_key: self.tasks[i].key.clone(),
+                fail: c.ordering == ferry_common::spec::DeliveryOrdering::Fail,
+            }),
+            _ => None,
+        }
+    }
+
     /// Moves a ready task to `waiting` and checks its conditions at once.
     pub(super) fn start_waiting(&mut self, i: usize, now: DateTime<Utc>, fx: &mut Effects) {
         if self.set(i, TaskState::Waiting, "waiting for conditions", now, fx) {
@@ -61,6 +89,7 @@ impl ActiveRun {
                 task_id: self.tasks[i].id,
                 conditions: self.spec.tasks[self.spec_index[i]].gate().to_vec(),
                 stored: Vec::new(),
+                ordering: self.ordering_of(i),
             });
         }
         due

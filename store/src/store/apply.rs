@@ -69,6 +69,7 @@ impl Store {
         }
         super::outbox::insert_events(&txn, &batch.events).await?;
         super::dataset_store::upsert_markers(&txn, &batch.markers).await?;
+        super::delivery_store::write_deliveries(&txn, &batch.deliveries, &batch.delivery_changes).await?;
         txn.commit().await?;
         Ok(())
     }

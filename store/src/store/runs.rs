@@ -194,6 +194,35 @@ impl Store {
         Ok((runs, tasks))
     }
 
+    /// The nearest earlier unfinished run of `pipeline` (ids are time-ordered) whose task
+    /// `key` has not finished, with that task's state (`None`: not planned yet). An
+    /// incremental copy waits for it.
+    pub async fn earlier_unfinished_task(&self, tenant: Uuid, pipeline: Uuid, key: &str, run: Uuid) -> Result<Option<(Uuid, Option<TaskState>)>, StoreError> {
+        let earlier: Vec<Uuid> = runs::Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(Column::TenantId.eq(tenant))
+            .filter(Column::PipelineId.eq(pipeline))
+            .filter(Column::Id.lt(run))
+            .filter(Column::State.is_in(active_run_states()))
+            .order_by_desc(Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for id in earlier {
+            let task = tasks::Entity::find()
+                .filter(tasks::Column::RunId.eq(id))
+                .filter(tasks::Column::Key.eq(key))
+                .one(&self.db)
+                .await?;
+            let state = task.map(|t| crate::convert::parse_state::<TaskState>("task", t.id, &t.state)).transpose()?;
+            if state.is_none_or(|s| !s.is_terminal()) {
+                return Ok(Some((id, state)));
+            }
+        }
+        Ok(None)
+    }
+
     /// Progress of each run, summed over its tasks in the database.
     pub async fn run_progress(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, RunProgress>, StoreError> {
         #[derive(FromQueryResult)]

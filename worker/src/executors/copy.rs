@@ -101,6 +101,8 @@ mod local_batch;
 mod shard;
 mod mirror;
 mod sharded;
+// What an explicit file list asks for and what async deliveries will need.
+mod file_book;
 // The other ways through: report without writing, or expand an archive.
 mod dry_run;
 mod unpack;
@@ -115,8 +117,10 @@ use ferry_common::executor::{ExecContext, ExecError, Executor, TaskOutput};
 use ferry_common::shards::{ShardFile, ShardOrder, ShardState};
 use ferry_common::spec::{CopyTask, TaskBody, Verify};
 use outcome::{Tally, result_json};
+use file_book::FileBook;
 use serde_json::json;
 use shard::{ShardJob, SourceShape};
+use std::borrow::Cow;
 
 /// The registry's constructor for this kind.
 pub(crate) fn executor(resolver: &StoreResolver) -> std::sync::Arc<dyn Executor> {
@@ -146,7 +150,8 @@ impl Executor for CopyExecutor {
         let TaskBody::Copy(task) = body else {
             return Err(wrong_body("copy", body));
         };
-        run(&self.resolver.for_attempt(ctx), ctx, task).await
+        let record = task.has_async();
+        run(&self.resolver.for_attempt(ctx), ctx, &sync_part(task), record).await
     }
 
     async fn execute_shard(
@@ -158,22 +163,36 @@ impl Executor for CopyExecutor {
         let TaskBody::Copy(task) = body else {
             return Err(wrong_body("copy", body));
         };
+        let task = &*sync_part(task);
         let resolver = self.resolver.for_attempt(ctx);
         let src = resolver.resolve_full(&task.source)?;
         let dests = task
             .destinations
             .iter()
-            .map(|d| resolver.resolve_full(d))
+            .map(|d| resolver.resolve_full(&d.location))
             .collect::<Result<Vec<_>, _>>()?;
         let job = ShardJob { task, src: &src, dests: &dests, shape: SourceShape::Prefix, recheck: true };
         shard::run(ctx, &job, order.files.clone()).await
     }
 }
 
+/// The part of a copy the task itself does: its sync destinations (async ones are
+/// delivered later, from the first sync destination).
+fn sync_part(task: &CopyTask) -> Cow<'_, CopyTask> {
+    if !task.has_async() {
+        return Cow::Borrowed(task);
+    }
+    let mut sync = task.clone();
+    sync.destinations.retain(|d| d.is_sync());
+    Cow::Owned(sync)
+}
+
+/// Runs the sync part of a copy; `record` keeps the files it leaves for the deliveries.
 async fn run(
     resolver: &StoreResolver,
     ctx: &ExecContext,
     task: &CopyTask,
+    record: bool,
 ) -> Result<TaskOutput, ExecError> {
     if task.destinations.is_empty() {
         return Err(ExecError::Fatal(
@@ -184,14 +203,14 @@ async fn run(
     let src = resolver.resolve_full(&task.source)?;
     let mut dest_locs = Vec::with_capacity(task.destinations.len());
     for d in &task.destinations {
-        let mut loc = resolver.resolve_full(d)?;
+        let mut loc = resolver.resolve_full(&d.location)?;
         loc.explicit_prefix = true;
         dest_locs.push(loc);
     }
 
     if !task.unpack && !task.dry_run && list::names_prefix(&src).await? {
         list::ensure_anything_at(&src, &task.source.url).await?;
-        return sharded::run(ctx, task, &src, &dest_locs, &filter).await;
+        return sharded::run(ctx, task, &src, &dest_locs, &filter, FileBook::new(task, record)).await;
     }
 
     if task.unpack {
@@ -212,7 +231,7 @@ async fn run(
         let plan = dry_run::DryRun { task, src: &src, dests: &dests, entries: listing.entries, deletions };
         return dry_run::run(ctx, plan).await;
     }
-    single_file(ctx, task, &src, &dest_locs, listing).await
+    single_file(ctx, task, &src, &dest_locs, listing, FileBook::new(task, record)).await
 }
 
 /// A single file (prefixes go through `sharded`): one inline shard, which looks the file
@@ -222,10 +241,13 @@ async fn single_file(
     task: &CopyTask,
     src: &Resolved,
     dest_locs: &[Resolved],
-    listing: Listing,
+    mut listing: Listing,
+    mut book: FileBook,
 ) -> Result<TaskOutput, ExecError> {
     // Only the refusal of a single-file mirror is wanted from the mirror plan.
     mirror::plan(task, &listing, &[])?;
+    listing.entries.retain(|e| book.admit(&e.rel_path, e.size));
+    book.check_complete(&task.source.url)?;
     let (files_total, bytes_total) = totals(&listing, dest_locs.len());
     ctx.progress.add_total(files_total, bytes_total);
     let files = listing
@@ -248,10 +270,11 @@ async fn single_file(
     manifest.extend(state.manifest);
 
     let mut result = result_json(files_total, bytes_total, task, &tallies);
-    let report = (task.verify == Verify::Checksum).then(|| {
+    let mut report = (task.verify == Verify::Checksum).then(|| {
         result["files_verified"] = json!(manifest.count());
         manifest.into_report()
     });
+    book.finish(&mut result, &mut report);
     Ok(TaskOutput { result, report })
 }
 

@@ -121,7 +121,7 @@ pub(super) fn result_json(files_total: u64, bytes_total: u64, task: &CopyTask, t
         .zip(tallies)
         .map(|(d, t)| {
             let mut v = json!({
-                "url": d.url,
+                "url": d.location.url,
                 "files_copied": t.files_copied,
                 "bytes_copied": t.bytes_copied,
                 "files_skipped": t.files_skipped,

@@ -17,6 +17,7 @@
 //! A mirror with `max_delete` makes a counting pass first, so the guard still fails the
 //! task before anything is written.
 
+use super::file_book::FileBook;
 use super::list::Dest;
 use super::mirror;
 use super::outcome::{Tally, result_json};
@@ -46,6 +47,7 @@ pub(super) async fn run(
     src: &Resolved,
     dests: &[Resolved],
     filter: &Filter,
+    mut book: FileBook,
 ) -> Result<TaskOutput, ExecError> {
     let n_dest = dests.len();
     if task.delete_extraneous && task.max_delete.is_some() {
@@ -77,6 +79,9 @@ pub(super) async fn run(
             }
             continue;
         };
+        if !book.admit(&file.rel_path, file.size) {
+            continue;
+        }
         files_total += n_dest as u64;
         bytes_total += file.size * n_dest as u64;
         ctx.progress.add_total(n_dest as u64, file.size * n_dest as u64);
@@ -113,6 +118,7 @@ pub(super) async fn run(
         }
     }
     drop(merge);
+    book.check_complete(&task.source.url)?;
     if !current.is_empty() {
         match (&hub, published) {
             (Some(hub), 1..) => {
@@ -139,10 +145,11 @@ pub(super) async fn run(
     if published > 0 {
         result["shards"] = json!(published);
     }
-    let report = (task.verify == Verify::Checksum).then(|| {
+    let mut report = (task.verify == Verify::Checksum).then(|| {
         result["files_verified"] = json!(manifest.count());
         manifest.into_report()
     });
+    book.finish(&mut result, &mut report);
     Ok(TaskOutput { result, report })
 }
 

@@ -13,22 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 fn task(source: &str, dests: &[&str]) -> CopyTask {
-    CopyTask {
-        source: Location::url(source),
-        destinations: dests.iter().map(|d| Location::url(*d)).collect(),
-        include: Vec::new(),
-        exclude: Vec::new(),
-        overwrite: Overwrite::Skip,
-        delete_extraneous: false,
-        max_delete: None,
-        dry_run: false,
-        verify: Default::default(),
-        unpack: false,
-        bandwidth: None,
-        shard_files: None,
-        shard_bytes: None,
-        dataset: None,
-    }
+    CopyTask::between(Location::url(source), dests.iter().map(|d| Location::url(*d).into()).collect())
 }
 
 async fn copy(t: &CopyTask) -> Result<Value, ExecError> {
@@ -241,7 +226,7 @@ async fn bad_locations_are_fatal() {
         .unwrap_err();
     assert!(matches!(e, ExecError::Fatal(_)), "{e:?}");
     let mut t = task("/tmp/", &[&dir_url(dst.path())]);
-    t.destinations[0].connection = Some("adls2".into());
+    t.destinations[0].location.connection = Some("adls2".into());
     let e = copy(&t).await.unwrap_err();
     assert!(
         matches!(&e, ExecError::Fatal(m) if m.contains("file:// locations take no connection")),

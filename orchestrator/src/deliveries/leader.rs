@@ -1,0 +1,97 @@
+//! The leader's share of deliveries: the attempts out with workers, their events, the
+//! due ones claimed on each tick, and attempts lost with their workers.
+
+use super::{dispatch, outcome};
+use crate::active_run::Effects;
+use chrono::{DateTime, Utc};
+use ferry_common::delivery_state::DeliveryState;
+use ferry_common::file_roots::FileRoots;
+use ferry_common::messages::TaskEvent;
+use ferry_common::spec::ValidationContext;
+use ferry_store::{DatasetMarkerRow, DeliveryChange, DeliveryRow, NewEvent, Store, StoreError};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Deliveries with an attempt out, as this leader knows them.
+#[derive(Debug, Default)]
+pub(crate) struct OutForDelivery {
+    running: HashMap<Uuid, DeliveryRow>,
+    /// When the reaper first saw a started attempt that no live worker lists.
+    unseen_since: HashMap<Uuid, DateTime<Utc>>,
+}
+
+impl OutForDelivery {
+    /// Takes over the attempts stored as out. With `recover_running` (embedded: the
+    /// workers died with the process) each gets a new attempt at once.
+    pub(crate) async fn load(store: &Store, recover_running: bool, now: DateTime<Utc>, fx: &mut Effects) -> Result<Self, StoreError> {
+        let mut out = Self::default();
+        for d in store.running_deliveries().await? {
+            if recover_running {
+                fx.deliveries.push(outcome::lose_attempt(&d, "worker lost: orchestrator restarted", now));
+            } else {
+                out.running.insert(d.id, d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether some attempt is out (the reaper then reads the live workers).
+    pub(crate) fn has_running(&self) -> bool {
+        !self.running.is_empty()
+    }
+
+    /// Applies `event` if it is about a delivery's attempt; false when it is not.
+    pub(crate) fn apply_event(&mut self, event: &TaskEvent, now: DateTime<Utc>, fx: &mut Effects) -> bool {
+        let Some(d) = self.running.get_mut(&event.task_id) else { return false };
+        if let Some(change) = outcome::apply_event(d, event, now) {
+            fx.deliveries.push(change);
+        }
+        true
+    }
+
+    /// Claims the due deliveries and queues their attempts for publishing.
+    pub(crate) async fn claim(&mut self, store: &Store, server: (&ValidationContext, &FileRoots), now: DateTime<Utc>, fx: &mut Effects) -> Result<(), StoreError> {
+        let dispatched = dispatch::claim_due(store, server, now).await?;
+        fx.deliveries.extend(dispatched.failed);
+        for (row, message) in dispatched.claimed {
+            self.running.insert(row.id, row);
+            fx.publish.push(message);
+        }
+        Ok(())
+    }
+
+    /// Gives a new attempt to started attempts no live worker has listed for `grace`.
+    /// An attempt not yet started waits in the broker, which keeps it.
+    pub(crate) fn reap(&mut self, live: &HashSet<Uuid>, grace: Duration, now: DateTime<Utc>, fx: &mut Effects) {
+        let grace = chrono::Duration::from_std(grace).unwrap_or_default();
+        for d in self.running.values() {
+            if d.started_at.is_none() || live.contains(&d.id) {
+                self.unseen_since.remove(&d.id);
+                continue;
+            }
+            let since = *self.unseen_since.entry(d.id).or_insert(now);
+            if now - since >= grace {
+                fx.deliveries.push(outcome::lose_attempt(d, "worker lost: no live worker runs the attempt", now));
+            }
+        }
+    }
+
+    /// Forgets the attempts a committed step ended.
+    pub(crate) fn committed(&mut self, changes: &[DeliveryChange]) {
+        for c in changes {
+            if c.row.state != DeliveryState::Running {
+                self.running.remove(&c.row.id);
+                self.unseen_since.remove(&c.row.id);
+            }
+        }
+    }
+}
+
+/// What a step's delivery changes add to its batch: the markers of delivered datasets
+/// and the `delivery.failed` events.
+pub(crate) fn follow_ups(changes: &[DeliveryChange]) -> (Vec<DatasetMarkerRow>, Vec<NewEvent>) {
+    let markers = changes.iter().filter_map(|c| outcome::marker_of(&c.row)).collect();
+    let events = changes.iter().filter_map(|c| outcome::event_of(&c.row)).collect();
+    (markers, events)
+}

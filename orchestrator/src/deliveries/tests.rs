@@ -1,0 +1,50 @@
+use super::*;
+use ferry_store::{RunRow, TransitionRow};
+use serde_json::json;
+
+#[test]
+fn a_successful_copy_gets_a_delivered_row_per_sync_destination_and_a_pending_one_per_async() {
+    let spec = ferry_common::spec::parse_value(json!({"name": "p", "tasks": [
+        {"id": "orders", "kind": "copy", "dataset": "orders", "incremental": true, "source": "/in/", "destinations": [
+            "/lake/orders/",
+            {"url": "s3://b/orders/", "connection": "b", "delivery": "async"},
+            {"url": "az://c/orders/", "delivery": "async", "deliver_within": "24h"},
+        ]},
+        {"id": "plain", "kind": "copy", "source": "/in/", "destination": "/other/"},
+    ]}))
+    .unwrap();
+    let run = RunRow {
+        id: Uuid::now_v7(),
+        tenant_id: ferry_store::DEFAULT_TENANT,
+        pipeline_id: Uuid::now_v7(),
+        state: ferry_common::state::RunState::Running,
+        spec: serde_json::to_value(&spec).unwrap(),
+        cancel_requested: false,
+        error: None,
+        created_at: Utc::now(),
+        started_at: None,
+        finished_at: None,
+        trigger: ferry_common::triggers::RunTrigger::manual(Utc::now()),
+    };
+    let mut tasks = crate::planner::plan(&run, &spec, Utc::now());
+    tasks[0].result = Some(json!({"destinations": [{"url": "/lake/orders/", "files_copied": 2, "bytes_copied": 30, "files_skipped": 1, "bytes_skipped": 5}]}));
+    tasks[0].report = Some(json!({"files": [{"path": "a.csv", "size": 30}, {"path": "b.csv", "size": 5}]}));
+    let at = Utc::now();
+    let tr = |i: usize| TransitionRow { tenant_id: run.tenant_id, run_id: run.id, task_id: Some(tasks[i].id), from_state: None, to_state: "succeeded".into(), cause: String::new(), at };
+    let batch = WriteBatch { transitions: vec![tr(0), tr(1)], tasks: tasks.clone(), ..WriteBatch::default() };
+    let rows = created_by(&batch, |_| Some((run.pipeline_id, run.trigger.logical_time)));
+    let seen: Vec<(&str, &str, DeliveryState)> = rows.iter().map(|d| (d.destination.as_str(), d.mode.as_str(), d.state)).collect();
+    assert_eq!(seen, vec![
+        ("/lake/orders/", "sync", DeliveryState::Delivered),
+        ("s3://b/orders/", "async", DeliveryState::Pending),
+        ("az://c/orders/", "async", DeliveryState::Pending),
+    ]);
+    assert_eq!((rows[0].files, rows[0].bytes), (3, 35));
+    let body: CopyTask = serde_json::from_value(rows[1].body.clone().unwrap()).unwrap();
+    assert_eq!(body.source.url, "/lake/orders/", "an async delivery reads the first sync destination");
+    assert_eq!(body.destinations.len(), 1);
+    assert_eq!(body.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), vec!["a.csv", "b.csv"]);
+    assert_eq!(rows[2].deliver_by, Some(at + chrono::Duration::hours(24)));
+    assert_eq!(rows[1].deliver_by, Some(at + chrono::Duration::days(7)));
+    assert!(rows.iter().all(|d| d.incremental && d.task_key == "orders"));
+}
