@@ -30,6 +30,8 @@ pub(crate) struct Victim {
     pub(crate) notification: String,
     /// A dataset delivered once (datasets are addressed by name).
     pub(crate) dataset: String,
+    /// An async delivery of that dataset, still retrying.
+    pub(crate) delivery: String,
 }
 
 /// Gives the tenant of `key` a pipeline, a run with a task, and another key.
@@ -66,7 +68,35 @@ pub(crate) async fn objects_of(app: &App, key: &str, tenant: Uuid) -> Victim {
         logical_time: chrono::Utc::now(),
         position: None,
     };
-    app.store.apply(&WriteBatch { markers: vec![marker], ..WriteBatch::default() }).await.unwrap();
+    let delivery = ferry_store::DeliveryRow {
+        id: Uuid::now_v7(),
+        tenant_id: tenant,
+        pipeline_id: row.pipeline_id,
+        run_id: row.id,
+        task_id: task_id.parse().unwrap(),
+        task_key: "a".into(),
+        dataset: Some(dataset.clone()),
+        destination: "s3://cluster-b/orders/".into(),
+        mode: "async".into(),
+        state: ferry_common::delivery_state::DeliveryState::Retrying,
+        body: None,
+        queue: "default".into(),
+        files: 1,
+        bytes: 1,
+        result: None,
+        attempts: 0,
+        last_error: None,
+        blocked_by: None,
+        incremental: false,
+        logical_time: chrono::Utc::now(),
+        deliver_by: None,
+        next_attempt_at: None,
+        created_at: chrono::Utc::now(),
+        started_at: None,
+        finished_at: None,
+    };
+    let delivery_id = delivery.id.to_string();
+    app.store.apply(&WriteBatch { markers: vec![marker], deliveries: vec![delivery], ..WriteBatch::default() }).await.unwrap();
     Victim {
         tenant,
         pipeline,
@@ -79,6 +109,7 @@ pub(crate) async fn objects_of(app: &App, key: &str, tenant: Uuid) -> Victim {
         rule: rule.body["id"].as_str().unwrap().to_string(),
         notification,
         dataset,
+        delivery: delivery_id,
     }
 }
 
@@ -132,6 +163,8 @@ fn fill(path: &str, v: &Victim) -> String {
         return path.replace("{name}", &v.dataset);
     } else if path.starts_with("/api/v1/notification-rules/{id}") {
         v.rule.clone()
+    } else if path.starts_with("/api/v1/deliveries/{id}") {
+        v.delivery.clone()
     } else {
         panic!("the isolation walk does not know what `{path}` names; teach `fill` which object's id goes there");
     };
@@ -152,6 +185,7 @@ async fn walk(app: &App, attacker: &str, victim: &Victim) {
         &victim.channel_id,
         &victim.rule,
         &victim.notification,
+        &victim.delivery,
     ]
     .map(|s| s.to_string());
     let mut walked = 0;
@@ -215,4 +249,6 @@ async fn no_route_hands_one_tenant_anothers_objects() {
     assert_eq!(still.status, 200, "{}", still.body);
     let still = app.get(&format!("/api/v1/pipelines/{}", default.pipeline)).await;
     assert_eq!(still.body["name"], "nightly");
+    let still = as_key(&app, &b, Method::GET, &format!("/api/v1/deliveries/{}", theirs.delivery), None).await;
+    assert_eq!(still.body["state"], "retrying", "{}", still.body);
 }

@@ -58,14 +58,14 @@ pub(crate) async fn claim_due(store: &Store, server: (&ValidationContext, &FileR
             }
             continue;
         }
-        if !store.claim_delivery(&d).await? {
+        if !store.claim_delivery(&d, now).await? {
             continue;
         }
         d.attempts += 1;
         d.state = DeliveryState::Running;
         d.blocked_by = None;
         d.next_attempt_at = None;
-        d.started_at = None;
+        d.started_at = Some(now);
         let tenant = match tenants.entry(d.tenant_id) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => e.insert(TenantContext::load(store, server, d.tenant_id).await?),

@@ -17,7 +17,10 @@ use uuid::Uuid;
 #[derive(Debug, Default)]
 pub(crate) struct OutForDelivery {
     running: HashMap<Uuid, DeliveryRow>,
-    /// When the reaper first saw a started attempt that no live worker lists.
+    /// Attempts a worker announced (or that a previous leader sent out): only those can
+    /// be lost with a worker; the others still wait in the broker, which keeps them.
+    announced: HashSet<Uuid>,
+    /// When the reaper first saw an announced attempt that no live worker lists.
     unseen_since: HashMap<Uuid, DateTime<Utc>>,
 }
 
@@ -30,6 +33,7 @@ impl OutForDelivery {
             if recover_running {
                 fx.deliveries.push(outcome::lose_attempt(&d, "worker lost: orchestrator restarted", now));
             } else {
+                out.announced.insert(d.id);
                 out.running.insert(d.id, d);
             }
         }
@@ -44,6 +48,9 @@ impl OutForDelivery {
     /// Applies `event` if it is about a delivery's attempt; false when it is not.
     pub(crate) fn apply_event(&mut self, event: &TaskEvent, now: DateTime<Utc>, fx: &mut Effects) -> bool {
         let Some(d) = self.running.get_mut(&event.task_id) else { return false };
+        if matches!(event.kind, ferry_common::messages::EventKind::Started) && event.attempt == d.attempts {
+            self.announced.insert(d.id);
+        }
         if let Some(change) = outcome::apply_event(d, event, now) {
             fx.deliveries.push(change);
         }
@@ -55,18 +62,18 @@ impl OutForDelivery {
         let dispatched = dispatch::claim_due(store, server, now).await?;
         fx.deliveries.extend(dispatched.failed);
         for (row, message) in dispatched.claimed {
+            self.announced.remove(&row.id);
             self.running.insert(row.id, row);
             fx.publish.push(message);
         }
         Ok(())
     }
 
-    /// Gives a new attempt to started attempts no live worker has listed for `grace`.
-    /// An attempt not yet started waits in the broker, which keeps it.
+    /// Gives a new attempt to announced attempts no live worker has listed for `grace`.
     pub(crate) fn reap(&mut self, live: &HashSet<Uuid>, grace: Duration, now: DateTime<Utc>, fx: &mut Effects) {
         let grace = chrono::Duration::from_std(grace).unwrap_or_default();
         for d in self.running.values() {
-            if d.started_at.is_none() || live.contains(&d.id) {
+            if !self.announced.contains(&d.id) || live.contains(&d.id) {
                 self.unseen_since.remove(&d.id);
                 continue;
             }
@@ -82,6 +89,7 @@ impl OutForDelivery {
         for c in changes {
             if c.row.state != DeliveryState::Running {
                 self.running.remove(&c.row.id);
+                self.announced.remove(&c.row.id);
                 self.unseen_since.remove(&c.row.id);
             }
         }

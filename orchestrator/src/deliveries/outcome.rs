@@ -30,6 +30,7 @@ pub(crate) fn apply_event(d: &mut DeliveryRow, event: &TaskEvent, now: DateTime<
     let before = d.clone();
     match &event.kind {
         EventKind::Progress { .. } => return None,
+        // Quick attempts finish unannounced; `started_at` is then the claim's time.
         EventKind::Started => {
             d.started_at = Some(event.at);
         }

@@ -122,15 +122,16 @@ impl Store {
         found.map(row).transpose()
     }
 
-    /// Takes the next attempt of a due delivery: `running`, one more attempt. False when
-    /// it was no longer in the state read (cancelled, or taken by another leader).
-    pub async fn claim_delivery(&self, d: &DeliveryRow) -> Result<bool, StoreError> {
+    /// Takes the next attempt of a due delivery: `running` since `now`, one more attempt.
+    /// False when it was no longer in the state read (cancelled, or taken by another
+    /// leader).
+    pub async fn claim_delivery(&self, d: &DeliveryRow, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let done = deliveries::Entity::update_many()
             .col_expr(Column::State, Expr::value(DeliveryState::Running.as_str()))
             .col_expr(Column::Attempts, Expr::value(i64::from(d.attempts) + 1))
             .col_expr(Column::BlockedBy, Expr::value(Option::<Uuid>::None))
             .col_expr(Column::NextAttemptAt, Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(Column::StartedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(Column::StartedAt, Expr::value(now))
             .filter(Column::Id.eq(d.id))
             .filter(Column::State.eq(d.state.as_str()))
             .filter(Column::Attempts.eq(i64::from(d.attempts)))

@@ -10,6 +10,7 @@
 mod connections;
 mod copies;
 mod dead_letter;
+mod deliveries;
 mod large_upload;
 mod leader;
 mod notify;
@@ -19,6 +20,7 @@ mod triggers;
 mod sensors;
 mod shards;
 mod tenants;
+pub(crate) mod port_gate;
 pub(crate) mod servers;
 pub(crate) mod stack;
 mod tree;
