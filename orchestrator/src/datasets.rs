@@ -8,20 +8,28 @@ use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// The markers of `batch`'s successful copies; `run_of` gives a run's pipeline and
-/// logical time. A step without a successful task costs one pass over its transitions.
-pub(crate) fn markers_of(batch: &WriteBatch, run_of: impl Fn(Uuid) -> Option<(Uuid, DateTime<Utc>)>) -> Vec<DatasetMarkerRow> {
+/// The copies of `batch` that succeeded in it, each with its transition (when). A step
+/// without a successful task costs one pass over its transitions.
+pub(crate) fn succeeded_copies(batch: &WriteBatch) -> Vec<(&ferry_store::TransitionRow, &ferry_store::TaskRow)> {
     let succeeded = |tr: &ferry_store::TransitionRow| tr.task_id.is_some() && tr.to_state == "succeeded";
     if !batch.transitions.iter().any(succeeded) {
         return Vec::new();
     }
     let tasks: HashMap<Uuid, &ferry_store::TaskRow> = batch.tasks.iter().map(|t| (t.id, t)).collect();
+    batch
+        .transitions
+        .iter()
+        .filter(|tr| succeeded(tr))
+        .filter_map(|tr| tasks.get(&tr.task_id?).map(|t| (tr, *t)))
+        .filter(|(_, t)| t.kind == "copy")
+        .collect()
+}
+
+/// The markers of `batch`'s successful copies at their sync destinations; `run_of`
+/// gives a run's pipeline and logical time.
+pub(crate) fn markers_of(batch: &WriteBatch, run_of: impl Fn(Uuid) -> Option<(Uuid, DateTime<Utc>)>) -> Vec<DatasetMarkerRow> {
     let mut out = Vec::new();
-    for tr in batch.transitions.iter().filter(|tr| succeeded(tr)) {
-        let Some(task) = tr.task_id.and_then(|id| tasks.get(&id)) else { continue };
-        if task.kind != "copy" {
-            continue;
-        }
+    for (tr, task) in succeeded_copies(batch) {
         let Some(dataset) = task.spec.get("dataset").and_then(Value::as_str) else { continue };
         let Some((pipeline_id, logical_time)) = run_of(task.run_id) else { continue };
         for destination in destinations(&task.spec) {
@@ -57,7 +65,7 @@ fn destinations(spec: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferry_store::{RunRow, TransitionRow};
+    use ferry_store::TransitionRow;
     use serde_json::json;
 
     #[test]
@@ -68,19 +76,7 @@ mod tests {
             {"id": "c", "kind": "copy", "dataset": "orders", "source": "/in/", "destination": "/failed/"},
         ]}))
         .unwrap();
-        let run = RunRow {
-            id: Uuid::now_v7(),
-            tenant_id: ferry_store::DEFAULT_TENANT,
-            pipeline_id: Uuid::now_v7(),
-            state: ferry_common::state::RunState::Running,
-            spec: serde_json::to_value(&spec).unwrap(),
-            cancel_requested: false,
-            error: None,
-            created_at: Utc::now(),
-            started_at: None,
-            finished_at: None,
-            trigger: ferry_common::triggers::RunTrigger::manual(Utc::now()),
-        };
+        let run = crate::planner::test_run_row(&spec);
         let tasks = crate::planner::plan(&run, &spec, Utc::now());
         let tr = |i: usize, to: &str| TransitionRow { tenant_id: run.tenant_id, run_id: run.id, task_id: Some(tasks[i].id), from_state: None, to_state: to.into(), cause: String::new(), at: Utc::now() };
         let batch = WriteBatch { transitions: vec![tr(0, "succeeded"), tr(1, "succeeded"), tr(2, "failed")], tasks: tasks.clone(), ..WriteBatch::default() };

@@ -16,23 +16,13 @@ use ferry_common::delivery_state::DeliveryState;
 use ferry_common::spec::{CopyTask, Destination, ListedFile, Overwrite};
 use ferry_store::{DeliveryRow, WriteBatch};
 use serde_json::Value;
-use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The deliveries of `batch`'s successful copies; `run_of` gives a run's pipeline and
 /// logical time.
 pub(crate) fn created_by(batch: &WriteBatch, run_of: impl Fn(Uuid) -> Option<(Uuid, DateTime<Utc>)>) -> Vec<DeliveryRow> {
-    let succeeded = |tr: &ferry_store::TransitionRow| tr.task_id.is_some() && tr.to_state == "succeeded";
-    if !batch.transitions.iter().any(succeeded) {
-        return Vec::new();
-    }
-    let tasks: HashMap<Uuid, &ferry_store::TaskRow> = batch.tasks.iter().map(|t| (t.id, t)).collect();
     let mut out = Vec::new();
-    for tr in batch.transitions.iter().filter(|tr| succeeded(tr)) {
-        let Some(task) = tr.task_id.and_then(|id| tasks.get(&id)) else { continue };
-        if task.kind != "copy" {
-            continue;
-        }
+    for (tr, task) in crate::datasets::succeeded_copies(batch) {
         let Ok(copy) = serde_json::from_value::<CopyTask>(task.spec.clone()) else { continue };
         if copy.dataset.is_none() && !copy.incremental && !copy.has_async() {
             continue;

@@ -51,3 +51,21 @@ pub fn plan(run: &RunRow, spec: &PipelineSpec, now: DateTime<Utc>) -> Vec<TaskRo
         })
         .collect()
 }
+
+/// A queued manual run of `spec`, for the crate's tests.
+#[cfg(test)]
+pub(crate) fn test_run_row(spec: &ferry_common::spec::PipelineSpec) -> RunRow {
+    RunRow {
+        id: Uuid::now_v7(),
+        tenant_id: ferry_store::DEFAULT_TENANT,
+        pipeline_id: Uuid::now_v7(),
+        state: ferry_common::state::RunState::Queued,
+        spec: serde_json::to_value(spec).unwrap(),
+        cancel_requested: false,
+        error: None,
+        created_at: chrono::Utc::now(),
+        started_at: None,
+        finished_at: None,
+        trigger: ferry_common::triggers::RunTrigger::manual(chrono::Utc::now()),
+    }
+}

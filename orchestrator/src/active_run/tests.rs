@@ -10,19 +10,7 @@ fn spec(yaml: &str) -> PipelineSpec {
 }
 
 fn run_row(spec: &PipelineSpec) -> RunRow {
-    RunRow {
-        id: Uuid::now_v7(),
-        tenant_id: ferry_store::DEFAULT_TENANT,
-        pipeline_id: Uuid::now_v7(),
-        state: RunState::Queued,
-        spec: serde_json::to_value(spec).unwrap(),
-        cancel_requested: false,
-        error: None,
-        created_at: Utc::now(),
-        started_at: None,
-        finished_at: None,
-        trigger: ferry_common::triggers::RunTrigger::manual(Utc::now()),
-    }
+    crate::planner::test_run_row(spec)
 }
 
 fn event(run: &ActiveRun, key: &str, kind: EventKind) -> TaskEvent {

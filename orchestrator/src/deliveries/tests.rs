@@ -1,5 +1,5 @@
 use super::*;
-use ferry_store::{RunRow, TransitionRow};
+use ferry_store::TransitionRow;
 use serde_json::json;
 
 #[test]
@@ -13,19 +13,7 @@ fn a_successful_copy_gets_a_delivered_row_per_sync_destination_and_a_pending_one
         {"id": "plain", "kind": "copy", "source": "/in/", "destination": "/other/"},
     ]}))
     .unwrap();
-    let run = RunRow {
-        id: Uuid::now_v7(),
-        tenant_id: ferry_store::DEFAULT_TENANT,
-        pipeline_id: Uuid::now_v7(),
-        state: ferry_common::state::RunState::Running,
-        spec: serde_json::to_value(&spec).unwrap(),
-        cancel_requested: false,
-        error: None,
-        created_at: Utc::now(),
-        started_at: None,
-        finished_at: None,
-        trigger: ferry_common::triggers::RunTrigger::manual(Utc::now()),
-    };
+    let run = crate::planner::test_run_row(&spec);
     let mut tasks = crate::planner::plan(&run, &spec, Utc::now());
     tasks[0].result = Some(json!({"destinations": [{"url": "/lake/orders/", "files_copied": 2, "bytes_copied": 30, "files_skipped": 1, "bytes_skipped": 5}]}));
     tasks[0].report = Some(json!({"files": [{"path": "a.csv", "size": 30}, {"path": "b.csv", "size": 5}]}));

@@ -6,6 +6,7 @@ mod databases;
 mod files;
 mod freshness;
 mod graph;
+mod ordering;
 mod rules;
 mod sensors;
 
