@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Fan-out cost: one copy of the 50,000 × 4 KiB tree to 1 and to 3 local destinations.
+"""Fan-out cost: one copy of the 50,000 × 4 KiB tree to 1 and to 3 local destinations,
+and to 1 sync + 2 async ones (the async deliveries read the first destination, not the
+source; `ferry run` waits for them).
 
 Prints, for each, the wall time, files/s per destination and in all, and the bytes the
 copy read from disk — the source's pages are dropped from the page cache before each run
@@ -39,10 +41,10 @@ def drop_cache(root: Path):
                 os.close(fd)
 
 
-def run(exe: Path, src: Path, dests: list, data: Path):
+def run(exe: Path, src: Path, dests: list, data: Path, asynchronous: bool = False):
     """Seconds and bytes read from disk (GNU time's %I, 512-byte blocks) of one copy."""
     spec = data.with_suffix(".yaml")
-    lines = "".join(f"      - {d}/\n" for d in dests)
+    lines = "".join(f"      - {d}/\n" if i == 0 or not asynchronous else f"      - {{url: '{d}/', delivery: async}}\n" for i, d in enumerate(dests))
     spec.write_text(f"name: fanout\ntasks:\n  - id: copy\n    kind: copy\n    source: {src}/\n    destinations:\n{lines}")
     drop_cache(src)
     t0 = time.monotonic()
@@ -63,24 +65,27 @@ def main():
     src = WORK / "src"
     make_small(src)
     tree = SMALL_FILES * SMALL_SIZE
-    results = {1: [], 3: []}
+    results = {"1": [], "3": [], "1 + 2 async": []}
     n = 0
     for r in range(ROUNDS):
-        for count in ((1, 3) if r % 2 == 0 else (3, 1)):
+        for kind in (("1", "3", "1 + 2 async") if r % 2 == 0 else ("1 + 2 async", "3", "1")):
             n += 1
             out = WORK / f"out{n}"
             shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True)
+            count = 1 if kind == "1" else 3
             dests = [out / f"dest{i}" for i in range(count)]
-            results[count].append(run(exe, src, dests, out / "data"))
+            results[kind].append(run(exe, src, dests, out / "data", asynchronous=kind.endswith("async")))
+            shutil.rmtree(out, ignore_errors=True)
     print(f"\nfan-out of {SMALL_FILES:,} × {SMALL_SIZE // 1024} KiB ({tree / 2**20:.0f} MiB), median of {ROUNDS} (release build {exe})")
     print(f"{'destinations':>12} | {'time':>8} | {'files/s per dest':>16} | {'files/s in all':>14} | {'read from disk':>15} | {'read / tree':>11}")
-    for count, rows in results.items():
+    for kind, rows in results.items():
+        count = 1 if kind == "1" else 3
         took = statistics.median(t for t, _ in rows)
         read = statistics.median(b for _, b in rows)
-        print(f"{count:>12} | {took:>7.2f}s | {SMALL_FILES / took:>16,.0f} | {count * SMALL_FILES / took:>14,.0f} | {read / 2**20:>11.0f} MiB | {read / tree:>10.2f}×")
-    one, three = (statistics.median(t for t, _ in results[c]) for c in (1, 3))
-    print(f"3 destinations take {three / one:.2f}× the time of 1 (writing 3× the files)")
+        print(f"{kind:>12} | {took:>7.2f}s | {SMALL_FILES / took:>16,.0f} | {count * SMALL_FILES / took:>14,.0f} | {read / 2**20:>11.0f} MiB | {read / tree:>10.2f}×")
+    one, three, deferred = (statistics.median(t for t, _ in results[c]) for c in ("1", "3", "1 + 2 async"))
+    print(f"3 destinations take {three / one:.2f}× the time of 1 (writing 3× the files); 1 sync + 2 async take {deferred / one:.2f}×")
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ impl MigrationTrait for Migration {
         for (name, cols) in [
             ("deliveries_tenant_id", vec![Deliveries::TenantId, Deliveries::Id]),
             ("deliveries_task", vec![Deliveries::TaskId]),
+            ("deliveries_run", vec![Deliveries::RunId]),
             ("deliveries_due", vec![Deliveries::State, Deliveries::NextAttemptAt]),
             ("deliveries_order", vec![Deliveries::PipelineId, Deliveries::TaskKey, Deliveries::Destination, Deliveries::Id]),
         ] {

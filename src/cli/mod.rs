@@ -14,6 +14,7 @@ pub(crate) mod orchestrator;
 pub(crate) mod probes;
 pub(crate) mod progress;
 pub(crate) mod run;
+pub(crate) mod run_deliveries;
 pub(crate) mod server_args;
 pub(crate) mod shutdown;
 pub(crate) mod spec_file;

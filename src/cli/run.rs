@@ -87,6 +87,7 @@ async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: bool, dry_r
     }
     let tasks = summary::all_tasks(store, &final_run).await?;
     summary::print(&final_run, &tasks, 50);
+    super::run_deliveries::settle(store, &final_run).await?;
     Ok(final_run.state)
 }
 

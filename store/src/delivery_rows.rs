@@ -62,4 +62,5 @@ pub struct DeliveryFilter {
     pub destination: Option<String>,
     pub state: Option<DeliveryState>,
     pub task_id: Option<Uuid>,
+    pub run_id: Option<Uuid>,
 }

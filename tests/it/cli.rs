@@ -90,6 +90,27 @@ fn run_copies_then_a_second_run_copies_nothing() {
 }
 
 #[test]
+fn run_waits_for_its_async_deliveries_and_says_where_each_stands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, lake, mirror) = (tmp.path().join("src"), tmp.path().join("lake"), tmp.path().join("mirror"));
+    write_tree(&src, SAMPLE);
+    let spec = tmp.path().join("deliver.yaml");
+    let text = format!(
+        "name: deliver\ntasks:\n  - id: orders\n    kind: copy\n    source: {}/\n    dataset: orders\n    destinations: ['{}/', {{url: '{}/', delivery: async}}]\n",
+        src.display(),
+        lake.display(),
+        mirror.display()
+    );
+    std::fs::write(&spec, text).unwrap();
+    let out = ferry().arg("run").arg(&spec).arg("--data-dir").arg(tmp.path().join("data")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let line = format!("delivery to {}/: delivered ({} files, {} copied)", mirror.display(), SAMPLE.len(), SAMPLE.len());
+    assert!(stdout.contains(&line), "{stdout}");
+    assert_eq!(read_tree(&mirror), read_tree(&lake), "the mirror got the lake's files");
+}
+
+#[test]
 fn run_exits_1_when_the_run_fails() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = tmp.path().join("fail.yaml");

@@ -63,6 +63,22 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
             @if let Some(w) = &task.waiting_for { dt { "Waiting for" } dd { (w) } }
         }
         @if let Some(e) = &task.error { h2 { "Error" } pre.error { (e) } }
+        @if !task.destinations.is_empty() {
+            section aria-labelledby="destinations-title" {
+                h2 #destinations-title { "Destinations" }
+                table #destinations {
+                    thead { tr { th scope="col" { "Destination" } th scope="col" { "Delivery" } th scope="col" { "State" } th scope="col" { "Files" } th scope="col" { "Bytes" } th scope="col" { "Attempts" } th scope="col" { "Last error" } } }
+                    tbody {
+                        @for d in &task.destinations {
+                            tr data-state=(d.state.as_str()) {
+                                td { (d.url) } td { (d.delivery) } td { (state(d.state.as_str())) } td { (d.files) } td { (bytes(d.bytes)) } td { (d.attempts) }
+                                td { (d.last_error.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         @if let Some(r) = &task.result { details { summary { "Result" } pre { (serde_json::to_string_pretty(r).unwrap_or_default()) } } }
         @if let Some(r) = &report {
             section aria-labelledby="report-title" {

@@ -64,7 +64,7 @@ pub(crate) async fn list_deliveries(State(state): State<AppState>, caller: Calle
         dataset: text(&query.dataset),
         destination: text(&query.destination),
         state: query.state.as_deref().filter(|s| !s.is_empty()).map(parse_state).transpose()?,
-        task_id: None,
+        ..DeliveryFilter::default()
     };
     let page = page_request(query.cursor.as_deref(), query.limit)?;
     let page = state.store.list_deliveries(caller.tenant, &filter, &page).await?;

@@ -6,6 +6,7 @@
 mod support;
 
 mod connections;
+mod deliveries;
 mod pipelines;
 mod portal;
 mod problems;

@@ -225,3 +225,35 @@ pub(crate) fn task_row(run: &RunRow, key: &str, state: TaskState, report: Option
         failure: None,
     }
 }
+
+/// A delivery of `task` (a task of `run`) to `destination`, as the orchestrator creates it.
+pub(crate) fn delivery_row(run: &RunRow, task: Uuid, destination: &str, mode: &str, state: ferry_common::delivery_state::DeliveryState) -> ferry_store::DeliveryRow {
+    let now = Utc::now();
+    ferry_store::DeliveryRow {
+        id: Uuid::now_v7(),
+        tenant_id: run.tenant_id,
+        pipeline_id: run.pipeline_id,
+        run_id: run.id,
+        task_id: task,
+        task_key: "orders".into(),
+        dataset: Some("orders".into()),
+        destination: destination.into(),
+        mode: mode.into(),
+        state,
+        body: None,
+        queue: "default".into(),
+        files: 1,
+        bytes: 1,
+        result: None,
+        attempts: u32::from(mode == "async"),
+        last_error: None,
+        blocked_by: None,
+        incremental: false,
+        logical_time: now,
+        deliver_by: (mode == "async").then(|| now + chrono::Duration::days(7)),
+        next_attempt_at: None,
+        created_at: now,
+        started_at: None,
+        finished_at: None,
+    }
+}

@@ -68,33 +68,8 @@ pub(crate) async fn objects_of(app: &App, key: &str, tenant: Uuid) -> Victim {
         logical_time: chrono::Utc::now(),
         position: None,
     };
-    let delivery = ferry_store::DeliveryRow {
-        id: Uuid::now_v7(),
-        tenant_id: tenant,
-        pipeline_id: row.pipeline_id,
-        run_id: row.id,
-        task_id: task_id.parse().unwrap(),
-        task_key: "a".into(),
-        dataset: Some(dataset.clone()),
-        destination: "s3://cluster-b/orders/".into(),
-        mode: "async".into(),
-        state: ferry_common::delivery_state::DeliveryState::Retrying,
-        body: None,
-        queue: "default".into(),
-        files: 1,
-        bytes: 1,
-        result: None,
-        attempts: 0,
-        last_error: None,
-        blocked_by: None,
-        incremental: false,
-        logical_time: chrono::Utc::now(),
-        deliver_by: None,
-        next_attempt_at: None,
-        created_at: chrono::Utc::now(),
-        started_at: None,
-        finished_at: None,
-    };
+    let mut delivery = crate::support::delivery_row(&row, task_id.parse().unwrap(), "s3://cluster-b/orders/", "async", ferry_common::delivery_state::DeliveryState::Retrying);
+    delivery.dataset = Some(dataset.clone());
     let delivery_id = delivery.id.to_string();
     app.store.apply(&WriteBatch { markers: vec![marker], deliveries: vec![delivery], ..WriteBatch::default() }).await.unwrap();
     Victim {

@@ -56,6 +56,9 @@ impl Store {
         if let Some(t) = filter.task_id {
             query = query.filter(Column::TaskId.eq(t));
         }
+        if let Some(r) = filter.run_id {
+            query = query.filter(Column::RunId.eq(r));
+        }
         if let Some(before) = window.after {
             query = query.filter(Column::Id.lt(before));
         }
