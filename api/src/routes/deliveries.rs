@@ -118,8 +118,8 @@ pub(crate) async fn retry_delivery(State(state): State<AppState>, caller: Caller
     Ok(Json(row.into()))
 }
 
-/// Gives an async delivery up: it is not attempted again, and later incremental
-/// deliveries to the same destination stop waiting for it.
+/// Gives an async delivery up: it is not attempted again (an attempt under way is asked
+/// to stop), and later incremental deliveries to the same destination stop waiting for it.
 #[utoipa::path(
     post,
     path = "/api/v1/deliveries/{id}/cancel",
@@ -139,7 +139,13 @@ pub(crate) async fn retry_delivery(State(state): State<AppState>, caller: Caller
 )]
 pub(crate) async fn cancel_delivery(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Delivery>> {
     caller.require(Role::Editor)?;
+    let before = state.store.get_delivery(caller.tenant, id).await?.ok_or_else(|| ApiError::not_found("delivery", id))?;
     let row = state.store.cancel_delivery(caller.tenant, id, Utc::now()).await?.ok_or_else(|| ApiError::not_found("delivery", id))?;
-    (state.on_run_change)();
+    if before.state == DeliveryState::Running
+        && let Err(e) = state.coordinator.request_cancel(id).await
+    {
+        // The attempt then runs to its end; its outcome is not recorded either way.
+        tracing::warn!(delivery = %id, error = %e, "cannot ask the worker to stop a cancelled delivery's attempt");
+    }
     Ok(Json(row.into()))
 }

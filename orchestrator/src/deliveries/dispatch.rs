@@ -9,6 +9,7 @@
 
 use crate::tenancy::TenantContext;
 use chrono::{DateTime, Utc};
+use ferry_common::budget::BandwidthBudget;
 use ferry_common::delivery_state::DeliveryState;
 use ferry_common::file_roots::FileRoots;
 use ferry_common::messages::TaskMessage;
@@ -70,6 +71,11 @@ pub(crate) async fn claim_due(store: &Store, server: (&ValidationContext, &FileR
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => e.insert(TenantContext::load(store, server, d.tenant_id).await?),
         };
+        // The copy's own budget holds for its deliveries too, one bucket per delivery.
+        let bandwidth = body
+            .bandwidth
+            .map(|b| vec![BandwidthBudget { key: format!("delivery:{}", d.id), bytes_per_sec: b.bytes_per_sec() }])
+            .unwrap_or_default();
         let body = TaskBody::Copy(body);
         let extras = tenant.extras_for_body(&body);
         let message = TaskMessage {
@@ -81,7 +87,7 @@ pub(crate) async fn claim_due(store: &Store, server: (&ValidationContext, &FileR
             body,
             timeout_secs: None,
             queue: d.queue.clone(),
-            bandwidth: Vec::new(),
+            bandwidth,
             shard: None,
             post: Vec::new(),
             file_roots: extras.roots,
