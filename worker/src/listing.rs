@@ -100,11 +100,13 @@ pub fn join(prefix: &Path, rel_path: &str) -> Result<Path, object_store::path::E
 // Each uses only those above it; none uses this module.
 mod entry;
 mod filter;
+mod looked_up;
 mod merge;
 mod sorted;
 
 pub use entry::Entry;
 pub use filter::Filter;
+pub use looked_up::looked_up_entries;
 pub use merge::{Merge, Row};
 pub use sorted::sorted_entries;
 

@@ -286,3 +286,5 @@ fn totals(listing: &Listing, n_dest: usize) -> (u64, u64) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod file_list_tests;

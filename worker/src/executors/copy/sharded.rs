@@ -24,7 +24,7 @@ use super::outcome::{Tally, result_json};
 use super::shard::{self, ShardJob, SourceShape};
 use super::verify;
 use crate::decide::{Decision, decide};
-use crate::listing::{Entry, Filter, Merge, sorted_entries};
+use crate::listing::{Entry, Filter, Merge, looked_up_entries, sorted_entries};
 use crate::stores::Resolved;
 use ferry_common::executor::{ExecContext, ExecError, TaskOutput};
 use ferry_common::shards::{SeenFile, ShardFile, ShardHub, ShardOrder, ShardState};
@@ -34,6 +34,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Up to this many listed files (`files:`, an async delivery's) are looked up one by one;
+/// a longer list is cheaper to find by listing both sides.
+const LOOK_UP_AT_MOST: usize = 10_000;
 /// How often a waiting parent reads its shards' states.
 const POLL_EVERY: Duration = Duration::from_millis(200);
 /// Shards published and not yet finished before the planner waits: enough to keep many
@@ -54,7 +57,7 @@ pub(super) async fn run(
         check_max_delete(task, src, dests, filter).await?;
     }
     let (max_files, max_bytes) = task.shard_limits();
-    let mut merge = merged(src, dests, filter);
+    let mut merge = if task.files.is_empty() || task.files.len() > LOOK_UP_AT_MOST { merged(src, dests, filter) } else { looked_up(task, src, dests, filter) };
     let mut tallies = vec![Tally::default(); n_dest];
     let mut deletions: Vec<Vec<Entry>> = vec![Vec::new(); n_dest];
     let (mut files_total, mut bytes_total) = (0u64, 0u64);
@@ -151,6 +154,15 @@ pub(super) async fn run(
     });
     book.finish(&mut result, &mut report);
     Ok(TaskOutput { result, report })
+}
+
+/// The merge of an explicit file list, each file looked up at the source and at every
+/// destination rather than listing them.
+fn looked_up(task: &CopyTask, src: &Resolved, dests: &[Resolved], filter: &Filter) -> Merge {
+    let paths: Vec<String> = task.files.iter().map(|f| f.path.clone()).collect();
+    let names = std::iter::once(src.url.to_string()).chain(dests.iter().map(|d| d.url.to_string())).collect();
+    let sides = dests.iter().map(|d| looked_up_entries(d, &paths, filter)).collect();
+    Merge::new(looked_up_entries(src, &paths, filter), sides, names)
 }
 
 fn merged(src: &Resolved, dests: &[Resolved], filter: &Filter) -> Merge {
