@@ -36,7 +36,8 @@ pub(crate) fn created_by(batch: &WriteBatch, run_of: impl Fn(Uuid) -> Option<(Uu
 /// One row per destination of one successful copy.
 fn rows_for(task: &ferry_store::TaskRow, copy: &CopyTask, pipeline_id: Uuid, logical_time: DateTime<Utc>, at: DateTime<Utc>) -> Vec<DeliveryRow> {
     let files = run_files(task.report.as_ref());
-    let (n_files, n_bytes) = (files.len() as u64, files.iter().filter_map(|f| f.size).sum::<u64>());
+    let listed = files.iter().flatten();
+    let (n_files, n_bytes) = (listed.clone().count() as u64, listed.filter_map(|f| f.size).sum::<u64>());
     let sync_results: Vec<&Value> = task.result.as_ref().and_then(|r| r["destinations"].as_array()).into_iter().flatten().collect();
     let mut sync_index = 0;
     let mut out = Vec::new();
@@ -92,7 +93,8 @@ fn rows_for(task: &ferry_store::TaskRow, copy: &CopyTask, pipeline_id: Uuid, log
 /// What an async delivery's attempts run: a copy from the first sync destination to this
 /// one, of exactly the run's files, keeping a file already there unless the one at the
 /// sync destination is newer or of another size (a resumed delivery skips what it wrote).
-fn attempt_body(copy: &CopyTask, dest: &Destination, files: Vec<ListedFile>) -> CopyTask {
+/// Without a recorded list (a worker that kept none) it copies the whole folder.
+fn attempt_body(copy: &CopyTask, dest: &Destination, files: Option<Vec<ListedFile>>) -> CopyTask {
     let from = copy.first_sync().cloned().expect("validation refuses a copy without a sync destination");
     let mut body = CopyTask::between(from, vec![Destination::sync(dest.location.clone())]);
     body.files = files;
@@ -106,12 +108,10 @@ fn attempt_body(copy: &CopyTask, dest: &Destination, files: Vec<ListedFile>) -> 
     body
 }
 
-/// The files a copy's report lists (what it wrote or confirmed at its sync destinations).
-fn run_files(report: Option<&Value>) -> Vec<ListedFile> {
-    report
-        .and_then(|r| r.get("files"))
-        .and_then(|f| serde_json::from_value(f.clone()).ok())
-        .unwrap_or_default()
+/// The files a copy's report lists (what it wrote or confirmed at its sync
+/// destinations); an empty list is kept: that run delivers nothing new.
+fn run_files(report: Option<&Value>) -> Option<Vec<ListedFile>> {
+    report.and_then(|r| r.get("files")).and_then(|f| serde_json::from_value(f.clone()).ok())
 }
 
 #[cfg(test)]

@@ -486,9 +486,7 @@ impl Orchestrator {
         let run_of = |run| w.runs.get(&run).map(|r: &ActiveRun| (r.pipeline_id(), r.logical_time()));
         batch.markers = crate::datasets::markers_of(&batch, run_of);
         batch.deliveries = crate::deliveries::created_by(&batch, run_of);
-        let (markers, events) = delivery_leader::follow_ups(&batch.delivery_changes);
-        batch.markers.extend(markers);
-        batch.events.extend(events);
+        delivery_leader::with_follow_ups(&mut batch.delivery_changes);
         let loose: Vec<RunUpdate> = batch
             .runs
             .iter()

@@ -53,6 +53,17 @@ pub struct DeliveryRow {
 pub struct DeliveryChange {
     pub expected: DeliveryState,
     pub row: DeliveryRow,
+    /// The freshness marker the change moves, written only if the change is.
+    pub marker: Option<crate::DatasetMarkerRow>,
+    /// The event the change raises, written only if the change is.
+    pub event: Option<crate::NewEvent>,
+}
+
+impl DeliveryChange {
+    /// `row` as it should become, from `expected`, with nothing that follows yet.
+    pub fn new(expected: DeliveryState, row: DeliveryRow) -> Self {
+        Self { expected, row, marker: None, event: None }
+    }
 }
 
 /// Filters of a deliveries listing.

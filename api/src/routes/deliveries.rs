@@ -12,6 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
 use ferry_common::delivery_state::DeliveryState;
+use ferry_common::spec::{DEFAULT_DELIVER_WITHIN, PipelineSpec, TaskBody};
 use ferry_store::DeliveryFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -113,13 +114,26 @@ pub(crate) async fn get_delivery(State(state): State<AppState>, caller: Caller, 
 )]
 pub(crate) async fn retry_delivery(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Delivery>> {
     caller.require(Role::Editor)?;
-    let row = state.store.retry_delivery(caller.tenant, id, Utc::now()).await?.ok_or_else(|| ApiError::not_found("delivery", id))?;
+    let d = state.store.get_delivery(caller.tenant, id).await?.ok_or_else(|| ApiError::not_found("delivery", id))?;
+    let window = deliver_within(&state, caller.tenant, &d).await?;
+    let row = state.store.retry_delivery(caller.tenant, id, Utc::now(), window).await?.ok_or_else(|| ApiError::not_found("delivery", id))?;
     (state.on_run_change)();
     Ok(Json(row.into()))
 }
 
-/// Gives an async delivery up: it is not attempted again (an attempt under way is asked
-/// to stop), and later incremental deliveries to the same destination stop waiting for it.
+/// The `deliver_within` of the destination a delivery is for, as its run's spec says.
+async fn deliver_within(state: &AppState, tenant: Uuid, d: &ferry_store::DeliveryRow) -> ApiResult<std::time::Duration> {
+    let spec = state.store.get_run(tenant, d.run_id).await?.and_then(|r| serde_json::from_value::<PipelineSpec>(r.spec).ok());
+    let destination = spec.as_ref().and_then(|s| s.tasks.iter().find(|t| t.id == d.task_key)).and_then(|t| match &t.body {
+        TaskBody::Copy(c) => c.destinations.iter().find(|x| x.location.url == d.destination).cloned(),
+        _ => None,
+    });
+    Ok(destination.map_or(DEFAULT_DELIVER_WITHIN, |x| x.retry_window()).0)
+}
+
+/// Gives an async delivery up: it is not attempted again (an attempt under way runs to
+/// its end, and its outcome is not recorded), and later incremental deliveries to the
+/// same destination stop waiting for it.
 #[utoipa::path(
     post,
     path = "/api/v1/deliveries/{id}/cancel",
@@ -139,13 +153,7 @@ pub(crate) async fn retry_delivery(State(state): State<AppState>, caller: Caller
 )]
 pub(crate) async fn cancel_delivery(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Delivery>> {
     caller.require(Role::Editor)?;
-    let before = state.store.get_delivery(caller.tenant, id).await?.ok_or_else(|| ApiError::not_found("delivery", id))?;
     let row = state.store.cancel_delivery(caller.tenant, id, Utc::now()).await?.ok_or_else(|| ApiError::not_found("delivery", id))?;
-    if before.state == DeliveryState::Running
-        && let Err(e) = state.coordinator.request_cancel(id).await
-    {
-        // The attempt then runs to its end; its outcome is not recorded either way.
-        tracing::warn!(delivery = %id, error = %e, "cannot ask the worker to stop a cancelled delivery's attempt");
-    }
+    (state.on_run_change)();
     Ok(Json(row.into()))
 }

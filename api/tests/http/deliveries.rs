@@ -46,7 +46,9 @@ async fn deliveries_are_listed_filtered_retried_and_cancelled() {
     let again = app.post_json(&format!("/api/v1/deliveries/{}/retry", failed.id), &json!({})).await;
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.body["state"], "pending");
-    assert!(again.body["next_attempt_at"].is_string() && again.body["deliver_by"].is_string(), "{}", again.body);
+    assert!(again.body["next_attempt_at"].is_string(), "{}", again.body);
+    let by: chrono::DateTime<chrono::Utc> = again.body["deliver_by"].as_str().unwrap().parse().unwrap();
+    assert!(by > chrono::Utc::now() + chrono::Duration::days(6), "a fresh window of the default 7 days: {}", again.body);
     let sync_retry = app.post_json(&format!("/api/v1/deliveries/{}/retry", sync.id), &json!({})).await;
     assert_eq!(sync_retry.status, 409, "{}", sync_retry.body);
     assert!(sync_retry.problem(409)["detail"].as_str().unwrap().contains("sync"), "{}", sync_retry.body);
@@ -64,4 +66,30 @@ async fn deliveries_are_listed_filtered_retried_and_cancelled() {
     assert_eq!(twice.status, 409, "{}", twice.body);
     let missing = app.get(&format!("/api/v1/deliveries/{}", uuid::Uuid::now_v7())).await;
     assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn a_marker_never_goes_back_to_older_data() {
+    let app = app().await;
+    let pipeline = app.create_pipeline("import").await;
+    let run = app.create_run(pipeline["id"].as_str().unwrap()).await;
+    let row = app.store.get_run(ferry_store::DEFAULT_TENANT, id_of(&run)).await.unwrap().unwrap();
+    let now = chrono::Utc::now();
+    let marker = |run_id: uuid::Uuid, logical: chrono::DateTime<chrono::Utc>| ferry_store::DatasetMarkerRow {
+        tenant_id: row.tenant_id,
+        dataset: "orders".into(),
+        destination: "s3://b/o/".into(),
+        delivered_at: chrono::Utc::now(),
+        pipeline_id: row.pipeline_id,
+        run_id,
+        task_id: uuid::Uuid::now_v7(),
+        logical_time: logical,
+        position: None,
+    };
+    let (newer, older) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    for m in [marker(newer, now), marker(older, now - chrono::Duration::hours(1))] {
+        app.store.apply(&WriteBatch { markers: vec![m], ..WriteBatch::default() }).await.unwrap();
+    }
+    let shown = app.get("/api/v1/datasets/orders").await;
+    assert_eq!(shown.body["destinations"][0]["run_id"], newer.to_string(), "{}", shown.body);
 }

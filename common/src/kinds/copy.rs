@@ -34,9 +34,9 @@ pub struct CopyTask {
     /// Copy exactly these paths (relative to the source) instead of every file under it,
     /// as rclone's `--files-from`. A file whose size (or BLAKE3, when verifying) is not
     /// the one given is copied as it is now and reported in `changed`. Async deliveries
-    /// carry their run's files this way.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<ListedFile>,
+    /// carry their run's files this way (an empty list copies nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<ListedFile>>,
     /// Globs on the path relative to the source; only matching files are copied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<String>,
@@ -95,7 +95,7 @@ impl CopyTask {
             dataset: None,
             incremental: false,
             ordering: DeliveryOrdering::Wait,
-            files: Vec::new(),
+            files: None,
             include: Vec::new(),
             exclude: Vec::new(),
             overwrite: Overwrite::Skip,
@@ -135,10 +135,10 @@ impl CopyTask {
         if self.ordering == DeliveryOrdering::Fail && !self.incremental {
             check.problem("ordering", "ordering applies to incremental copies; add `incremental: true` or remove it");
         }
-        if !self.files.is_empty() && (self.unpack || self.delete_extraneous) {
+        if self.files.is_some() && (self.unpack || self.delete_extraneous) {
             check.problem("files", "a list of files cannot be combined with `unpack` or `delete_extraneous`");
         }
-        for (j, f) in self.files.iter().enumerate() {
+        for (j, f) in self.files.iter().flatten().enumerate() {
             let bad = f.path.is_empty() || f.path.starts_with('/') || f.path.split('/').any(|s| s == ".." || s.is_empty());
             if bad {
                 check.problem(&format!("files[{j}].path"), format!("`{}` is not a relative path under the source", f.path));

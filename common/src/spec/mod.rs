@@ -20,7 +20,7 @@ pub use crate::values::{Bandwidth, ByteSize, HumanDuration, MaxDelete};
 pub use graph::{GraphEdge, GraphNode, PipelineGraph};
 pub use parse::{SpecFormat, decode, parse_spec, parse_value};
 pub use types::*;
-pub use crate::kinds::{CheckMode, CheckTask, CopyTask, DeliveryMode, DeliveryOrdering, Destination, ListedFile, NoopTask, OnInconsistent, Overwrite, TaskBody, TaskKind, Verify, WaitTask};
+pub use crate::kinds::{CheckMode, CheckTask, CopyTask, DEFAULT_DELIVER_WITHIN, DeliveryMode, DeliveryOrdering, Destination, ListedFile, NoopTask, OnInconsistent, Overwrite, TaskBody, TaskKind, Verify, WaitTask};
 pub use crate::conditions::{Condition, OnTimeout, TriggerRule, WaitPolicy};
 pub use validate::validate;
 

@@ -54,8 +54,8 @@ pub(crate) async fn claim_due(store: &Store, server: (&ValidationContext, &FileR
             if body.ordering == DeliveryOrdering::Fail {
                 let why = format!("ordering: fail, and the earlier delivery {} (run {}) is {}", earlier.id, earlier.run_id, earlier.state);
                 out.failed.push(give_up(&d, why, now));
-            } else if d.blocked_by != Some(earlier.id) {
-                store.set_delivery_blocked(&d, Some(earlier.id)).await?;
+            } else {
+                store.set_delivery_blocked(&d, earlier.id).await?;
             }
             continue;
         }
@@ -105,5 +105,5 @@ fn give_up(d: &DeliveryRow, why: String, now: DateTime<Utc>) -> DeliveryChange {
     row.last_error = Some(why);
     row.finished_at = Some(now);
     row.next_attempt_at = None;
-    DeliveryChange { expected: d.state, row }
+    DeliveryChange::new(d.state, row)
 }

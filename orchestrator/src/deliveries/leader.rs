@@ -8,7 +8,7 @@ use ferry_common::delivery_state::DeliveryState;
 use ferry_common::file_roots::FileRoots;
 use ferry_common::messages::TaskEvent;
 use ferry_common::spec::ValidationContext;
-use ferry_store::{DatasetMarkerRow, DeliveryChange, DeliveryRow, NewEvent, Store, StoreError};
+use ferry_store::{DeliveryChange, DeliveryRow, Store, StoreError};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use uuid::Uuid;
@@ -96,10 +96,11 @@ impl OutForDelivery {
     }
 }
 
-/// What a step's delivery changes add to its batch: the markers of delivered datasets
-/// and the `delivery.failed` events.
-pub(crate) fn follow_ups(changes: &[DeliveryChange]) -> (Vec<DatasetMarkerRow>, Vec<NewEvent>) {
-    let markers = changes.iter().filter_map(|c| outcome::marker_of(&c.row)).collect();
-    let events = changes.iter().filter_map(|c| outcome::event_of(&c.row)).collect();
-    (markers, events)
+/// Adds to each change what follows from it (a delivered dataset's marker, a
+/// `delivery.failed` event), written only where the change itself lands.
+pub(crate) fn with_follow_ups(changes: &mut [DeliveryChange]) {
+    for c in changes {
+        c.marker = outcome::marker_of(&c.row);
+        c.event = outcome::event_of(&c.row);
+    }
 }

@@ -43,7 +43,7 @@ pub(crate) fn apply_event(d: &mut DeliveryRow, event: &TaskEvent, now: DateTime<
         EventKind::Finished { outcome: Outcome::Failed { error, retryable }, .. } => fail(d, error, *retryable, now),
         EventKind::Finished { outcome: Outcome::PostConditionFailed { error }, .. } => fail(d, error, true, now),
     }
-    Some(DeliveryChange { expected: before.state, row: d.clone() })
+    Some(DeliveryChange::new(before.state, d.clone()))
 }
 
 /// The attempt failed with `error`: retry after a pause while the window lasts.
@@ -70,7 +70,7 @@ pub(crate) fn lose_attempt(d: &DeliveryRow, why: &str, now: DateTime<Utc>) -> De
     row.state = DeliveryState::Retrying;
     row.last_error = Some(why.to_owned());
     row.next_attempt_at = Some(now);
-    DeliveryChange { expected: d.state, row }
+    DeliveryChange::new(d.state, row)
 }
 
 /// The marker a delivered delivery of a dataset moves.

@@ -31,7 +31,7 @@ fn a_successful_copy_gets_a_delivered_row_per_sync_destination_and_a_pending_one
     let body: CopyTask = serde_json::from_value(rows[1].body.clone().unwrap()).unwrap();
     assert_eq!(body.source.url, "/lake/orders/", "an async delivery reads the first sync destination");
     assert_eq!(body.destinations.len(), 1);
-    assert_eq!(body.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), vec!["a.csv", "b.csv"]);
+    assert_eq!(body.files.iter().flatten().map(|f| f.path.as_str()).collect::<Vec<_>>(), vec!["a.csv", "b.csv"]);
     assert_eq!(rows[2].deliver_by, Some(at + chrono::Duration::hours(24)));
     assert_eq!(rows[1].deliver_by, Some(at + chrono::Duration::days(7)));
     assert!(rows.iter().all(|d| d.incremental && d.task_key == "orders"));

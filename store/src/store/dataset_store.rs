@@ -5,11 +5,12 @@
 use super::Store;
 use crate::entities::dataset_markers::{self, Column};
 use crate::{DatasetMarkerRow, StoreError};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-/// Writes `markers` in `txn`, each replacing the one for its dataset and destination.
+/// Writes `markers` in `txn`, each replacing the one for its dataset and destination
+/// unless that one records newer data (a later logical time).
 pub(crate) async fn upsert_markers(txn: &impl ConnectionTrait, markers: &[DatasetMarkerRow]) -> Result<(), StoreError> {
     for chunk in markers.chunks(super::rows_per_statement(10)) {
         let models = chunk.iter().map(|m| model(m).into_active_model());
@@ -17,6 +18,11 @@ pub(crate) async fn upsert_markers(txn: &impl ConnectionTrait, markers: &[Datase
             .on_conflict(
                 OnConflict::columns([Column::TenantId, Column::Dataset, Column::Destination])
                     .update_columns([Column::DeliveredAt, Column::PipelineId, Column::RunId, Column::TaskId, Column::LogicalTime, Column::Position])
+                    // Never back to older data: a retried older run, or deliveries that
+                    // finish out of order, leave the newest data's marker in place.
+                    .action_and_where(
+                        Expr::col((dataset_markers::Entity, Column::LogicalTime)).lte(Expr::col((Alias::new("excluded"), Column::LogicalTime))),
+                    )
                     .to_owned(),
             )
             .exec_without_returning(txn)

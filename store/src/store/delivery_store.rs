@@ -16,14 +16,16 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterab
 use uuid::Uuid;
 
 /// Inserts the deliveries a step created, and applies its changes to stored ones, each
-/// only where the row is still in the state (and at the attempt) the step read.
+/// only where the row is still in the state (and at the attempt) the step read — and
+/// with it the marker and event that follow from it. A delivery that completes (or, in
+/// [`Store::cancel_delivery`], is cancelled) wakes the ones queued behind it.
 pub(crate) async fn write_deliveries(txn: &impl ConnectionTrait, created: &[DeliveryRow], changes: &[DeliveryChange]) -> Result<(), StoreError> {
     for chunk in created.chunks(super::rows_per_statement(Column::iter().count())) {
         let models = chunk.iter().map(|d| model(d).into_active_model());
         deliveries::Entity::insert_many(models).exec_without_returning(txn).await?;
     }
-    for DeliveryChange { expected, row: d } in changes {
-        deliveries::Entity::update_many()
+    for DeliveryChange { expected, row: d, marker, event } in changes {
+        let done = deliveries::Entity::update_many()
             .col_expr(Column::State, Expr::value(d.state.as_str()))
             .col_expr(Column::Result, Expr::value(d.result.clone()))
             .col_expr(Column::LastError, Expr::value(d.last_error.clone()))
@@ -35,7 +37,30 @@ pub(crate) async fn write_deliveries(txn: &impl ConnectionTrait, created: &[Deli
             .filter(Column::State.eq(expected.as_str()))
             .exec(txn)
             .await?;
+        if done.rows_affected != 1 {
+            continue;
+        }
+        if let Some(m) = marker {
+            super::dataset_store::upsert_markers(txn, std::slice::from_ref(m)).await?;
+        }
+        if let Some(e) = event {
+            super::outbox::insert_events(txn, std::slice::from_ref(e)).await?;
+        }
+        if d.state == DeliveryState::Delivered {
+            wake_followers(txn, d.id, d.finished_at.unwrap_or_else(Utc::now)).await?;
+        }
     }
+    Ok(())
+}
+
+/// Makes the deliveries queued behind `id` due again, to be looked at by the next claim.
+async fn wake_followers(conn: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+    deliveries::Entity::update_many()
+        .col_expr(Column::NextAttemptAt, Expr::value(now))
+        .filter(Column::BlockedBy.eq(id))
+        .filter(Column::State.eq(DeliveryState::Pending.as_str()))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -143,10 +168,12 @@ impl Store {
         Ok(done.rows_affected == 1)
     }
 
-    /// Records the earlier delivery a due one waits behind (None once it no longer does).
-    pub async fn set_delivery_blocked(&self, d: &DeliveryRow, by: Option<Uuid>) -> Result<(), StoreError> {
+    /// Records the earlier delivery a due one waits behind; it is not due again until
+    /// that one completes or is cancelled (which wakes it).
+    pub async fn set_delivery_blocked(&self, d: &DeliveryRow, by: Uuid) -> Result<(), StoreError> {
         deliveries::Entity::update_many()
             .col_expr(Column::BlockedBy, Expr::value(by))
+            .col_expr(Column::NextAttemptAt, Expr::value(Option::<DateTime<Utc>>::None))
             .filter(Column::Id.eq(d.id))
             .filter(Column::State.eq(d.state.as_str()))
             .exec(&self.db)
@@ -155,15 +182,14 @@ impl Store {
     }
 
     /// Asks for another attempt now: a failed or cancelled delivery starts over with a
-    /// fresh `deliver_within` window, a retrying one stops waiting. `None` when absent;
-    /// `Err(Conflict)` from any other state.
-    pub async fn retry_delivery(&self, tenant: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<Option<DeliveryRow>, StoreError> {
+    /// fresh window of `deliver_within`, a retrying one stops waiting. `None` when
+    /// absent; `Err(Conflict)` from any other state.
+    pub async fn retry_delivery(&self, tenant: Uuid, id: Uuid, now: DateTime<Utc>, deliver_within: std::time::Duration) -> Result<Option<DeliveryRow>, StoreError> {
         let Some(d) = self.get_delivery(tenant, id).await? else { return Ok(None) };
         let allowed = [DeliveryState::Failed, DeliveryState::Cancelled, DeliveryState::Retrying, DeliveryState::Pending];
         if d.mode == "sync" || !allowed.contains(&d.state) {
             return Err(StoreError::Conflict(format!("delivery {id} is {}{}", d.state, if d.mode == "sync" { " and sync: its task delivered it" } else { "" })));
         }
-        let window = d.deliver_by.map(|by| by - d.created_at).unwrap_or_default();
         let mut update = deliveries::Entity::update_many()
             .col_expr(Column::NextAttemptAt, Expr::value(now))
             .filter(Column::Id.eq(id))
@@ -171,7 +197,7 @@ impl Store {
         if d.state.is_final() {
             update = update
                 .col_expr(Column::State, Expr::value(DeliveryState::Pending.as_str()))
-                .col_expr(Column::DeliverBy, Expr::value(now + window))
+                .col_expr(Column::DeliverBy, Expr::value(chrono::Duration::from_std(deliver_within).ok().and_then(|w| now.checked_add_signed(w))))
                 .col_expr(Column::FinishedAt, Expr::value(Option::<DateTime<Utc>>::None));
         }
         if update.exec(&self.db).await?.rows_affected != 1 {
@@ -199,6 +225,7 @@ impl Store {
         if done.rows_affected != 1 {
             return Err(StoreError::Conflict(format!("delivery {id} changed meanwhile; try again")));
         }
+        wake_followers(&self.db, id, now).await?;
         self.get_delivery(tenant, id).await
     }
 }

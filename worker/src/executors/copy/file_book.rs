@@ -27,8 +27,7 @@ pub(super) struct FileBook {
 impl FileBook {
     /// The book for `task`; `record` when its async deliveries need the run's files.
     pub(super) fn new(task: &CopyTask, record: bool) -> Self {
-        let wanted = (!task.files.is_empty())
-            .then(|| task.files.iter().map(|f| (f.path.clone(), (f.clone(), false))).collect());
+        let wanted = task.files.as_ref().map(|files| files.iter().map(|f| (f.path.clone(), (f.clone(), false))).collect());
         Self { wanted, recorded: record.then(Vec::new), ..Self::default() }
     }
 
@@ -121,11 +120,11 @@ mod tests {
     #[test]
     fn a_list_admits_only_its_files_and_notes_rewritten_ones() {
         let mut task = CopyTask::between(Location::url("/a/"), vec![Location::url("/b/").into()]);
-        task.files = vec![
+        task.files = Some(vec![
             ListedFile { path: "x.csv".into(), size: Some(3), blake3: None },
             ListedFile { path: "y.csv".into(), size: Some(4), blake3: None },
             ListedFile { path: "gone.csv".into(), size: None, blake3: None },
-        ];
+        ]);
         let mut book = FileBook::new(&task, true);
         assert!(book.admit("x.csv", 3));
         assert!(book.admit("y.csv", 9));

@@ -18,16 +18,24 @@ async fn a_file_list_copies_only_its_files_notes_rewritten_ones_and_fails_on_mis
     let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     write_tree(src.path(), &[("a.csv", b"aaa"), ("b.csv", b"bbbb"), ("sub/c.csv", b"c"), ("other.csv", b"o")]);
     let mut t = CopyTask::between(Location::url(dir_url(src.path())), vec![Location::url(dir_url(dst.path())).into()]);
-    t.files = vec![listed("a.csv", Some(3)), listed("b.csv", Some(2)), listed("sub/c.csv", None)];
+    t.files = Some(vec![listed("a.csv", Some(3)), listed("b.csv", Some(2)), listed("sub/c.csv", None)]);
     let out = run_copy(&t).await.unwrap();
     assert_eq!(out.result["files_copied"], 3, "{}", out.result);
     assert_eq!(out.result["changed"], serde_json::json!(["b.csv"]), "{}", out.result);
     let got: Vec<String> = read_tree(dst.path()).into_keys().collect();
     assert_eq!(got, vec!["a.csv", "b.csv", "sub/c.csv"]);
 
-    t.files.push(listed("gone.csv", Some(1)));
+    t.files.as_mut().unwrap().push(listed("gone.csv", Some(1)));
     let err = run_copy(&t).await.unwrap_err().to_string();
     assert!(err.contains("1 listed file(s)") && err.contains("gone.csv"), "{err}");
+
+    // An empty list is a run that delivered nothing new: nothing is copied.
+    let empty = tempfile::tempdir().unwrap();
+    t.destinations = vec![Location::url(dir_url(empty.path())).into()];
+    t.files = Some(Vec::new());
+    let out = run_copy(&t).await.unwrap();
+    assert_eq!(out.result["files_copied"], 0, "{}", out.result);
+    assert!(read_tree(empty.path()).is_empty());
 }
 
 #[tokio::test]

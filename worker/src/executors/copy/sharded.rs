@@ -57,7 +57,10 @@ pub(super) async fn run(
         check_max_delete(task, src, dests, filter).await?;
     }
     let (max_files, max_bytes) = task.shard_limits();
-    let mut merge = if task.files.is_empty() || task.files.len() > LOOK_UP_AT_MOST { merged(src, dests, filter) } else { looked_up(task, src, dests, filter) };
+    let mut merge = match &task.files {
+        Some(files) if files.len() <= LOOK_UP_AT_MOST => looked_up(files, src, dests, filter),
+        _ => merged(src, dests, filter),
+    };
     let mut tallies = vec![Tally::default(); n_dest];
     let mut deletions: Vec<Vec<Entry>> = vec![Vec::new(); n_dest];
     let (mut files_total, mut bytes_total) = (0u64, 0u64);
@@ -158,8 +161,8 @@ pub(super) async fn run(
 
 /// The merge of an explicit file list, each file looked up at the source and at every
 /// destination rather than listing them.
-fn looked_up(task: &CopyTask, src: &Resolved, dests: &[Resolved], filter: &Filter) -> Merge {
-    let paths: Vec<String> = task.files.iter().map(|f| f.path.clone()).collect();
+fn looked_up(files: &[ferry_common::spec::ListedFile], src: &Resolved, dests: &[Resolved], filter: &Filter) -> Merge {
+    let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     let names = std::iter::once(src.url.to_string()).chain(dests.iter().map(|d| d.url.to_string())).collect();
     let sides = dests.iter().map(|d| looked_up_entries(d, &paths, filter)).collect();
     Merge::new(looked_up_entries(src, &paths, filter), sides, names)
