@@ -16,19 +16,21 @@ pub(crate) enum Section {
     Channels,
     Notifications,
     Datasets,
+    Deliveries,
     Keys,
     Audit,
 }
 
 /// A full page for a signed-in session.
 pub(crate) fn page(session: &Session, section: Section, title: &str, body: Markup) -> Response {
-    let entries: [(Section, &str, &str, Role); 8] = [
+    let entries: [(Section, &str, &str, Role); 9] = [
         (Section::Pipelines, "/pipelines", "Pipelines", Role::Viewer),
         (Section::Runs, "/runs", "Runs", Role::Viewer),
         (Section::Connections, "/connections", "Connections", Role::Viewer),
         (Section::Channels, "/channels", "Channels", Role::Viewer),
         (Section::Notifications, "/notifications", "Notifications", Role::Viewer),
         (Section::Datasets, "/datasets", "Datasets", Role::Viewer),
+        (Section::Deliveries, "/deliveries", "Deliveries", Role::Viewer),
         (Section::Keys, "/keys", "Keys", Role::Admin),
         (Section::Audit, "/audit", "Audit", Role::Admin),
     ];

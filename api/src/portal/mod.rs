@@ -22,6 +22,7 @@ mod assets;
 mod channels_pages;
 mod connections_pages;
 mod datasets_page;
+mod deliveries_page;
 mod error;
 mod format;
 mod keys_pages;
@@ -82,6 +83,9 @@ fn pages() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/notification-rules/{id}/delete", post(channels_pages::delete_rule)),
         ("/notifications", get(channels_pages::list_notifications)),
         ("/datasets", get(datasets_page::list)),
+        ("/deliveries", get(deliveries_page::list)),
+        ("/deliveries/{id}/retry", post(deliveries_page::retry)),
+        ("/deliveries/{id}/cancel", post(deliveries_page::cancel)),
         ("/keys", get(keys_pages::list).post(keys_pages::create)),
         ("/keys/{id}/revoke", post(keys_pages::revoke)),
         ("/audit", get(keys_pages::audit_log)),

@@ -105,7 +105,7 @@ pub(crate) async fn get_delivery(State(state): State<AppState>, caller: Caller, 
         (status = 200, description = "The delivery, due now.", body = Delivery),
         (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong key.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key may only read.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key may only read (retrying and cancelling need the runner role).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such delivery.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It is delivered, running, or sync (its task delivered it).", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
@@ -113,7 +113,7 @@ pub(crate) async fn get_delivery(State(state): State<AppState>, caller: Caller, 
     security(("bearer" = []))
 )]
 pub(crate) async fn retry_delivery(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Delivery>> {
-    caller.require(Role::Editor)?;
+    caller.require(Role::Runner)?;
     let d = state.store.get_delivery(caller.tenant, id).await?.ok_or_else(|| ApiError::not_found("delivery", id))?;
     let window = deliver_within(&state, caller.tenant, &d).await?;
     let row = state.store.retry_delivery(caller.tenant, id, Utc::now(), window).await?.ok_or_else(|| ApiError::not_found("delivery", id))?;
@@ -144,7 +144,7 @@ async fn deliver_within(state: &AppState, tenant: Uuid, d: &ferry_store::Deliver
         (status = 200, description = "The delivery, cancelled.", body = Delivery),
         (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong key.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key may only read.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key may only read (retrying and cancelling need the runner role).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such delivery.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It is delivered or cancelled already, or sync.", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable.", body = Problem, content_type = "application/problem+json"),
@@ -152,7 +152,7 @@ async fn deliver_within(state: &AppState, tenant: Uuid, d: &ferry_store::Deliver
     security(("bearer" = []))
 )]
 pub(crate) async fn cancel_delivery(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Delivery>> {
-    caller.require(Role::Editor)?;
+    caller.require(Role::Runner)?;
     let row = state.store.cancel_delivery(caller.tenant, id, Utc::now()).await?.ok_or_else(|| ApiError::not_found("delivery", id))?;
     (state.on_run_change)();
     Ok(Json(row.into()))

@@ -93,3 +93,31 @@ async fn a_marker_never_goes_back_to_older_data() {
     let shown = app.get("/api/v1/datasets/orders").await;
     assert_eq!(shown.body["destinations"][0]["run_id"], newer.to_string(), "{}", shown.body);
 }
+
+#[tokio::test]
+async fn the_portal_lists_deliveries_and_a_runner_retries_one() {
+    use crate::portal::Browser;
+    let app = app().await;
+    let pipeline = app.create_pipeline("import").await;
+    let run = app.create_run(pipeline["id"].as_str().unwrap()).await;
+    let row = app.store.get_run(ferry_store::DEFAULT_TENANT, id_of(&run)).await.unwrap().unwrap();
+    let mut failed = delivery_row(&row, uuid::Uuid::now_v7(), "s3://cluster-b/orders/", "async", DeliveryState::Failed);
+    failed.last_error = Some("connection refused".into());
+    app.store.apply(&WriteBatch { deliveries: vec![failed.clone()], ..WriteBatch::default() }).await.unwrap();
+
+    let mut viewer = Browser::new(&app);
+    viewer.sign_in(&key_for(&app, "default", "viewer").await).await;
+    let seen = viewer.get("/deliveries?state=failed").await;
+    assert!(seen.html.contains("s3://cluster-b/orders/") && seen.html.contains("connection refused"), "{}", seen.html);
+    assert!(!seen.html.contains("/retry"), "a viewer is offered no retry: {}", seen.html);
+
+    let mut runner = Browser::new(&app);
+    runner.sign_in(&key_for(&app, "default", "runner").await).await;
+    let listed = runner.get("/deliveries").await;
+    assert!(listed.html.contains(&format!("/deliveries/{}/retry", failed.id)), "{}", listed.html);
+    let token = listed.token();
+    let done = runner.post(&format!("/deliveries/{}/retry", failed.id), &[("csrf", token.as_str())]).await;
+    assert_eq!(done.location(), "/deliveries", "{}", done.html);
+    let now = app.get(&format!("/api/v1/deliveries/{}", failed.id)).await;
+    assert_eq!(now.body["state"], "pending", "{}", now.body);
+}

@@ -11,31 +11,31 @@ use serde_json::json;
 use tower::ServiceExt;
 
 /// A browser: a session cookie and the pages it gets.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a App,
     cookie: Option<String>,
 }
 
-struct Page {
+pub(crate) struct Page {
     status: StatusCode,
     headers: axum::http::HeaderMap,
-    html: String,
+    pub(crate) html: String,
 }
 
 impl Page {
     /// The value of the hidden `csrf` field of the page's first form.
-    fn token(&self) -> String {
+    pub(crate) fn token(&self) -> String {
         let at = self.html.find(r#"name="csrf" value=""#).expect("a form with a token") + r#"name="csrf" value=""#.len();
         self.html[at..].split('"').next().unwrap().to_string()
     }
 
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers[header::LOCATION].to_str().unwrap()
     }
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a App) -> Self {
+    pub(crate) fn new(app: &'a App) -> Self {
         Browser { app, cookie: None }
     }
 
@@ -61,16 +61,16 @@ impl<'a> Browser<'a> {
         Page { status, headers, html: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         self.send(Method::GET, path, None, &[]).await
     }
 
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, Some(fields), &[]).await
     }
 
     /// Signs in with `key`; returns the `Set-Cookie` of the session.
-    async fn sign_in(&mut self, key: &str) -> String {
+    pub(crate) async fn sign_in(&mut self, key: &str) -> String {
         let form = self.get("/login").await;
         assert_eq!(form.status, 200);
         let login_cookie = form.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
@@ -275,6 +275,7 @@ async fn every_portal_route_with_an_id_is_a_404_to_another_tenant() {
             "channels" => &victim.channel,
             "notification-rules" => &victim.rule,
             "keys" => &victim.key,
+            "deliveries" => &victim.delivery,
             _ => panic!("the walk does not know how to fill {path}; teach it"),
         };
         let filled = path.replace("{id}", id).replace("{name}", id);
