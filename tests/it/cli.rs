@@ -96,7 +96,7 @@ fn run_waits_for_its_async_deliveries_and_says_where_each_stands() {
     write_tree(&src, SAMPLE);
     let spec = tmp.path().join("deliver.yaml");
     let text = format!(
-        "name: deliver\ntasks:\n  - id: orders\n    kind: copy\n    source: {}/\n    dataset: orders\n    destinations: ['{}/', {{url: '{}/', delivery: async}}]\n",
+        "name: deliver\ntasks:\n  - id: orders\n    kind: copy\n    timeout: 1h\n    source: {}/\n    dataset: orders\n    destinations: ['{}/', {{url: '{}/', delivery: async}}]\n",
         src.display(),
         lake.display(),
         mirror.display()

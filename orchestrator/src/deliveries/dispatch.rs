@@ -13,7 +13,7 @@ use ferry_common::budget::BandwidthBudget;
 use ferry_common::delivery_state::DeliveryState;
 use ferry_common::file_roots::FileRoots;
 use ferry_common::messages::TaskMessage;
-use ferry_common::spec::{CopyTask, DeliveryOrdering, TaskBody, ValidationContext};
+use ferry_common::spec::{CopyTask, DeliveryOrdering, PipelineSpec, TaskBody, ValidationContext};
 use ferry_store::{DeliveryChange, DeliveryRow, Store, StoreError};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -37,6 +37,7 @@ pub(crate) async fn claim_due(store: &Store, server: (&ValidationContext, &FileR
     let due = store.due_deliveries(now, CLAIM_AT_ONCE).await?;
     let mut out = Dispatched::default();
     let mut tenants: HashMap<Uuid, TenantContext> = HashMap::new();
+    let mut timeouts: HashMap<(Uuid, String), Option<u64>> = HashMap::new();
     for mut d in due {
         let body: Option<CopyTask> = d.body.clone().and_then(|b| serde_json::from_value(b).ok());
         let Some(body) = body else {
@@ -78,6 +79,14 @@ pub(crate) async fn claim_due(store: &Store, server: (&ValidationContext, &FileR
             .unwrap_or_default();
         let body = TaskBody::Copy(body);
         let extras = tenant.extras_for_body(&body);
+        let timeout_secs = match timeouts.get(&(d.run_id, d.task_key.clone())) {
+            Some(t) => *t,
+            None => {
+                let t = attempt_timeout(store, &d).await?;
+                timeouts.insert((d.run_id, d.task_key.clone()), t);
+                t
+            }
+        };
         let message = TaskMessage {
             task_id: d.id,
             run_id: d.id,
@@ -85,7 +94,7 @@ pub(crate) async fn claim_due(store: &Store, server: (&ValidationContext, &FileR
             attempt: d.attempts,
             key: format!("{} (delivery to {})", d.task_key, d.destination),
             body,
-            timeout_secs: None,
+            timeout_secs,
             queue: d.queue.clone(),
             bandwidth,
             shard: None,
@@ -96,6 +105,16 @@ pub(crate) async fn claim_due(store: &Store, server: (&ValidationContext, &FileR
         out.claimed.push((d, message));
     }
     Ok(out)
+}
+
+/// The wall-clock budget of a delivery's attempt: its copy's own `timeout` (or the
+/// pipeline's default), as the run's spec says — a hung attempt then fails and is
+/// retried instead of holding later deliveries to the destination for ever.
+async fn attempt_timeout(store: &Store, d: &DeliveryRow) -> Result<Option<u64>, StoreError> {
+    let Some(run) = store.get_run(d.tenant_id, d.run_id).await? else { return Ok(None) };
+    let Ok(spec) = serde_json::from_value::<PipelineSpec>(run.spec) else { return Ok(None) };
+    let task = spec.tasks.iter().find(|t| t.id == d.task_key);
+    Ok(task.and_then(|t| t.effective_timeout(&spec.defaults)).map(|t| t.0.as_secs().max(1)))
 }
 
 /// Ends a waiting delivery as `failed` with `why`.
