@@ -134,21 +134,18 @@ impl TaskDestination {
                 .collect();
         }
         let Ok(copy) = serde_json::from_value::<CopyTask>(task.spec.clone()) else { return Vec::new() };
-        let results: Vec<&Value> = task.result.as_ref().and_then(|r| r["destinations"].as_array()).into_iter().flatten().collect();
-        let mut sync_index = 0;
+        let mut held = CopyTask::held_per_destination(task.result.as_ref()).into_iter();
         copy.destinations
             .iter()
             .map(|dest| {
                 let done = task.state == TaskState::Succeeded && dest.is_sync();
-                let counts = dest.is_sync().then(|| results.get(sync_index).copied()).flatten();
-                sync_index += usize::from(dest.is_sync());
-                let count = |k: &str, l: &str| counts.map_or(0, |r| r[k].as_u64().unwrap_or(0) + r[l].as_u64().unwrap_or(0));
+                let (files, bytes) = if dest.is_sync() { held.next().unwrap_or_default() } else { (0, 0) };
                 TaskDestination {
                     url: dest.location.url.clone(),
                     delivery: if dest.is_sync() { "sync" } else { "async" }.to_owned(),
                     state: if done { DeliveryState::Delivered } else { DeliveryState::Pending },
-                    files: count("files_copied", "files_skipped"),
-                    bytes: count("bytes_copied", "bytes_skipped"),
+                    files,
+                    bytes,
                     attempts: if dest.is_sync() { task.attempt } else { 0 },
                     last_error: None,
                     delivery_id: None,

@@ -1,7 +1,8 @@
 //! Deliveries: one row per destination of a copy that names a dataset, is incremental or
 //! has async destinations, created in the step that commits the copy's success.
 //!
-//! A sync destination's row is `delivered` at once (the task wrote it). An async one's is
+//! A sync destination's row is `delivered` at once (the task wrote it), and moves its
+//! dataset's freshness marker in the same transaction ([`outcome::marker_of`]). An async one's is
 //! `pending`, with the `copy` its attempts run: from the task's first sync destination
 //! (the source is read once), exactly the files the run wrote or confirmed there. The
 //! leader claims due deliveries and publishes their attempts like tasks ([`dispatch`]);
@@ -16,13 +17,31 @@ use ferry_common::delivery_state::DeliveryState;
 use ferry_common::spec::{CopyTask, Destination, ListedFile, Overwrite};
 use ferry_store::{DeliveryRow, WriteBatch};
 use serde_json::Value;
+use std::collections::HashMap;
 use uuid::Uuid;
+
+/// The copies of `batch` that succeeded in it, each with its transition (when). A step
+/// without a successful task costs one pass over its transitions.
+fn succeeded_copies(batch: &WriteBatch) -> Vec<(&ferry_store::TransitionRow, &ferry_store::TaskRow)> {
+    let succeeded = |tr: &ferry_store::TransitionRow| tr.task_id.is_some() && tr.to_state == "succeeded";
+    if !batch.transitions.iter().any(succeeded) {
+        return Vec::new();
+    }
+    let tasks: HashMap<Uuid, &ferry_store::TaskRow> = batch.tasks.iter().map(|t| (t.id, t)).collect();
+    batch
+        .transitions
+        .iter()
+        .filter(|tr| succeeded(tr))
+        .filter_map(|tr| tasks.get(&tr.task_id?).map(|t| (tr, *t)))
+        .filter(|(_, t)| t.kind == "copy")
+        .collect()
+}
 
 /// The deliveries of `batch`'s successful copies; `run_of` gives a run's pipeline and
 /// logical time.
 pub(crate) fn created_by(batch: &WriteBatch, run_of: impl Fn(Uuid) -> Option<(Uuid, DateTime<Utc>)>) -> Vec<DeliveryRow> {
     let mut out = Vec::new();
-    for (tr, task) in crate::datasets::succeeded_copies(batch) {
+    for (tr, task) in succeeded_copies(batch) {
         let Ok(copy) = serde_json::from_value::<CopyTask>(task.spec.clone()) else { continue };
         if copy.dataset.is_none() && !copy.incremental && !copy.has_async() {
             continue;
@@ -38,8 +57,7 @@ fn rows_for(task: &ferry_store::TaskRow, copy: &CopyTask, pipeline_id: Uuid, log
     let files = run_files(task.report.as_ref());
     let listed = files.iter().flatten();
     let (n_files, n_bytes) = (listed.clone().count() as u64, listed.filter_map(|f| f.size).sum::<u64>());
-    let sync_results: Vec<&Value> = task.result.as_ref().and_then(|r| r["destinations"].as_array()).into_iter().flatten().collect();
-    let mut sync_index = 0;
+    let mut held = CopyTask::held_per_destination(task.result.as_ref()).into_iter();
     let mut out = Vec::new();
     for dest in &copy.destinations {
         let mut row = DeliveryRow {
@@ -70,13 +88,9 @@ fn rows_for(task: &ferry_store::TaskRow, copy: &CopyTask, pipeline_id: Uuid, log
             finished_at: Some(at),
         };
         if dest.is_sync() {
-            if let Some(r) = sync_results.get(sync_index) {
-                let count = |k: &str| r[k].as_u64().unwrap_or_default();
-                row.files = count("files_copied") + count("files_skipped");
-                row.bytes = count("bytes_copied") + count("bytes_skipped");
-                row.result = Some((*r).clone());
+            if let Some((files, bytes)) = held.next() {
+                (row.files, row.bytes) = (files, bytes);
             }
-            sync_index += 1;
         } else {
             let window = chrono::Duration::from_std(dest.retry_window().0).unwrap_or(chrono::Duration::MAX);
             row.state = DeliveryState::Pending;

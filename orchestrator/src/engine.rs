@@ -484,8 +484,9 @@ impl Orchestrator {
         });
         batch.events = events;
         let run_of = |run| w.runs.get(&run).map(|r: &ActiveRun| (r.pipeline_id(), r.logical_time()));
-        batch.markers = crate::datasets::markers_of(&batch, run_of);
         batch.deliveries = crate::deliveries::created_by(&batch, run_of);
+        // A sync destination's delivery is made with the copy's success: its marker moves now.
+        batch.markers = batch.deliveries.iter().filter_map(crate::deliveries::outcome::marker_of).collect();
         delivery_leader::with_follow_ups(&mut batch.delivery_changes);
         let loose: Vec<RunUpdate> = batch
             .runs

@@ -9,7 +9,6 @@
 //! [`ferry_common::conditions::ConditionProbe`], so waiting tasks hold no worker.
 
 pub mod active_run;
-mod datasets;
 mod deliveries;
 pub mod engine;
 pub mod error;

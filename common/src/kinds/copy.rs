@@ -115,6 +115,19 @@ impl CopyTask {
         self.destinations.iter().filter(|d| d.is_sync()).map(|d| &d.location)
     }
 
+    /// What each destination a copy wrote holds of its files after it (copied + kept):
+    /// `(files, bytes)` in the order of `result.destinations` (the sync destinations; the
+    /// worker's `executors::copy` docs describe the result).
+    pub fn held_per_destination(result: Option<&Value>) -> Vec<(u64, u64)> {
+        let count = |r: &Value, a: &str, b: &str| r[a].as_u64().unwrap_or(0) + r[b].as_u64().unwrap_or(0);
+        result
+            .and_then(|r| r["destinations"].as_array())
+            .into_iter()
+            .flatten()
+            .map(|r| (count(r, "files_copied", "files_skipped"), count(r, "bytes_copied", "bytes_skipped")))
+            .collect()
+    }
+
     /// Where async deliveries read from: the first sync destination.
     pub fn first_sync(&self) -> Option<&Location> {
         self.sync_destinations().next()
