@@ -256,6 +256,7 @@ impl From<TaskRow> for Task {
                 files_done: row.files_done,
                 bytes_total: row.bytes_total,
                 bytes_done: row.bytes_done,
+                passes: None,
             },
             result: row.result,
             destinations: Vec::new(),

@@ -73,6 +73,12 @@ pub trait AttemptControl: Send + Sync + 'static {
     async fn request_cancel(&self, task_id: Uuid) -> Result<(), CommonError>;
     /// Whether a stop was asked for `task_id`.
     async fn is_cancel_requested(&self, task_id: Uuid) -> Result<bool, CommonError>;
+    /// Asks the `migrate` task `task_id` to cut over (`POST /api/v1/tasks/{id}/cutover`):
+    /// its worker finishes with a final pass and a check. Idempotent; kept for days, as a
+    /// migration may be between passes for a long time.
+    async fn request_cutover(&self, task_id: Uuid) -> Result<(), CommonError>;
+    /// Whether a cutover was asked for `task_id`.
+    async fn is_cutover_requested(&self, task_id: Uuid) -> Result<bool, CommonError>;
     /// Claims one attempt of a task for `holder` (or renews `holder`'s claim); false
     /// when another holder claimed it first. A broker may deliver the same message twice
     /// (a new leader re-publishes what it cannot prove was published; a redelivery after

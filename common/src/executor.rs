@@ -1,7 +1,7 @@
 //! The executor seam: one implementation per task kind, registered in one place (the
 //! worker's registry), all called the same way.
 
-use crate::messages::Progress;
+use crate::messages::{PassProgress, Progress};
 use crate::spec::TaskBody;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 /// What an executor knows about the attempt it runs, and its two channels back: progress
 /// counters (sampled and published by the worker, so executors never throttle) and a
 /// cancellation token (set on cancel, timeout or shutdown).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ExecContext {
     pub task_id: Uuid,
     pub run_id: Uuid,
@@ -27,11 +27,38 @@ pub struct ExecContext {
     /// The tenant's stored connections this attempt may use (opened from the message),
     /// over the worker's own connections file; `None` when the task names none.
     pub connections: Option<std::sync::Arc<crate::connections::Connections>>,
+    /// The coordinator the worker runs with, for a task that is steered while it runs (a
+    /// migration's cutover request); `None` in tests that need none.
+    pub coordinator: Option<Arc<dyn crate::coordination::Coordinator>>,
 }
 
-/// Lock-free progress counters shared between an executor and its publisher.
+impl std::fmt::Debug for ExecContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecContext")
+            .field("task_id", &self.task_id)
+            .field("run_id", &self.run_id)
+            .field("attempt", &self.attempt)
+            .field("sharded", &self.shards.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExecContext {
+    /// Whether someone asked this task to cut over (`POST /api/v1/tasks/{id}/cutover`).
+    /// An unreachable coordinator reads as "not yet": the next look may see it.
+    pub async fn cutover_requested(&self) -> bool {
+        match &self.coordinator {
+            Some(c) => c.is_cutover_requested(self.task_id).await.unwrap_or(false),
+            None => false,
+        }
+    }
+}
+
+/// Lock-free progress counters shared between an executor and its publisher: files and
+/// bytes (total, done), then the pass figures of a `migrate` or `sync` (pass, backlog,
+/// lag, conflicts, converged).
 #[derive(Debug, Clone, Default)]
-pub struct ProgressCounters(Arc<[AtomicU64; 4]>);
+pub struct ProgressCounters(Arc<[AtomicU64; 9]>);
 
 impl ProgressCounters {
     /// More files/bytes discovered to be done.
@@ -48,13 +75,33 @@ impl ProgressCounters {
     pub fn add_bytes_done(&self, bytes: u64) {
         self.0[3].fetch_add(bytes, Ordering::Relaxed);
     }
+    /// The pass figures now (see [`PassProgress`]); conflicts are counted with
+    /// [`Self::add_conflicts`].
+    pub fn set_pass(&self, pass: u64, backlog: u64, lag_secs: u64, converged: bool) {
+        self.0[4].store(pass, Ordering::Relaxed);
+        self.0[5].store(backlog, Ordering::Relaxed);
+        self.0[6].store(lag_secs, Ordering::Relaxed);
+        self.0[8].store(u64::from(converged), Ordering::Relaxed);
+    }
+    /// More conflicts met.
+    pub fn add_conflicts(&self, n: u64) {
+        self.0[7].fetch_add(n, Ordering::Relaxed);
+    }
     /// A consistent-enough copy for publishing.
     pub fn snapshot(&self) -> Progress {
+        let pass = self.0[4].load(Ordering::Relaxed);
         Progress {
             files_total: self.0[0].load(Ordering::Relaxed),
             files_done: self.0[1].load(Ordering::Relaxed),
             bytes_total: self.0[2].load(Ordering::Relaxed),
             bytes_done: self.0[3].load(Ordering::Relaxed),
+            passes: (pass > 0).then(|| PassProgress {
+                pass,
+                backlog: self.0[5].load(Ordering::Relaxed),
+                lag_secs: self.0[6].load(Ordering::Relaxed),
+                conflicts: self.0[7].load(Ordering::Relaxed),
+                converged: self.0[8].load(Ordering::Relaxed) == 1,
+            }),
         }
     }
 }

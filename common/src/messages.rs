@@ -54,6 +54,25 @@ pub struct Progress {
     pub files_done: u64,
     pub bytes_total: u64,
     pub bytes_done: u64,
+    /// Where a `migrate` or `sync` stands: its pass, what is left, how far behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passes: Option<PassProgress>,
+}
+
+/// The live figures of a task that works in passes (`migrate`, `sync`): what a
+/// LiveData Migrator user watches to know when to cut over.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PassProgress {
+    /// The pass under way (1 for the first).
+    pub pass: u64,
+    /// Changed files found and not copied yet.
+    pub backlog: u64,
+    /// Age in seconds of the oldest change not copied yet (0 when caught up).
+    pub lag_secs: u64,
+    /// Conflicts met so far (a sync's files changed on both sides).
+    pub conflicts: u64,
+    /// Whether a pass has found at most `converge.max_changed` changes.
+    pub converged: bool,
 }
 
 /// How an attempt ended.

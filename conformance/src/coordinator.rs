@@ -155,7 +155,7 @@ pub async fn silent_workers_drop_out(h: impl CoordinatorHarness) {
     assert!(gone, "the silent worker drops out after its ttl");
 }
 
-/// A cancel flag is per task, idempotent, and seen from every handle.
+/// A cancel (or cutover) flag is per task, idempotent, and seen from every handle.
 pub async fn cancel_flags_are_per_task(h: impl CoordinatorHarness) {
     let (c, peer) = (h.coordinator(), h.peer().await);
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
@@ -165,6 +165,10 @@ pub async fn cancel_flags_are_per_task(h: impl CoordinatorHarness) {
     assert!(c.is_cancel_requested(a).await.unwrap());
     assert!(peer.is_cancel_requested(a).await.unwrap(), "seen from another process");
     assert!(!c.is_cancel_requested(b).await.unwrap(), "flags are per task");
+    assert!(!c.is_cutover_requested(a).await.unwrap(), "a cancel is not a cutover");
+    c.request_cutover(b).await.unwrap();
+    assert!(peer.is_cutover_requested(b).await.unwrap(), "a cutover is seen from another process");
+    assert!(!peer.is_cancel_requested(b).await.unwrap(), "a cutover is not a cancel");
 }
 
 /// The first holder of an attempt wins and may renew; others are refused; other
@@ -212,7 +216,7 @@ pub async fn live_progress_is_the_latest_report(h: impl CoordinatorHarness) {
     let (a, b, missing) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     assert!(c.live_progress(&[]).await.unwrap().is_empty());
     assert!(c.live_progress(&[a]).await.unwrap().is_empty());
-    let pa = Progress { files_total: 10, files_done: 3, bytes_total: 1 << 40, bytes_done: 12_345 };
+    let pa = Progress { files_total: 10, files_done: 3, bytes_total: 1 << 40, bytes_done: 12_345, passes: None };
     let pb = Progress { files_total: 1, ..Progress::default() };
     c.put_progress(a, &pa, LONG).await.unwrap();
     peer.put_progress(b, &pb, LONG).await.unwrap();
@@ -228,7 +232,7 @@ pub async fn live_progress_is_the_latest_report(h: impl CoordinatorHarness) {
 pub async fn live_progress_lapses(h: impl CoordinatorHarness) {
     let c = h.coordinator();
     let (stays, goes) = (Uuid::new_v4(), Uuid::new_v4());
-    let p = Progress { files_total: 2, files_done: 1, bytes_total: 10, bytes_done: 5 };
+    let p = Progress { files_total: 2, files_done: 1, bytes_total: 10, bytes_done: 5, passes: None };
     c.put_progress(stays, &p, LONG).await.unwrap();
     c.put_progress(goes, &p, SHORT).await.unwrap();
     let c2 = c.clone();

@@ -1,5 +1,6 @@
-//! Cancel flags: the API asks, the worker running the task polls. A flag is a plain key
-//! `<prefix>cancel:<task_id>` so asking needs no knowledge of which worker runs the task.
+//! Task flags: the API (or orchestrator) asks, the worker running the task polls. A flag
+//! is a plain key `<prefix><flag>:<task_id>` (`cancel`, `cutover`) so asking needs no
+//! knowledge of which worker runs the task.
 
 use crate::connect::RedisCoordinator;
 use crate::error::RedisCoordError;
@@ -10,23 +11,42 @@ use uuid::Uuid;
 /// long-finished tasks do not pile up in Redis.
 pub const CANCEL_FLAG_TTL_SECS: u64 = 86_400;
 
+/// How long a cutover flag lives: a manual migration may sit between passes for days
+/// before its worker looks again after a restart.
+pub const CUTOVER_FLAG_TTL_SECS: u64 = 30 * 86_400;
+
 impl RedisCoordinator {
-    /// The key of `task_id`'s cancel flag.
-    pub(crate) fn cancel_key(&self, task_id: uuid::Uuid) -> String {
-        self.key(format_args!("cancel:{task_id}"))
+    /// Sets the cancel flag for [`CANCEL_FLAG_TTL_SECS`]; setting it again restarts the ttl.
+    pub(crate) async fn set_cancel_flag(&self, task_id: Uuid) -> Result<(), RedisCoordError> {
+        self.set_flag("cancel", task_id, CANCEL_FLAG_TTL_SECS).await
     }
 
-    /// Sets the flag for [`CANCEL_FLAG_TTL_SECS`]; setting it again restarts the ttl.
-    pub(crate) async fn set_cancel_flag(&self, task_id: Uuid) -> Result<(), RedisCoordError> {
-        let key = self.cancel_key(task_id);
+    /// Whether the cancel flag is set.
+    pub(crate) async fn has_cancel_flag(&self, task_id: Uuid) -> Result<bool, RedisCoordError> {
+        self.has_flag("cancel", task_id).await
+    }
+
+    /// Sets the cutover flag for [`CUTOVER_FLAG_TTL_SECS`].
+    pub(crate) async fn set_cutover_flag(&self, task_id: Uuid) -> Result<(), RedisCoordError> {
+        self.set_flag("cutover", task_id, CUTOVER_FLAG_TTL_SECS).await
+    }
+
+    /// Whether the cutover flag is set.
+    pub(crate) async fn has_cutover_flag(&self, task_id: Uuid) -> Result<bool, RedisCoordError> {
+        self.has_flag("cutover", task_id).await
+    }
+
+    /// Sets `flag` for `task_id` for `ttl_secs`; setting it again restarts the ttl.
+    async fn set_flag(&self, flag: &'static str, task_id: Uuid, ttl_secs: u64) -> Result<(), RedisCoordError> {
+        let key = self.key(format_args!("{flag}:{task_id}"));
         let key = &key;
         let () = self
-            .run("request_cancel", |mut conn| async move {
+            .run(flag, |mut conn| async move {
                 redis::cmd("SET")
                     .arg(key)
                     .arg(1)
                     .arg("EX")
-                    .arg(CANCEL_FLAG_TTL_SECS)
+                    .arg(ttl_secs)
                     .query_async(&mut conn)
                     .await
             })
@@ -34,12 +54,12 @@ impl RedisCoordinator {
         Ok(())
     }
 
-    /// Whether the flag is set.
-    pub(crate) async fn has_cancel_flag(&self, task_id: Uuid) -> Result<bool, RedisCoordError> {
-        let key = self.cancel_key(task_id);
+    /// Whether `flag` is set for `task_id`.
+    async fn has_flag(&self, flag: &'static str, task_id: Uuid) -> Result<bool, RedisCoordError> {
+        let key = self.key(format_args!("{flag}:{task_id}"));
         let key = &key;
         let n: i64 = self
-            .run("is_cancel_requested", |mut conn| async move {
+            .run(flag, |mut conn| async move {
                 redis::cmd("EXISTS").arg(key).query_async(&mut conn).await
             })
             .await?;

@@ -293,6 +293,14 @@ impl AttemptControl for RedisCoordinator {
         Ok(self.has_cancel_flag(task_id).await?)
     }
 
+    async fn request_cutover(&self, task_id: Uuid) -> Result<(), CommonError> {
+        Ok(self.set_cutover_flag(task_id).await?)
+    }
+
+    async fn is_cutover_requested(&self, task_id: Uuid) -> Result<bool, CommonError> {
+        Ok(self.has_cutover_flag(task_id).await?)
+    }
+
     async fn claim_attempt(
         &self,
         task_id: Uuid,

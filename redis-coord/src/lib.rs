@@ -21,6 +21,7 @@
 //! | `worker:<id>` | string (JSON `WorkerInfo`) | heartbeat ttl | `heartbeat` |
 //! | `workers` | sorted set (id → expiry ms) | none, pruned on read | `heartbeat` |
 //! | `cancel:<task>` | string `1` | 24 h | `request_cancel` |
+//! | `cutover:<task>` | string `1` | 30 days | `request_cutover` |
 //! | `claim:<task>:<attempt>` | string (holder) | claim ttl | `claim_attempt` |
 //! | `progress:<task>` | string (JSON `Progress`) | caller's ttl | `put_progress` |
 //! | `shards:<task>:<attempt>` | hash (index → JSON `ShardState`) | 24 h | `put_shard_state` |
@@ -41,6 +42,6 @@ mod scripts;
 mod shards;
 mod workers;
 
-pub use cancel::CANCEL_FLAG_TTL_SECS;
+pub use cancel::{CANCEL_FLAG_TTL_SECS, CUTOVER_FLAG_TTL_SECS};
 pub use connect::{CALL_DEADLINE, RedisCoordinator};
 pub use error::RedisCoordError;

@@ -9,7 +9,8 @@
 //! - [`run_worker`] — the consumer loop ([`consumer`]) and each attempt's lifecycle:
 //!   concurrency slots, progress events, cancel requests, timeouts, panics, heartbeats
 //!   and graceful shutdown. Tuned by [`WorkerConfig`].
-//! - [`Registry`] — executors by kind: `copy`, `check`, `noop`, `delete`, `wait`
+//! - [`Registry`] — executors by kind: `copy`, `check`, `noop`, `delete`, `wait`,
+//!   `migrate`, `sync`, `restore`
 //!   ([`executors`]), and the [`ConditionEvaluator`] ([`conditions`]) that checks
 //!   post-conditions at the end of an attempt (the orchestrator owns another one for
 //!   pre-conditions and sensors).
@@ -21,7 +22,9 @@
 //! A module uses only modules below it, so the imports form a DAG: `consumer` →
 //! `attempt` → `shard_attempt` → `shared` → `executors` → `conditions` → `compare` →
 //! `decide` → `listing` → `stores` → `cancel`, `error`, with `hash` (→ `stores`),
-//! `shard_hub` and `config` at the side.
+//! `shard_hub` and `config` at the side, and `state_log` (records kept beside the data:
+//! a migration's, a sync's baseline) and `versions` (replaced versions kept under
+//! `.ferry-versions/`) between `executors` and `listing`.
 //! What two modules both need moves down into one they both use (`shared` holds what
 //! task and shard attempts share). Inside a folder module the same holds: a child uses
 //! siblings declared before it, never its parent's items: in [`executors::copy`],
@@ -43,7 +46,9 @@ pub mod error;
 pub mod executors;
 pub mod hash;
 pub mod listing;
+pub mod state_log;
 pub mod stores;
+pub mod versions;
 #[cfg(test)]
 mod test_support;
 

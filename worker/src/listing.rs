@@ -105,7 +105,7 @@ mod merge;
 mod sorted;
 
 pub use entry::Entry;
-pub use filter::Filter;
+pub use filter::{Filter, is_ferry_own};
 pub use looked_up::looked_up_entries;
 pub use merge::{Merge, Row};
 pub use sorted::sorted_entries;

@@ -119,6 +119,7 @@ impl Shared {
             throttle: Throttle::new(msg.bandwidth.clone(), self.coordinator.clone()),
             shards,
             connections: None,
+            coordinator: Some(self.coordinator.clone()),
         }
     }
 

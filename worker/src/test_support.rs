@@ -19,6 +19,7 @@ pub(crate) fn ctx() -> ExecContext {
         throttle: ferry_common::throttle::Throttle::none(),
         shards: None,
         connections: None,
+        coordinator: None,
     }
 }
 
@@ -57,4 +58,11 @@ pub(crate) fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 /// `file://` URL of a directory, with the trailing slash of a prefix.
 pub(crate) fn dir_url(p: &Path) -> String {
     format!("file://{}/", p.display())
+}
+
+/// [`read_tree`] without Ferry's own `.ferry*` entries: the data a user sees.
+pub(crate) fn data_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut t = read_tree(root);
+    t.retain(|p, _| !crate::listing::is_ferry_own(p));
+    t
 }

@@ -19,6 +19,7 @@ struct CoordState {
     leases: HashMap<String, (String, Instant)>,
     workers: HashMap<String, (WorkerInfo, Instant)>,
     cancels: HashSet<Uuid>,
+    cutovers: HashSet<Uuid>,
     claims: HashMap<(Uuid, u32), (String, Instant)>,
     progress: HashMap<Uuid, (Progress, Instant)>,
     /// Shard states by (task, attempt), then shard index.
@@ -113,6 +114,15 @@ impl AttemptControl for InProcCoordinator {
 
     async fn is_cancel_requested(&self, task_id: Uuid) -> Result<bool, CommonError> {
         Ok(self.state.lock().expect("coord lock").cancels.contains(&task_id))
+    }
+
+    async fn request_cutover(&self, task_id: Uuid) -> Result<(), CommonError> {
+        self.state.lock().expect("coord lock").cutovers.insert(task_id);
+        Ok(())
+    }
+
+    async fn is_cutover_requested(&self, task_id: Uuid) -> Result<bool, CommonError> {
+        Ok(self.state.lock().expect("coord lock").cutovers.contains(&task_id))
     }
 
     async fn claim_attempt(&self, task_id: Uuid, attempt: u32, holder: &str, ttl: Duration) -> Result<bool, CommonError> {

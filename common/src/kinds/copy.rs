@@ -7,7 +7,7 @@ pub use destination::{DEFAULT_DELIVER_WITHIN, DeliveryMode, Destination};
 use super::{CopySides, KindCheck, TaskKind};
 use crate::location::Location;
 use crate::problem::SpecProblem;
-use crate::values::{Bandwidth, ByteSize, MaxDelete};
+use crate::values::{Bandwidth, ByteSize, MaxDelete, Versions};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -70,6 +70,10 @@ pub struct CopyTask {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub bandwidth: Option<Bandwidth>,
+    /// Keep what the copy replaces or deletes at each destination under
+    /// `.ferry-versions/` (`{keep: 5}` or `{keep_for: 30d}`), for `ferry restore`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Versions>,
     /// Most files per shard of a large copy (default [`CopyTask::DEFAULT_SHARD_FILES`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard_files: Option<u64>,
@@ -105,6 +109,7 @@ impl CopyTask {
             verify: Verify::None,
             unpack: false,
             bandwidth: None,
+            versions: None,
             shard_files: None,
             shard_bytes: None,
         }
@@ -189,6 +194,7 @@ impl TaskKind for CopyTask {
         "incremental",
         "ordering",
         "files",
+        "versions",
     ];
 
     /// `destination: x` is `destinations: [x]`, the common case of one target.
@@ -239,6 +245,12 @@ impl TaskKind for CopyTask {
         }
         check.globs(&self.include, "include");
         check.globs(&self.exclude, "exclude");
+        if let Some(problem) = self.versions.as_ref().and_then(Versions::problem) {
+            check.problem("versions", problem);
+        }
+        if self.versions.is_some() && self.unpack {
+            check.problem("versions", "versions are not kept when unpacking an archive yet");
+        }
         if let Some(name) = &self.dataset
             && !crate::values::is_dataset_name(name)
         {

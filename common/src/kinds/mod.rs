@@ -167,6 +167,9 @@ macro_rules! with_task_kinds {
             Noop(NoopTask) = noop,
             Delete(DeleteTask) = delete,
             Wait(WaitTask) = wait,
+            Migrate(MigrateTask) = migrate,
+            Sync(SyncTask) = sync,
+            Restore(RestoreTask) = restore,
         }
     };
 }

@@ -16,11 +16,11 @@ mod validate;
 pub use check::{check_value, check_value_with};
 pub use crate::location::Location;
 pub use crate::problem::{SpecProblem, ValidationContext};
-pub use crate::values::{Bandwidth, ByteSize, HumanDuration, MaxDelete};
+pub use crate::values::{Bandwidth, ByteSize, HumanDuration, MaxDelete, Versions};
 pub use graph::{GraphEdge, GraphNode, PipelineGraph};
 pub use parse::{SpecFormat, decode, parse_spec, parse_value};
 pub use types::*;
-pub use crate::kinds::{CheckMode, CheckTask, CopyTask, DEFAULT_DELIVER_WITHIN, DeliveryMode, DeliveryOrdering, Destination, ListedFile, NoopTask, OnInconsistent, Overwrite, TaskBody, TaskKind, Verify, WaitTask};
+pub use crate::kinds::{CheckMode, CheckTask, Conflict, Converge, CopyTask, Cutover, DEFAULT_DELIVER_WITHIN, DeliveryMode, DeliveryOrdering, Destination, ListedFile, MigrateTask, NoopTask, OnInconsistent, Overwrite, RestoreTask, SyncTask, TaskBody, TaskKind, Verify, WaitTask};
 pub use crate::conditions::{Condition, OnTimeout, TriggerRule, WaitPolicy};
 pub use validate::validate;
 

@@ -6,11 +6,13 @@ mod bandwidth;
 mod byte_size;
 mod duration;
 mod max_delete;
+mod versions;
 
 pub use bandwidth::Bandwidth;
 pub use byte_size::ByteSize;
 pub use duration::HumanDuration;
 pub use max_delete::MaxDelete;
+pub use versions::Versions;
 
 /// Whether `name` may name a dataset (it appears in URLs and conditions).
 pub fn is_dataset_name(name: &str) -> bool {

@@ -278,6 +278,37 @@ async fn single_file(
     Ok(TaskOutput { result, report })
 }
 
+/// Runs a copy as the executor does (its sync destinations), for kinds built on a copy
+/// (a migration's pass); `record` keeps the files it leaves in the report's `files`.
+pub(crate) async fn run_copy(
+    resolver: &StoreResolver,
+    ctx: &ExecContext,
+    task: &CopyTask,
+    record: bool,
+) -> Result<TaskOutput, ExecError> {
+    run(resolver, ctx, task, record).await
+}
+
+/// Writes one file of `src` (its listing `entry`) to `to` under `entry.rel_path`, with the
+/// copy's own transfer (a kernel copy between local folders, one `put`, or a multipart
+/// upload; never half-visible), for kinds that decide file by file themselves (a sync).
+/// Returns the BLAKE3 of what was read when `hashing` and the bytes passed through here.
+pub(crate) async fn copy_one(
+    ctx: &ExecContext,
+    src: &Resolved,
+    entry: &crate::listing::Entry,
+    to: &Resolved,
+    hashing: bool,
+) -> Result<Option<blake3::Hash>, ExecError> {
+    let dests = [list::Dest { loc: to.clone(), existing: Default::default() }];
+    let t = transfer::Transfer { src, entry, dests: &dests, targets: &[0], hashing };
+    let done = transfer::transfer(ctx, t).await?;
+    match done.failures.into_iter().next().flatten() {
+        Some(e) => Err(e),
+        None => Ok(done.hash),
+    }
+}
+
 /// The whole work of copying `listing` to `n_dest` destinations: files and bytes.
 fn totals(listing: &Listing, n_dest: usize) -> (u64, u64) {
     let n_dest = n_dest as u64;

@@ -12,7 +12,7 @@ fn defaults_register_an_executor_for_every_kind_under_its_name() {
     for name in names {
         assert_eq!(r.get(name).unwrap().kind(), name, "the executor registered for `{name}`");
     }
-    assert!(r.get("sync").is_none());
+    assert!(r.get("rsync").is_none());
     assert!(Registry::new().kinds().is_empty());
 }
 

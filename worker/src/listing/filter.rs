@@ -27,11 +27,21 @@ impl Filter {
         }
     }
 
-    /// Whether `rel_path` is included and not excluded.
+    /// Whether `rel_path` is included and not excluded. Ferry's own entries
+    /// ([`is_ferry_own`]) never are: they are never data.
     pub fn matches(&self, rel_path: &str) -> bool {
-        self.include.as_ref().is_none_or(|s| s.is_match(rel_path))
+        !is_ferry_own(rel_path)
+            && self.include.as_ref().is_none_or(|s| s.is_match(rel_path))
             && !self.exclude.as_ref().is_some_and(|s| s.is_match(rel_path))
     }
+}
+
+/// Whether a relative path is inside (or is) one of Ferry's own entries: a path segment
+/// starting with `.ferry` (`.ferry/` holds a sync's baseline and a migration's records,
+/// `.ferry-versions/` the replaced versions). These are never copied, synced, compared or
+/// deleted as data.
+pub fn is_ferry_own(rel_path: &str) -> bool {
+    rel_path.split('/').any(|segment| segment.starts_with(".ferry"))
 }
 
 fn build_set(patterns: &[String]) -> Result<Option<GlobSet>, WorkerError> {

@@ -108,6 +108,9 @@ impl Walker<'_> {
             // LocalFileSystem does; a dangling one is skipped.
             let Ok(kind) = item.file_type() else { continue };
             if kind.is_dir() {
+                if name.as_encoded_bytes().starts_with(b".ferry") {
+                    continue;
+                }
                 key.push(b'/');
                 names.push((key, path, None));
                 continue;

@@ -8,6 +8,7 @@ use super::outcome::{FileDone, FileOutcome};
 use super::transfer::{Transfer, Transferred, transfer};
 use super::verify;
 use crate::decide::Decision;
+use crate::error::store_exec_error;
 use crate::hash::hash_at;
 use crate::listing::Entry;
 use crate::stores::Resolved;
@@ -36,6 +37,15 @@ pub(super) async fn copy_file(
         }
     }
     if !targets.is_empty() {
+        if let Some(policy) = &task.versions {
+            for &i in &targets {
+                if dests[i].existing.contains_key(&entry.rel_path) {
+                    crate::versions::keep(&dests[i].loc, &entry.rel_path, policy).await.map_err(|e| {
+                        store_exec_error(&format!("keeping the replaced version of {} at {}", entry.rel_path, dests[i].loc.url), e)
+                    })?;
+                }
+            }
+        }
         let t = Transfer { src, entry: &entry, dests, targets: &targets, hashing: verifying };
         let Transferred { bytes: copied, hash: streamed_hash, failures } = transfer(ctx, t).await?;
         let mut written = Vec::with_capacity(targets.len());

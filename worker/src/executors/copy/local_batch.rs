@@ -4,7 +4,8 @@
 //! much as the copies. Every file is still staged and renamed by [`local::copy_blocking`].
 //!
 //! Used by a shard when nothing needs the file's bytes in this process: one destination,
-//! both sides local, no bandwidth budget, no `verify`, and decisions that need no hash.
+//! both sides local, no bandwidth budget, no `verify`, no `versions` (each replaced file
+//! is moved aside first), and decisions that need no hash.
 
 use super::list::Dest;
 use super::local;
@@ -26,6 +27,7 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// Whether this shard can take the batched path.
 pub(super) fn applies(ctx: &ExecContext, task: &CopyTask, src: &Resolved, dests: &[Dest]) -> bool {
     dests.len() == 1
+        && task.versions.is_none()
         && src.url.scheme() == "file"
         && dests[0].loc.url.scheme() == "file"
         && !ctx.throttle.is_active()

@@ -9,6 +9,7 @@ use crate::error::store_exec_error;
 use crate::listing::{Entry, Listing};
 use ferry_common::executor::{ExecContext, ExecError};
 use ferry_common::spec::CopyTask;
+use ferry_common::values::Versions;
 use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use std::collections::HashSet;
@@ -68,14 +69,19 @@ pub(super) fn too_many(
 
 /// Deletes the planned files of one destination; returns files and bytes deleted. A
 /// file already gone counts as deleted (a retried attempt finds part of its work done).
-pub(super) async fn delete(ctx: &ExecContext, d: &Dest, extra: Vec<Entry>) -> Result<(u64, u64), ExecError> {
+/// With `versions`, a deleted file is moved into its versions instead.
+pub(super) async fn delete(ctx: &ExecContext, d: &Dest, extra: Vec<Entry>, versions: Option<&Versions>) -> Result<(u64, u64), ExecError> {
     let store = d.loc.store.as_ref();
     let sizes: Vec<u64> = futures::stream::iter(extra)
         .map(|e| async move {
             if ctx.cancel.is_cancelled() {
                 return Err(ExecError::Cancelled);
             }
-            match store.delete(&e.location).await {
+            let gone = match versions {
+                Some(policy) => crate::versions::keep(&d.loc, &e.rel_path, policy).await,
+                None => store.delete(&e.location).await,
+            };
+            match gone {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(e.size),
                 Err(err) => Err(store_exec_error(&format!("deleting {} from {}", e.rel_path, d.loc.url), err)),
             }

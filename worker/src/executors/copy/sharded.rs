@@ -143,7 +143,7 @@ pub(super) async fn run(
 
     for (i, extra) in deletions.into_iter().enumerate() {
         let d = Dest { loc: dests[i].clone(), existing: HashMap::new() };
-        let (files, bytes) = mirror::delete(ctx, &d, extra).await?;
+        let (files, bytes) = mirror::delete(ctx, &d, extra, task.versions.as_ref()).await?;
         tallies[i].files_deleted = files;
         tallies[i].bytes_deleted = bytes;
     }

@@ -1,0 +1,174 @@
+//! Replaced versions (`versions:` on a copy, migrate or sync): before Ferry overwrites or
+//! deletes a file at a destination, the old content is moved to
+//! `.ferry-versions/<path>/<stamp>`, where the stamp is the moment it was replaced in
+//! RFC 3339 basic format with milliseconds (`20261201T120000.000Z`), and older versions
+//! beyond the policy are pruned. `ferry restore` reads them back ([`versions_under`]).
+//!
+//! Ferry keeps its own versions on every store rather than the store's native versioning
+//! (S3 and Azure have one, local folders do not), so one restore works the same
+//! everywhere and needs no bucket setting. The move is a `rename`: atomic and keeping the
+//! file's modification time on a local folder; a server-side copy and a delete on object
+//! stores (where the version's time is then the copy's, see [`content_since`]).
+
+use crate::listing::{Entry, join};
+use crate::stores::Resolved;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use ferry_common::values::Versions;
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+use std::collections::BTreeMap;
+
+/// The folder, at the top of a destination, that holds replaced versions.
+pub const VERSIONS_DIR: &str = ".ferry-versions";
+
+/// The stamp naming a version replaced at `at`.
+pub fn stamp(at: DateTime<Utc>) -> String {
+    at.format("%Y%m%dT%H%M%S%.3fZ").to_string()
+}
+
+/// The moment a stamp names, if it is one.
+pub fn parse_stamp(text: &str) -> Option<DateTime<Utc>> {
+    let body = text.strip_suffix('Z')?;
+    NaiveDateTime::parse_from_str(body, "%Y%m%dT%H%M%S%.f").ok().map(|t| t.and_utc())
+}
+
+/// Moves the file at `rel_path` of `loc` (which exists) into its versions, then prunes
+/// them by `policy`. A file already gone is not an error: there is nothing to keep.
+pub async fn keep(loc: &Resolved, rel_path: &str, policy: &Versions) -> Result<(), object_store::Error> {
+    let store = loc.store.as_ref();
+    let current = path(&loc.prefix, rel_path)?;
+    let now = Utc::now();
+    let folder = path(&loc.prefix, &format!("{VERSIONS_DIR}/{rel_path}"))?;
+    let target = path(&folder, &stamp(now))?;
+    match store.rename(&current, &target).await {
+        Ok(()) => {}
+        Err(object_store::Error::NotFound { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    prune(store, &folder, policy, now).await
+}
+
+/// Deletes the versions in `folder` beyond `keep` (newest first) or older than `keep_for`.
+async fn prune(store: &dyn ObjectStore, folder: &Path, policy: &Versions, now: DateTime<Utc>) -> Result<(), object_store::Error> {
+    let mut versions: Vec<(DateTime<Utc>, Path)> = store
+        .list(Some(folder))
+        .try_filter_map(|m| async move {
+            let at = m.location.filename().and_then(parse_stamp);
+            Ok(at.map(|at| (at, m.location)))
+        })
+        .try_collect()
+        .await?;
+    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    let cutoff = policy.keep_for.and_then(|d| chrono::Duration::from_std(d.0).ok()).map(|d| now - d);
+    for (i, (at, p)) in versions.into_iter().enumerate() {
+        let too_many = policy.keep.is_some_and(|k| i >= k as usize);
+        let too_old = cutoff.is_some_and(|c| at < c);
+        if too_many || too_old {
+            match store.delete(&p).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One kept version of a file.
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// When it was replaced (from its stamp).
+    pub replaced_at: DateTime<Utc>,
+    /// Its object, with the store's time for it.
+    pub entry: Entry,
+}
+
+/// Every kept version under `loc`, by the relative path of the file it belonged to,
+/// oldest first.
+pub async fn versions_under(loc: &Resolved) -> Result<BTreeMap<String, Vec<Version>>, object_store::Error> {
+    let root = path(&loc.prefix, VERSIONS_DIR)?;
+    let root_text = format!("{root}/");
+    let mut out: BTreeMap<String, Vec<Version>> = BTreeMap::new();
+    let mut listing = loc.store.list(Some(&root));
+    while let Some(meta) = listing.try_next().await? {
+        let full = meta.location.to_string();
+        let Some(inside) = full.strip_prefix(&root_text) else { continue };
+        let Some((rel, name)) = inside.rsplit_once('/') else { continue };
+        let Some(replaced_at) = parse_stamp(name) else { continue };
+        let entry = Entry {
+            rel_path: rel.to_string(),
+            location: meta.location,
+            size: meta.size,
+            last_modified: meta.last_modified,
+            e_tag: meta.e_tag,
+        };
+        out.entry(rel.to_string()).or_default().push(Version { replaced_at, entry });
+    }
+    for versions in out.values_mut() {
+        versions.sort_by_key(|v| v.replaced_at);
+    }
+    Ok(out)
+}
+
+/// Since when a version's content was there: the object's own time where the move kept
+/// it (a local rename: it is older than the stamp), else the moment the version before
+/// it was replaced (that write put this content there), else unknown (`None`: it was the
+/// first content Ferry saw).
+pub fn content_since(versions: &[Version], index: usize) -> Option<DateTime<Utc>> {
+    let v = &versions[index];
+    if v.entry.last_modified + chrono::Duration::seconds(1) < v.replaced_at {
+        return Some(v.entry.last_modified);
+    }
+    index.checked_sub(1).map(|i| versions[i].replaced_at)
+}
+
+/// What a path held at `at`, given its kept versions (oldest first) and its current file:
+/// the first version replaced after `at` if its content was there by then, else the
+/// current file if it was written by then, else nothing (it did not exist at `at`).
+pub fn state_at<'a>(versions: &'a [Version], current: Option<&'a Entry>, at: DateTime<Utc>) -> Option<&'a Entry> {
+    if let Some(i) = versions.iter().position(|v| v.replaced_at > at) {
+        let there = content_since(versions, i).is_none_or(|since| since <= at);
+        return there.then_some(&versions[i].entry);
+    }
+    current.filter(|c| c.last_modified <= at)
+}
+
+fn path(prefix: &Path, rel: &str) -> Result<Path, object_store::Error> {
+    join(prefix, rel).map_err(|e| object_store::Error::Generic { store: "versions", source: Box::new(e) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(at: DateTime<Utc>) -> Entry {
+        Entry { rel_path: "f".into(), location: Path::from("f"), size: 1, last_modified: at, e_tag: None }
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn stamps_round_trip_and_sort_as_time() {
+        let at = t("2026-12-01T12:00:00.250Z");
+        assert_eq!(stamp(at), "20261201T120000.250Z");
+        assert_eq!(parse_stamp(&stamp(at)), Some(at));
+        assert!(stamp(at) < stamp(t("2026-12-01T12:00:01Z")));
+        assert_eq!(parse_stamp("notes.txt"), None);
+    }
+
+    #[test]
+    fn the_state_at_a_time_is_the_first_version_replaced_after_it() {
+        // Written 10:00 (local rename keeps that time), replaced 11:00; current since 11:00.
+        let v = vec![Version { replaced_at: t("2026-12-01T11:00:00Z"), entry: entry(t("2026-12-01T10:00:00Z")) }];
+        let cur = entry(t("2026-12-01T11:00:00Z"));
+        assert_eq!(state_at(&v, Some(&cur), t("2026-12-01T10:30:00Z")).unwrap().last_modified, t("2026-12-01T10:00:00Z"));
+        assert_eq!(state_at(&v, Some(&cur), t("2026-12-01T11:30:00Z")).unwrap().last_modified, t("2026-12-01T11:00:00Z"));
+        assert!(state_at(&v, Some(&cur), t("2026-12-01T09:00:00Z")).is_none(), "not written yet");
+        assert!(state_at(&[], Some(&cur), t("2026-12-01T10:59:00Z")).is_none(), "created later");
+        // Deleted at 11:00: nothing current, the version answers before, nothing after.
+        assert!(state_at(&v, None, t("2026-12-01T10:30:00Z")).is_some());
+        assert!(state_at(&v, None, t("2026-12-01T11:30:00Z")).is_none());
+    }
+}
