@@ -29,6 +29,8 @@ enum Command {
     Validate(cli::validate::Args),
     /// Run one pipeline to completion on the embedded default, with progress bars.
     Run(cli::run::Args),
+    /// Rebuild a versioned folder as it was at a moment (`--at`) into another (`--to`).
+    Restore(cli::restore::Args),
     /// Serve the API with every role in this process.
     Standalone(cli::standalone::Args),
     /// Apply the database migrations (distributed; run before the other roles).
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Validate(args) => cli::validate::execute(args),
             Command::Run(args) => cli::run::execute(args).await,
+            Command::Restore(args) => cli::restore::execute(args).await,
             Command::Standalone(args) => cli::standalone::execute(args).await,
             Command::Migrate(args) => cli::migrate::execute(args).await,
             Command::Api(args) => cli::api::execute(args).await,

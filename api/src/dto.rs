@@ -387,7 +387,7 @@ pub struct TaskSpec {
     #[schema(pattern = r"^[A-Za-z0-9._-]{1,128}$")]
     pub id: String,
     /// One of the registered kinds; see `TaskBody` for each kind's fields.
-    #[schema(value_type = String, pattern = r"^(copy|check|noop|delete|wait)$")]
+    #[schema(value_type = String, pattern = r"^(copy|check|noop|delete|wait|migrate|sync|restore)$")]
     pub kind: String,
     /// Ids of tasks that must succeed first.
     #[serde(default)]

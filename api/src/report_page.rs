@@ -21,8 +21,11 @@ pub(crate) enum ReportList {
     Extra,
     /// Files on both sides that differ.
     Differ,
-    /// A dry-run copy's decisions (copy, skip or delete, and why).
+    /// A dry-run copy's decisions (copy, skip or delete, and why), or a sync's (every
+    /// path it acted on: action and reason).
     Decisions,
+    /// A sync's conflicts: path, both versions, and the decision.
+    Conflicts,
     /// A verifying copy's manifest (path, size, BLAKE3, outcome per destination).
     Manifest,
 }
@@ -34,6 +37,7 @@ impl ReportList {
             ReportList::Extra => "extra",
             ReportList::Differ => "differ",
             ReportList::Decisions => "decisions",
+            ReportList::Conflicts => "conflicts",
             ReportList::Manifest => "manifest",
         }
     }

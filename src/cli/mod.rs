@@ -13,6 +13,7 @@ pub(crate) mod notifier_args;
 pub(crate) mod orchestrator;
 pub(crate) mod probes;
 pub(crate) mod progress;
+pub(crate) mod restore;
 pub(crate) mod run;
 pub(crate) mod run_deliveries;
 pub(crate) mod server_args;

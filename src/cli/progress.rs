@@ -21,7 +21,7 @@ impl RunBars {
         let tasks = multi.add(ProgressBar::new(tasks_total as u64));
         tasks.set_style(style("tasks  [{bar:30}] {pos}/{len} {msg}"));
         let files = multi.add(ProgressBar::new(0));
-        files.set_style(style("files  [{bar:30}] {pos}/{len} ({per_sec})"));
+        files.set_style(style("files  [{bar:30}] {pos}/{len} ({per_sec}) {msg}"));
         let bytes = multi.add(ProgressBar::new(0));
         bytes.set_style(style("bytes  [{bar:30}] {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, eta {eta})"));
         Self { tasks, files, bytes }
@@ -39,10 +39,43 @@ impl RunBars {
         self.bytes.set_position(p.bytes_done);
     }
 
+    /// Shows where a `migrate` or `sync` stands (pass, backlog, lag, conflicts) beside
+    /// the files bar; `None` clears it.
+    pub(crate) fn passes(&self, line: Option<String>) {
+        self.files.set_message(line.unwrap_or_default());
+    }
+
     pub(crate) fn finish(&self, p: &RunProgress) {
         self.update(p);
         self.tasks.finish();
         self.files.finish();
         self.bytes.finish();
     }
+}
+
+/// The pass figures of the run's running `migrate` and `sync` tasks, from their live
+/// progress, in one line: `pass 3 · backlog 12 · lag 4s · conflicts 1 · converged`.
+pub(crate) async fn pass_line(stack: &ferry::embedded::Embedded, run_id: uuid::Uuid) -> Option<String> {
+    use ferry_common::coordination::AttemptControl;
+    let tasks = stack.store.all_run_tasks(ferry_store::DEFAULT_TENANT, run_id).await.ok()?;
+    let ids: Vec<uuid::Uuid> = tasks.iter().filter(|t| matches!(t.kind.as_str(), "migrate" | "sync")).map(|t| t.id).collect();
+    if ids.is_empty() {
+        return None;
+    }
+    let live = stack.coordinator.live_progress(&ids).await.ok()?;
+    let lines: Vec<String> = live
+        .values()
+        .filter_map(|p| p.passes)
+        .map(|p| {
+            let mut line = format!("pass {} · backlog {} · lag {}s", p.pass, p.backlog, p.lag_secs);
+            if p.conflicts > 0 {
+                line.push_str(&format!(" · conflicts {}", p.conflicts));
+            }
+            if p.converged {
+                line.push_str(" · converged");
+            }
+            line
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join(" | "))
 }

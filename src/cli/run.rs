@@ -44,7 +44,7 @@ pub(crate) async fn execute(args: Args) -> anyhow::Result<ExitCode> {
     Ok(if state == RunState::Succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: bool, dry_run: bool) -> anyhow::Result<RunState> {
+pub(super) async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: bool, dry_run: bool) -> anyhow::Result<RunState> {
     let store = &stack.store;
     let pipeline = upsert_pipeline(store, spec).await?;
     let mut updates = stack.orchestrator.subscribe();
@@ -72,6 +72,7 @@ async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: bool, dry_r
                 if let Some(p) = store.run_progress(&[run.id]).await?.get(&run.id) {
                     bars.update(p);
                 }
+                bars.passes(super::progress::pass_line(stack, run.id).await);
             }
             _ = tokio::signal::ctrl_c(), if !cancel_sent => {
                 eprintln!("cancelling run {} (Ctrl-C again to quit at once)", run.id);

@@ -107,7 +107,7 @@ pub(crate) async fn detail(State(st): State<AppState>, session: Session, Path(id
 /// The lists a report holds, with their full counts (the `*_count` fields when the
 /// stored list was cut short).
 fn available_lists(report: &Value) -> Vec<(ReportList, &'static str, u64)> {
-    [(ReportList::Missing, "Missing"), (ReportList::Extra, "Extra"), (ReportList::Differ, "Differ"), (ReportList::Decisions, "Decisions"), (ReportList::Manifest, "Manifest")]
+    [(ReportList::Missing, "Missing"), (ReportList::Extra, "Extra"), (ReportList::Differ, "Differ"), (ReportList::Decisions, "Decisions"), (ReportList::Conflicts, "Conflicts"), (ReportList::Manifest, "Manifest")]
         .into_iter()
         .filter_map(|(list, label)| {
             let name = list.key();

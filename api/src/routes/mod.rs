@@ -15,11 +15,13 @@ pub(crate) mod notifications;
 pub(crate) mod pipeline_control;
 pub(crate) mod pipeline_graph;
 pub(crate) mod pipelines;
+pub(crate) mod restores;
 pub(crate) mod run_dag;
 pub(crate) mod run_history;
 pub(crate) mod run_manifest;
 pub(crate) mod run_retry;
 pub(crate) mod runs;
+pub(crate) mod task_cutover;
 pub(crate) mod tasks;
 pub(crate) mod tenants;
 pub(crate) mod workers;
@@ -61,6 +63,8 @@ pub(crate) fn api_v1() -> OpenApiRouter<AppState> {
         .routes(routes!(tasks::list_run_tasks))
         .routes(routes!(tasks::get_task))
         .routes(routes!(tasks::get_task_report))
+        .routes(routes!(task_cutover::cutover_task))
+        .routes(routes!(restores::create_restore))
         .routes(routes!(workers::list_workers))
         .routes(routes!(tenants::create_tenant, tenants::list_tenants))
         .routes(routes!(tenants::get_tenant, tenants::update_tenant, tenants::delete_tenant))

@@ -29,6 +29,13 @@ async fn accept_spec(state: &AppState, caller: &Caller, body: SpecBody) -> ApiRe
     Ok((spec.name, stored))
 }
 
+/// Validates a spec built by the server (a restore's one-task spec) as a submitted one
+/// is, for the caller's tenant; returns its stored form.
+pub(crate) async fn checked_spec(state: &AppState, caller: &Caller, value: serde_json::Value) -> ApiResult<serde_json::Value> {
+    let text = value.to_string();
+    accept_spec(state, caller, SpecBody { value, text }).await.map(|(_, stored)| stored)
+}
+
 /// The problems of a submitted text, each with the line it is on.
 fn at_lines(problems: Vec<ferry_common::spec::SpecProblem>, text: &str) -> ApiError {
     let lines = crate::spec_lines::SpecLines::of(text);

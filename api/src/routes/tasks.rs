@@ -78,7 +78,7 @@ pub(crate) async fn get_task(
 
 /// Tasks with live counters and, for copies, where their data stands at each
 /// destination (one query for the page's delivery records).
-async fn with_destinations(state: &AppState, rows: Vec<ferry_store::TaskRow>) -> ApiResult<Vec<Task>> {
+pub(crate) async fn with_destinations(state: &AppState, rows: Vec<ferry_store::TaskRow>) -> ApiResult<Vec<Task>> {
     let copies: Vec<Uuid> = rows.iter().filter(|t| t.kind == "copy").map(|t| t.id).collect();
     let records = if copies.is_empty() { Vec::new() } else { state.store.deliveries_of_tasks(&copies).await? };
     let mut by_task: std::collections::HashMap<Uuid, Vec<&ferry_store::DeliveryRow>> = std::collections::HashMap::new();

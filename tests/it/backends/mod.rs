@@ -4,8 +4,11 @@
 //! is not there fails the test with the command that starts it.
 
 mod hops;
+mod live;
+mod migrate_live;
 mod outage;
 mod repair;
+mod sync_crash;
 mod unpack;
 
 use crate::app::ferry;

@@ -55,6 +55,8 @@ pub const BATCH_FILES: usize = 2_000;
 pub const BATCH_BYTES: u64 = 4 << 30;
 /// Journals written before they are folded into a new snapshot.
 pub const COMPACT_EVERY: u64 = 64;
+/// Times a batch is tried again after source files vanished under it.
+const VANISHED_RETRIES: u32 = 5;
 /// Pass summaries kept in the result (the newest).
 const PASSES_KEPT: usize = 50;
 
@@ -264,16 +266,24 @@ impl Migration<'_> {
                 vanished.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
             )));
         }
-        if first && !added.is_empty() {
-            // Nothing recorded: the whole prefix through the copy engine (sharded).
-            let out = run_copy(self.resolver, self.ctx, &self.copy_task(None, self.task.overwrite), false).await?;
-            done.copied += out.result["files_copied"].as_u64().unwrap_or(0);
-            done.bytes_copied += out.result["bytes_copied"].as_u64().unwrap_or(0);
-            for e in &added {
-                self.log.set(&e.rel_path, Some(Copied::of(e)));
+        let mut whole = first && !added.is_empty();
+        if whole {
+            // Nothing recorded: the whole prefix through the copy engine (sharded). A file
+            // the writers delete meanwhile fails it; then the batches below take over.
+            match run_copy(self.resolver, self.ctx, &self.copy_task(None, self.task.overwrite), false).await {
+                Ok(out) => {
+                    done.copied += out.result["files_copied"].as_u64().unwrap_or(0);
+                    done.bytes_copied += out.result["bytes_copied"].as_u64().unwrap_or(0);
+                    for e in &added {
+                        self.log.set(&e.rel_path, Some(Copied::of(e)));
+                    }
+                    self.log.flush().await?;
+                }
+                Err(ExecError::Cancelled) => return Err(ExecError::Cancelled),
+                Err(_) => whole = false,
             }
-            self.log.flush().await?;
-        } else {
+        }
+        if !whole {
             let mut todo: Vec<(Entry, Overwrite)> =
                 changed.into_iter().map(|e| (e, Overwrite::Overwrite)).chain(added.into_iter().map(|e| (e, self.task.overwrite))).collect();
             todo.sort_by_key(|(e, _)| e.last_modified);
@@ -285,20 +295,20 @@ impl Migration<'_> {
                     take += 1;
                 }
                 let batch: Vec<(Entry, Overwrite)> = todo.drain(..take).collect();
+                let mut kept = Vec::with_capacity(batch.len());
                 for mode in [Overwrite::Overwrite, self.task.overwrite] {
-                    let files: Vec<ListedFile> =
-                        batch.iter().filter(|(_, m)| *m == mode).map(|(e, _)| ListedFile { path: e.rel_path.clone(), size: None, blake3: None }).collect();
-                    if files.is_empty() {
-                        continue;
+                    let files: Vec<Entry> = batch.iter().filter(|(_, m)| *m == mode).map(|(e, _)| e.clone()).collect();
+                    if !files.is_empty() {
+                        let (files, (n, b)) = self.copy_files(files, mode).await?;
+                        done.copied += n;
+                        done.bytes_copied += b;
+                        kept.extend(files);
                     }
-                    let out = run_copy(self.resolver, self.ctx, &self.copy_task(Some(files), mode), false).await?;
-                    done.copied += out.result["files_copied"].as_u64().unwrap_or(0);
-                    done.bytes_copied += out.result["bytes_copied"].as_u64().unwrap_or(0);
                     if mode == self.task.overwrite {
                         break;
                     }
                 }
-                for (e, _) in &batch {
+                for e in &kept {
                     self.log.set(&e.rel_path, Some(Copied::of(e)));
                 }
                 self.log.flush().await?;
@@ -317,6 +327,43 @@ impl Migration<'_> {
             self.log.flush().await?;
         }
         Ok(done)
+    }
+
+    /// Copies `files` with one copy over an explicit list. A live source loses files
+    /// between listing and reading: when the copy fails, the files still there are tried
+    /// again (up to [`VANISHED_RETRIES`] times) and the vanished ones are left to the next
+    /// pass, which finds them gone. Returns the files copied or confirmed in place, with
+    /// the copy's files and bytes written.
+    async fn copy_files(&self, mut files: Vec<Entry>, mode: Overwrite) -> Result<(Vec<Entry>, (u64, u64)), ExecError> {
+        let mut tries = 0;
+        loop {
+            let list = files.iter().map(|e| ListedFile { path: e.rel_path.clone(), size: None, blake3: None }).collect();
+            match run_copy(self.resolver, self.ctx, &self.copy_task(Some(list), mode), false).await {
+                Ok(out) => {
+                    let n = |k: &str| out.result[k].as_u64().unwrap_or(0);
+                    return Ok((files, (n("files_copied"), n("bytes_copied"))));
+                }
+                Err(ExecError::Cancelled) => return Err(ExecError::Cancelled),
+                Err(e) => {
+                    let before = files.len();
+                    let mut still = Vec::with_capacity(before);
+                    for f in files {
+                        match object_store::ObjectStoreExt::head(self.src.store.as_ref(), &f.location).await {
+                            Err(object_store::Error::NotFound { .. }) => {}
+                            _ => still.push(f),
+                        }
+                    }
+                    tries += 1;
+                    if still.len() == before || tries > VANISHED_RETRIES {
+                        return Err(e);
+                    }
+                    files = still;
+                    if files.is_empty() {
+                        return Ok((files, (0, 0)));
+                    }
+                }
+            }
+        }
     }
 
     /// Deletes vanished paths at the destination (into its versions when asked).
