@@ -75,12 +75,15 @@ impl ProgressCounters {
     pub fn add_bytes_done(&self, bytes: u64) {
         self.0[3].fetch_add(bytes, Ordering::Relaxed);
     }
-    /// The pass figures now (see [`PassProgress`]); conflicts are counted with
-    /// [`Self::add_conflicts`].
-    pub fn set_pass(&self, pass: u64, backlog: u64, lag_secs: u64, converged: bool) {
+    /// The pass figures now (see [`PassProgress`]): the lag is kept as the time of the
+    /// oldest change not copied yet, so it keeps growing while a pass is stuck (a
+    /// destination that is down) and every snapshot shows it as it is. Conflicts are
+    /// counted with [`Self::add_conflicts`].
+    pub fn set_pass(&self, pass: u64, backlog: u64, oldest_change: Option<chrono::DateTime<chrono::Utc>>, converged: bool) {
         self.0[4].store(pass, Ordering::Relaxed);
         self.0[5].store(backlog, Ordering::Relaxed);
-        self.0[6].store(lag_secs, Ordering::Relaxed);
+        let oldest_ms = oldest_change.map_or(0, |t| t.timestamp_millis().max(1) as u64);
+        self.0[6].store(oldest_ms, Ordering::Relaxed);
         self.0[8].store(u64::from(converged), Ordering::Relaxed);
     }
     /// More conflicts met.
@@ -98,7 +101,10 @@ impl ProgressCounters {
             passes: (pass > 0).then(|| PassProgress {
                 pass,
                 backlog: self.0[5].load(Ordering::Relaxed),
-                lag_secs: self.0[6].load(Ordering::Relaxed),
+                lag_secs: match self.0[6].load(Ordering::Relaxed) {
+                    0 => 0,
+                    oldest_ms => (chrono::Utc::now().timestamp_millis().max(0) as u64).saturating_sub(oldest_ms) / 1000,
+                },
                 conflicts: self.0[7].load(Ordering::Relaxed),
                 converged: self.0[8].load(Ordering::Relaxed) == 1,
             }),

@@ -251,6 +251,7 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
     let mut cancel_tick = tokio::time::interval_at(Instant::now() + shared.cancel_poll_every, shared.cancel_poll_every);
     cancel_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last = Progress::default();
+    let mut last_live = Instant::now();
     let (mut timed_out, mut cancel_requested, mut kill_at) = (false, false, None::<Instant>);
 
     let joined = loop {
@@ -258,16 +259,24 @@ async fn execute(shared: &Shared, msg: &TaskMessage, progress: &ProgressCounters
             r = &mut handle => break r,
             _ = progress_tick.tick() => {
                 let snap = progress.snapshot();
+                let ttl = shared.progress_every * 8;
                 if snap != last {
                     last = snap;
                     let ev = shared.event(msg, EventKind::Progress { progress: snap });
-                    let ttl = shared.progress_every * 8;
                     let (published, live) = tokio::join!(
                         shared.broker.publish_event(&ev),
                         shared.coordinator.put_progress(msg.task_id, &snap, ttl)
                     );
+                    last_live = Instant::now();
                     if let Err(e) = published.and(live) {
                         debug!(error = %e, "cannot publish progress");
+                    }
+                } else if last_live.elapsed() >= ttl / 2 {
+                    // Unchanged (a migration between passes): keep the live figures
+                    // from expiring, without an event for the orchestrator.
+                    last_live = Instant::now();
+                    if let Err(e) = shared.coordinator.put_progress(msg.task_id, &snap, ttl).await {
+                        debug!(error = %e, "cannot refresh live progress");
                     }
                 }
             }

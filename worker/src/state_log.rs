@@ -80,7 +80,8 @@ impl<R: Serialize + DeserializeOwned + Clone> StateLog<R> {
         let folder = join(&loc.prefix, &format!(".ferry/{kind}/{key}"))
             .map_err(|e| StateLogError::Damaged { at: loc.url.to_string(), line: 0, message: e.to_string() })?;
         let store = loc.store.clone();
-        let at = |p: &Path| format!("{}/{p}", loc.url.as_str().trim_end_matches('/'));
+        let root = format!("{}://{}", loc.url.scheme(), loc.url.host_str().unwrap_or_default());
+        let at = |p: &Path| format!("{root}/{p}");
         let names: Vec<Path> = store
             .list(Some(&folder))
             .map_ok(|m| m.location)

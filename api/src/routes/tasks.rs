@@ -162,6 +162,8 @@ async fn with_live_progress(state: &AppState, rows: Vec<ferry_store::TaskRow>) -
         .map(|row| {
             let fresh = live.get(&row.id).copied();
             let mut task = Task::from(row);
+            // Pass figures (a migrate's or sync's) exist only live.
+            task.progress.passes = fresh.and_then(|p| p.passes);
             if let Some(p) = fresh.filter(|p| p.files_done >= task.progress.files_done && p.bytes_done >= task.progress.bytes_done) {
                 task.progress.files_total = p.files_total;
                 task.progress.files_done = p.files_done;

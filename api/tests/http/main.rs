@@ -7,6 +7,7 @@ mod support;
 
 mod connections;
 mod deliveries;
+mod migrations;
 mod pipelines;
 mod portal;
 mod problems;

@@ -27,9 +27,13 @@ pub struct MigrateTask {
     /// Globs on the path relative to the source; matching files are left alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
-    /// What pass 1 does with a file already at the destination that no record covers
-    /// (later passes copy every file the records show changed).
-    #[serde(default)]
+    /// What a pass does with a file already at the destination that no record covers:
+    /// one there before the migration, or one a killed attempt wrote without recording
+    /// it (files the records show changed are always copied). Default `checksum`: such a
+    /// file is kept only if its content is the source's, since a writer may have changed
+    /// the source while it was being copied and the destination's time is the copy's;
+    /// `skip` and `newer` trust sizes and times instead, and are faster.
+    #[serde(default = "MigrateTask::default_overwrite")]
     pub overwrite: Overwrite,
     /// What each pass confirms about what it wrote, and the mode of the cutover's check
     /// (`none`: sizes; `checksum`: BLAKE3 of both sides).
@@ -103,6 +107,12 @@ pub enum Cutover {
     Manual,
     /// Never cut over: continuous replication.
     Never,
+}
+
+impl MigrateTask {
+    fn default_overwrite() -> Overwrite {
+        Overwrite::Checksum
+    }
 }
 
 impl TaskKind for MigrateTask {

@@ -4,10 +4,11 @@
 //! is not there fails the test with the command that starts it.
 
 mod hops;
-mod live;
+pub(crate) mod live;
 mod migrate_live;
 mod outage;
 mod repair;
+mod replication;
 mod sync_crash;
 mod unpack;
 

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A private Azurite (in memory) on its own port, killed on drop.
-struct PrivateAzurite(Child);
+pub(super) struct PrivateAzurite(Child);
 
 impl Drop for PrivateAzurite {
     fn drop(&mut self) {
@@ -23,7 +23,7 @@ fn svc_dir() -> String {
 }
 
 /// Starts Azurite on `port` and creates the container `ferry` in it.
-fn start_azurite(port: u16) -> PrivateAzurite {
+pub(super) fn start_azurite(port: u16) -> PrivateAzurite {
     let bin = format!("{}/azurite/node_modules/.bin/azurite-blob", svc_dir());
     let child = Command::new(&bin)
         .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])

@@ -13,6 +13,7 @@ mod dead_letter;
 mod deliveries;
 mod large_upload;
 mod leader;
+mod migrations;
 mod notify;
 mod restarts;
 mod schedules;

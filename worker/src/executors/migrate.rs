@@ -86,8 +86,8 @@ impl Executor for MigrateExecutor {
         let mut dst = resolver.resolve_full(&task.destination)?;
         (src.explicit_prefix, dst.explicit_prefix) = (true, true);
         let key = pair_key(src.url.as_str(), dst.url.as_str());
-        let log = StateLog::open(&dst, "migrate", &key).await?;
-        let mut m = Migration { ctx, task, resolver: &resolver, src: &src, dst: &dst, log, state: State::default(), max_lag: 0 };
+        let log = open_records(ctx, task, &src, &dst, &key).await?;
+        let mut m = Migration { ctx, task, resolver: &resolver, src: &src, dst: &dst, log, state: State::default(), max_lag: 0, left: (0, None) };
         m.state = State::resume(m.log.meta(), ctx);
         m.run().await
     }
@@ -128,6 +128,8 @@ struct Migration<'a> {
     log: StateLog<Copied>,
     state: State,
     max_lag: u64,
+    /// What the last pass left undone: changes not copied, and the oldest of them.
+    left: (u64, Option<chrono::DateTime<Utc>>),
 }
 
 /// What one pass did.
@@ -167,7 +169,13 @@ impl Migration<'_> {
                     converged
                 }
                 Err(ExecError::Retryable(msg)) if self.task.cutover == Cutover::Never => {
+                    // A DR copy rides out an outage: the next pass tries again, and the
+                    // backlog and lag show how far behind it fell.
+                    let lag = self.left.1.map_or(0, age);
+                    self.max_lag = self.max_lag.max(lag);
                     summary["error"] = json!(msg);
+                    summary["backlog"] = json!(self.left.0);
+                    summary["lag_secs"] = json!(lag);
                     false
                 }
                 Err(e) => {
@@ -183,9 +191,12 @@ impl Migration<'_> {
             self.state.passes.push(summary);
             let excess = self.state.passes.len().saturating_sub(PASSES_KEPT);
             self.state.passes.drain(..excess);
-            self.save().await?;
-            let lag = if converged_now { 0 } else { self.max_lag };
-            self.ctx.progress.set_pass(pass, 0, lag, self.state.converged);
+            match self.save().await {
+                Err(ExecError::Retryable(_)) if self.task.cutover == Cutover::Never => {}
+                other => other?,
+            }
+            let (backlog, oldest) = if done.is_ok() { (0, None) } else { self.left };
+            self.ctx.progress.set_pass(pass, backlog, oldest, self.state.converged);
             if final_pass {
                 return self.cut_over().await;
             }
@@ -251,10 +262,11 @@ impl Migration<'_> {
         let found = changes(listing.entries, self.log.records());
         let mut done = PassDone { found: found.count(), bytes_found: found.bytes(), lag_secs: lag(&found), ..PassDone::default() };
         self.max_lag = self.max_lag.max(done.lag_secs);
+        self.left = (done.found, found.oldest());
         let Changes { added, changed, vanished } = found;
         let mut backlog = done.found;
         self.ctx.progress.add_total(added.len() as u64 + changed.len() as u64, done.bytes_found);
-        self.ctx.progress.set_pass(pass, backlog, done.lag_secs, self.state.converged);
+        self.ctx.progress.set_pass(pass, backlog, self.left.1, self.state.converged);
         if self.task.delete_extraneous
             && let Some(max) = self.task.max_delete
             && !max.allows(vanished.len() as u64, self.log.records().len() as u64)
@@ -313,8 +325,9 @@ impl Migration<'_> {
                 }
                 self.log.flush().await?;
                 backlog = backlog.saturating_sub(batch.len() as u64);
-                let oldest = todo.first().map(|(e, _)| e.last_modified);
-                self.ctx.progress.set_pass(pass, backlog, oldest.map_or(0, age), self.state.converged);
+                let oldest = todo.iter().map(|(e, _)| e.last_modified).min();
+                self.left = (backlog, oldest);
+                self.ctx.progress.set_pass(pass, backlog, oldest, self.state.converged);
             }
         }
         if self.task.delete_extraneous && !vanished.is_empty() {
@@ -430,6 +443,30 @@ impl Migration<'_> {
             "summary": format!("{} passes, cut over; check: {} files agree", self.state.pass, out.result["source_files"]),
         });
         Ok(TaskOutput { result, report: None })
+    }
+}
+
+/// The records, read from the destination. A replication (`cutover: never`) whose
+/// destination is down keeps trying every `pass_interval`, showing everything at the
+/// source as its backlog and the oldest file's age as its lag, rather than failing.
+async fn open_records(ctx: &ExecContext, task: &MigrateTask, src: &Resolved, dst: &Resolved, key: &str) -> Result<StateLog<Copied>, ExecError> {
+    loop {
+        let err = match StateLog::open(dst, "migrate", key).await {
+            Ok(log) => return Ok(log),
+            Err(e) => ExecError::from(e),
+        };
+        if task.cutover != Cutover::Never || !matches!(err, ExecError::Retryable(_)) {
+            return Err(err);
+        }
+        let filter = Filter::new(&task.include, &task.exclude)?;
+        if let Ok(listing) = list(src, &filter).await {
+            let oldest = listing.entries.iter().map(|e| e.last_modified).min();
+            ctx.progress.set_pass(1, listing.entries.len() as u64, oldest, false);
+        }
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return Err(ExecError::Cancelled),
+            _ = tokio::time::sleep(task.converge.pass_interval.0.max(Duration::from_secs(1))) => {}
+        }
     }
 }
 

@@ -95,7 +95,7 @@ async fn run(ctx: &ExecContext, task: &SyncTask, a: &Resolved, b: &Resolved) -> 
     let work: u64 = steps.iter().filter(|p| p.step != Step::Forget).count() as u64;
     let bytes: u64 = steps.iter().map(|p| moved_bytes(p)).sum();
     ctx.progress.add_total(work, bytes);
-    ctx.progress.set_pass(1, work, 0, false);
+    ctx.progress.set_pass(1, work, None, false);
 
     let mut decisions = Vec::new();
     let mut conflicts = Vec::new();
@@ -155,7 +155,7 @@ async fn run(ctx: &ExecContext, task: &SyncTask, a: &Resolved, b: &Resolved) -> 
             }
         }
         left = left.saturating_sub(1);
-        ctx.progress.set_pass(1, left, 0, false);
+        ctx.progress.set_pass(1, left, None, false);
     }
     drop(applied);
     if failures.is_empty() {

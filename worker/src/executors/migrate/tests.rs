@@ -9,7 +9,7 @@ fn task(src: &Path, dst: &Path) -> MigrateTask {
         destination: Location::url(dir_url(dst)),
         include: Vec::new(),
         exclude: Vec::new(),
-        overwrite: Overwrite::Skip,
+        overwrite: Overwrite::Checksum,
         verify: Verify::None,
         bandwidth: None,
         converge: Converge { max_changed: 0, max_passes: 5, pass_interval: HumanDuration::from_secs(0) },
