@@ -68,7 +68,7 @@ def main():
     time.sleep(WRITE_SECS)
     stop.set()
     w.join()
-    stopped = time.monotonic()
+    stopped, stopped_wall = time.monotonic(), time.time()
     out, err = proc.communicate()
     ended = time.monotonic()
     if proc.returncode != 0:
@@ -77,19 +77,18 @@ def main():
     row = db.execute("select result, started_at, finished_at from tasks where kind = 'migrate'").fetchone()
     result = json.loads(row[0])
     passes = result["passes"]
-    # Passes that started after the writer stopped (by their cumulative durations).
-    t, after = 0.0, 0
-    writer_stop = stopped - started
-    for p in passes:
-        if t >= writer_stop:
-            after += 1
-        t += p.get("seconds", 0.0)
+    # Passes that started after the writer stopped (each pass records its start).
+    from datetime import datetime
+    after = sum(1 for p in passes if datetime.fromisoformat(p["started_at"].replace("Z", "+00:00")).timestamp() >= stopped_wall)
     print(f"writer: {RATE} files/s for {WRITE_SECS:.0f} s ({written[0]} writes)")
     print(f"migration: {result['passes_total']} passes in {ended - started:.1f} s; converged after the writer stopped in "
-          f"{ended - stopped:.1f} s ({after} passes, incl. the final pass and the check); largest lag {result['max_lag_secs']} s")
+          f"{ended - stopped:.1f} s ({after} passes started after it, incl. the final pass; then the check); largest lag {result['max_lag_secs']} s")
+    records = sum(f.stat().st_size for f in (dst / ".ferry").rglob("*") if f.is_file())
+    print(f"records kept beside the data: {records / 1e6:.1f} MB for {FILES} paths "
+          f"(~{records / FILES:.0f} B a path; 1,000,000 paths ≈ {records / FILES:.0f} MB)")
     for p in passes:
         print(f"  pass {p['pass']}: found {p.get('found_changed')} copied {p.get('copied')} deleted {p.get('deleted')} "
-              f"lag {p.get('lag_secs')} s, {p.get('seconds', 0):.2f} s{' (final)' if p.get('final') else ''}")
+              f"lag {p.get('lag_secs')} s ({p.get('oldest_change', '-')}), {p.get('seconds', 0):.2f} s{' (final)' if p.get('final') else ''}")
 
 
 if __name__ == "__main__":

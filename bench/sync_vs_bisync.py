@@ -75,6 +75,14 @@ def timed(cmd, env=None):
     return took
 
 
+def same(x: Path, y: Path):
+    """Outside the timings: the two trees hold the same files (Ferry's own `.ferry*`
+    entries and rclone's listings aside)."""
+    p = subprocess.run(["diff", "-rq", "--exclude=.ferry*", str(x), str(y)], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"{x} and {y} differ after the pass:\n{p.stdout[-2000:]}")
+
+
 def spec(path: Path, task: str) -> Path:
     path.write_text(f"name: bench-{path.stem}\ntasks:\n  - {task}\n")
     return path
@@ -116,6 +124,8 @@ def main():
             t = timed(cmd)
             (ferry_s if name == "ferry" else rclone_s).append(t)
             print(f"  round {r + 1}: {name} {t:.2f} s", flush=True)
+        same(fa, fb)
+        same(ra, rb)
     fm, rm = statistics.median(ferry_s), statistics.median(rclone_s)
     print(f"sync pass, {FILES} files, {CHANGED} changed (half each side): ferry {fm:.2f} s, rclone bisync {rm:.2f} s, ratio {rm / fm:.2f}x", flush=True)
 
@@ -137,6 +147,7 @@ def main():
         res = last_result(data, "migrate") or {}
         first_pass = (res.get("passes") or [{}])[0].get("seconds", whole)
         t = timed([rc, "copy", rs, rd, "--transfers", "16", "--checkers", "16"])
+        same(fs, fd)
         pass_s.append(first_pass)
         whole_s.append(whole)
         copy_s.append(t)

@@ -87,7 +87,7 @@ impl Executor for MigrateExecutor {
         (src.explicit_prefix, dst.explicit_prefix) = (true, true);
         let key = pair_key(src.url.as_str(), dst.url.as_str());
         let log = open_records(ctx, task, &src, &dst, &key).await?;
-        let mut m = Migration { ctx, task, resolver: &resolver, src: &src, dst: &dst, log, state: State::default(), max_lag: 0, left: (0, None) };
+        let mut m = Migration { ctx, task, resolver: &resolver, src: &src, dst: &dst, log, state: State::default(), max_lag: 0, left: (0, None), last_clean: None };
         m.state = State::resume(m.log.meta(), ctx);
         m.run().await
     }
@@ -107,6 +107,10 @@ struct State {
     converged: bool,
     /// The newest pass summaries.
     passes: Vec<Value>,
+    /// When the first pass began: the lag of a change older than the migration counts
+    /// from here.
+    #[serde(default)]
+    since: Option<chrono::DateTime<Utc>>,
 }
 
 impl State {
@@ -130,6 +134,8 @@ struct Migration<'a> {
     max_lag: u64,
     /// What the last pass left undone: changes not copied, and the oldest of them.
     left: (u64, Option<chrono::DateTime<Utc>>),
+    /// When the last pass that finished without an error began (listed the source).
+    last_clean: Option<chrono::DateTime<Utc>>,
 }
 
 /// What one pass did.
@@ -141,6 +147,8 @@ struct PassDone {
     bytes_copied: u64,
     deleted: u64,
     lag_secs: u64,
+    /// The file behind the lag.
+    oldest_path: Option<String>,
 }
 
 impl Migration<'_> {
@@ -148,11 +156,12 @@ impl Migration<'_> {
         let mut final_pass = false;
         loop {
             let pass = self.state.pass + 1;
-            let started = Instant::now();
+            let (started, started_at) = (Instant::now(), Utc::now());
             let done = self.pass(pass).await;
-            let mut summary = json!({"pass": pass, "final": final_pass, "seconds": started.elapsed().as_secs_f64()});
+            let mut summary = json!({"pass": pass, "final": final_pass, "started_at": started_at, "seconds": started.elapsed().as_secs_f64()});
             let converged_now = match &done {
                 Ok(d) => {
+                    self.last_clean = Some(started_at);
                     let converged = d.found <= self.task.converge.max_changed;
                     for (k, v) in [
                         ("found_changed", d.found),
@@ -166,6 +175,9 @@ impl Migration<'_> {
                         summary[k] = json!(v);
                     }
                     summary["converged"] = json!(converged);
+                    if let Some(p) = &d.oldest_path {
+                        summary["oldest_change"] = json!(p);
+                    }
                     converged
                 }
                 Err(ExecError::Retryable(msg)) if self.task.cutover == Cutover::Never => {
@@ -260,9 +272,17 @@ impl Migration<'_> {
         }
         let first = self.log.records().is_empty();
         let found = changes(listing.entries, self.log.records());
-        let mut done = PassDone { found: found.count(), bytes_found: found.bytes(), lag_secs: lag(&found), ..PassDone::default() };
+        // A change waits from when it was made — but not from before the migration began
+        // (pass 1 of an old lake is not years behind), nor from before the listing of the
+        // last pass that copied everything it found: a change older than that listing
+        // would have been found by it, so its time is a writer caught mid-write.
+        let since = *self.state.since.get_or_insert_with(Utc::now);
+        let since = self.last_clean.map_or(since, |clean| clean.max(since));
+        let oldest = found.oldest().map(|t| t.max(since));
+        let mut done = PassDone { found: found.count(), bytes_found: found.bytes(), lag_secs: oldest.map_or(0, age), ..PassDone::default() };
         self.max_lag = self.max_lag.max(done.lag_secs);
-        self.left = (done.found, found.oldest());
+        self.left = (done.found, oldest);
+        done.oldest_path = found.oldest_file().map(|e| e.rel_path.clone());
         let Changes { added, changed, vanished } = found;
         let mut backlog = done.found;
         self.ctx.progress.add_total(added.len() as u64 + changed.len() as u64, done.bytes_found);
@@ -325,7 +345,7 @@ impl Migration<'_> {
                 }
                 self.log.flush().await?;
                 backlog = backlog.saturating_sub(batch.len() as u64);
-                let oldest = todo.iter().map(|(e, _)| e.last_modified).min();
+                let oldest = todo.iter().map(|(e, _)| e.last_modified.max(since)).min();
                 self.left = (backlog, oldest);
                 self.ctx.progress.set_pass(pass, backlog, oldest, self.state.converged);
             }
@@ -450,6 +470,7 @@ impl Migration<'_> {
 /// destination is down keeps trying every `pass_interval`, showing everything at the
 /// source as its backlog and the oldest file's age as its lag, rather than failing.
 async fn open_records(ctx: &ExecContext, task: &MigrateTask, src: &Resolved, dst: &Resolved, key: &str) -> Result<StateLog<Copied>, ExecError> {
+    let since = Utc::now();
     loop {
         let err = match StateLog::open(dst, "migrate", key).await {
             Ok(log) => return Ok(log),
@@ -460,7 +481,7 @@ async fn open_records(ctx: &ExecContext, task: &MigrateTask, src: &Resolved, dst
         }
         let filter = Filter::new(&task.include, &task.exclude)?;
         if let Ok(listing) = list(src, &filter).await {
-            let oldest = listing.entries.iter().map(|e| e.last_modified).min();
+            let oldest = listing.entries.iter().map(|e| e.last_modified.max(since)).min();
             ctx.progress.set_pass(1, listing.entries.len() as u64, oldest, false);
         }
         tokio::select! {
@@ -468,11 +489,6 @@ async fn open_records(ctx: &ExecContext, task: &MigrateTask, src: &Resolved, dst
             _ = tokio::time::sleep(task.converge.pass_interval.0.max(Duration::from_secs(1))) => {}
         }
     }
-}
-
-/// Age of the oldest change a pass found and has not copied, in seconds.
-fn lag(c: &Changes) -> u64 {
-    c.oldest().map_or(0, age)
 }
 
 fn age(t: chrono::DateTime<Utc>) -> u64 {

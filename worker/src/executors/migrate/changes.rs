@@ -58,7 +58,12 @@ impl Changes {
 
     /// The oldest modification among the files still to copy.
     pub(crate) fn oldest(&self) -> Option<DateTime<Utc>> {
-        self.added.iter().chain(&self.changed).map(|e| e.last_modified).min()
+        self.oldest_file().map(|e| e.last_modified)
+    }
+
+    /// The file behind the lag: the one changed longest ago among those still to copy.
+    pub(crate) fn oldest_file(&self) -> Option<&Entry> {
+        self.added.iter().chain(&self.changed).min_by_key(|e| e.last_modified)
     }
 }
 
