@@ -11,7 +11,8 @@
 //! 2. Refuse the whole run, before changing anything, when either side would lose more
 //!    files than `max_delete` allows.
 //! 3. Apply the steps, [`PATHS_IN_FLIGHT`] at a time ([`apply`]): each file operation is
-//!    followed by its baseline record, journaled as it completes.
+//!    followed by its baseline record, journaled as it completes. One sync of a pair
+//!    runs at a time (a lease on the coordinator, see [`lease`]).
 //!
 //! # Why a crash needs no resync
 //! The baseline is changed only after the operation it records, file by file, so after a
@@ -30,6 +31,7 @@
 //! (those that were conflicts, with both versions), paged by the API like a check's lists.
 
 mod apply;
+mod lease;
 mod plan;
 
 use crate::listing::{Filter, list};
@@ -86,7 +88,12 @@ struct Tallies {
 
 async fn run(ctx: &ExecContext, task: &SyncTask, a: &Resolved, b: &Resolved) -> Result<TaskOutput, ExecError> {
     let filter = Filter::new(&task.include, &task.exclude)?;
-    let mut log: StateLog<Base> = StateLog::open(a, "sync", &pair_key(a.url.as_str(), b.url.as_str())).await?;
+    let key = pair_key(a.url.as_str(), b.url.as_str());
+    let _lease = match &ctx.coordinator {
+        Some(c) if !task.dry_run => Some(lease::PairLease::take(c.clone(), &key, ctx.task_id.to_string()).await?),
+        _ => None,
+    };
+    let mut log: StateLog<Base> = StateLog::open(a, "sync", &key).await?;
     let (la, lb) = tokio::try_join!(list(a, &filter), list(b, &filter))
         .map_err(|e| crate::error::store_exec_error("listing the sides", e))?;
     let (held_a, held_b) = (la.entries.len() as u64, lb.entries.len() as u64);

@@ -153,3 +153,21 @@ async fn versions_keep_what_a_sync_replaces_and_deletes() {
     assert!(all.iter().any(|(p, v)| p.starts_with(".ferry-versions/g/") && v == b"g"));
     assert_eq!(data_tree(a.path()), data_tree(b.path()), "versions are not data");
 }
+
+#[tokio::test]
+async fn a_second_sync_of_the_same_pair_waits_for_the_first() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_tree(a.path(), &[("f", b"1")]);
+    let coord: std::sync::Arc<dyn ferry_common::coordination::Coordinator> = std::sync::Arc::new(ferry_common::inproc::InProcCoordinator::new());
+    let key = pair_key(&dir_url(a.path()), &dir_url(b.path()));
+    let held = lease::PairLease::take(coord.clone(), &key, "someone else".into()).await.unwrap();
+    let mut c = ctx();
+    c.coordinator = Some(coord.clone());
+    let exec = SyncExecutor { resolver: StoreResolver::new() };
+    let e = exec.execute(&c, &TaskBody::Sync(task(a.path(), b.path()))).await.unwrap_err();
+    assert!(matches!(e, ExecError::Retryable(_)) && e.to_string().contains("another sync"), "{e}");
+    drop(held);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    exec.execute(&c, &TaskBody::Sync(task(a.path(), b.path()))).await.unwrap();
+    assert_eq!(data_tree(a.path()), data_tree(b.path()));
+}
