@@ -13,6 +13,7 @@ mod file_roots;
 mod fixtures;
 mod notify;
 mod receiver;
+mod restore_cli;
 mod schedule_control;
 mod schedules;
 mod tenants;

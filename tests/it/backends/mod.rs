@@ -10,6 +10,7 @@ mod outage;
 mod repair;
 mod replication;
 mod sync_crash;
+mod sync_policies;
 mod unpack;
 
 use crate::app::ferry;
