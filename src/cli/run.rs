@@ -54,6 +54,8 @@ pub(super) async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: 
     let run = store.create_run(DEFAULT_TENANT, pipeline.id, &run_spec).await?;
     stack.orchestrator.wake();
     let bars = RunBars::new(spec.tasks.len(), progress);
+    // Only a run with a migration or a sync has pass figures to show.
+    let passes = progress && spec.tasks.iter().any(|t| matches!(t.body.kind(), "migrate" | "sync"));
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let mut cancel_sent = false;
     loop {
@@ -72,7 +74,9 @@ pub(super) async fn run_to_end(stack: &Embedded, spec: &PipelineSpec, progress: 
                 if let Some(p) = store.run_progress(&[run.id]).await?.get(&run.id) {
                     bars.update(p);
                 }
-                bars.passes(super::progress::pass_line(stack, run.id).await);
+                if passes {
+                    bars.passes(super::progress::pass_line(stack, run.id).await);
+                }
             }
             _ = tokio::signal::ctrl_c(), if !cancel_sent => {
                 eprintln!("cancelling run {} (Ctrl-C again to quit at once)", run.id);
