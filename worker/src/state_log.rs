@@ -52,7 +52,7 @@ struct Header {
     covers: u64,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Line<R> {
     p: String,
     #[serde(default = "Option::default", skip_serializing_if = "Option::is_none")]
@@ -173,7 +173,7 @@ impl<R: Serialize + DeserializeOwned + Clone> StateLog<R> {
     /// Sets `path`'s record (`None` drops it), to be written with the next group.
     pub fn set(&mut self, path: &str, record: Option<R>) {
         let line = Line { p: path.to_string(), r: record };
-        self.pending.push(Line { p: line.p.clone(), r: line.r.clone() });
+        self.pending.push(line.clone());
         self.first_pending.get_or_insert_with(Instant::now);
         self.apply(line);
     }

@@ -66,6 +66,16 @@ pub async fn keep(loc: &Resolved, rel_path: &str, policy: &Versions) -> Result<(
     prune(store, &folder, policy, now).await
 }
 
+/// Removes the file at `rel_path` of `loc` as a copy's mirror, a migration and a sync
+/// all do: into its versions when `policy` asks, else deleted; a file already gone is
+/// removed.
+pub async fn remove(loc: &Resolved, rel_path: &str, policy: Option<&Versions>) -> Result<(), object_store::Error> {
+    match policy {
+        Some(policy) => keep(loc, rel_path, policy).await,
+        None => gone(loc.store.delete(&path(&loc.prefix, rel_path)?).await),
+    }
+}
+
 /// The marker of a version replaced at `replaced` whose content was written at `written`.
 fn marker_name(replaced: DateTime<Utc>, written: DateTime<Utc>) -> String {
     format!("{}{WRITTEN_MARK}{}", stamp(replaced), stamp(written))

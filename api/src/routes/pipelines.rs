@@ -50,7 +50,8 @@ fn at_lines(problems: Vec<ferry_common::spec::SpecProblem>, text: &str) -> ApiEr
     )
 }
 
-fn location(path: String) -> HeaderMap {
+/// A `Location` header naming a created resource.
+pub(crate) fn location(path: String) -> HeaderMap {
     let mut headers = HeaderMap::new();
     if let Ok(value) = HeaderValue::from_str(&path) {
         headers.insert(LOCATION, value);

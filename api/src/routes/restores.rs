@@ -11,8 +11,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::LOCATION;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -71,9 +70,6 @@ pub(crate) async fn create_restore(
     let trigger = ferry_common::triggers::RunTrigger::manual(chrono::SubsecRound::trunc_subsecs(Utc::now(), 6));
     let row = state.store.create_run_because(caller.tenant, pipeline.id, &stored, &trigger, "restore requested").await?;
     (state.on_run_change)();
-    let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/runs/{}", row.id)) {
-        headers.insert(LOCATION, v);
-    }
+    let headers = super::pipelines::location(format!("/api/v1/runs/{}", row.id));
     Ok((StatusCode::ACCEPTED, headers, Json(Run::new(row, RunProgress::default()))))
 }

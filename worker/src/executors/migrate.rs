@@ -103,17 +103,34 @@ struct State {
     pass: u64,
     /// Passes that counted against `max_passes` (those before the first convergence).
     counted: u32,
-    /// Whether a pass has converged.
-    converged: bool,
     /// The newest pass summaries.
     passes: Vec<Value>,
+    /// Totals over every pass (the summaries keep only the newest).
+    #[serde(default)]
+    totals: Totals,
+    /// The first pass that converged.
+    #[serde(default)]
+    converged_after: Option<u64>,
     /// When the first pass began: the lag of a change older than the migration counts
     /// from here.
     #[serde(default)]
     since: Option<chrono::DateTime<Utc>>,
 }
 
+/// Files and bytes a migration moved over all its passes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Totals {
+    copied: u64,
+    bytes_copied: u64,
+    deleted: u64,
+}
+
 impl State {
+    /// Whether a pass has converged (passes after it do not count against `max_passes`).
+    fn converged(&self) -> bool {
+        self.converged_after.is_some()
+    }
+
     fn resume(meta: &Value, ctx: &ExecContext) -> Self {
         let task = ctx.task_id.to_string();
         match serde_json::from_value::<State>(meta.clone()) {
@@ -156,6 +173,7 @@ impl Migration<'_> {
         let mut final_pass = false;
         loop {
             let pass = self.state.pass + 1;
+            let counts = !self.state.converged();
             let (started, started_at) = (Instant::now(), Utc::now());
             let done = self.pass(pass).await;
             let mut summary = json!({"pass": pass, "final": final_pass, "started_at": started_at, "seconds": started.elapsed().as_secs_f64()});
@@ -163,6 +181,11 @@ impl Migration<'_> {
                 Ok(d) => {
                     self.last_clean = Some(started_at);
                     let converged = d.found <= self.task.converge.max_changed;
+                    let t = &mut self.state.totals;
+                    (t.copied, t.bytes_copied, t.deleted) = (t.copied + d.copied, t.bytes_copied + d.bytes_copied, t.deleted + d.deleted);
+                    if converged {
+                        self.state.converged_after.get_or_insert(pass);
+                    }
                     for (k, v) in [
                         ("found_changed", d.found),
                         ("bytes_changed", d.bytes_found),
@@ -195,10 +218,9 @@ impl Migration<'_> {
                     return Err(e.clone());
                 }
             };
-            if !self.state.converged {
+            if counts {
                 self.state.counted += 1;
             }
-            self.state.converged |= converged_now;
             self.state.pass = pass;
             self.state.passes.push(summary);
             let excess = self.state.passes.len().saturating_sub(PASSES_KEPT);
@@ -208,7 +230,7 @@ impl Migration<'_> {
                 other => other?,
             }
             let (backlog, oldest) = if done.is_ok() { (0, None) } else { self.left };
-            self.ctx.progress.set_pass(pass, backlog, oldest, self.state.converged);
+            self.ctx.progress.set_pass(pass, backlog, oldest, self.state.converged());
             if final_pass {
                 return self.cut_over().await;
             }
@@ -223,7 +245,7 @@ impl Migration<'_> {
                     continue;
                 }
             }
-            if !self.state.converged && self.state.counted >= self.task.converge.max_passes {
+            if !self.state.converged() && self.state.counted >= self.task.converge.max_passes {
                 return Err(ExecError::Fatal(format!(
                     "the migration did not converge within {} passes (max_passes): the last pass found {} changes, more than max_changed ({}); the source is changing faster than it is copied",
                     self.task.converge.max_passes,
@@ -245,7 +267,7 @@ impl Migration<'_> {
                 _ = self.ctx.cancel.cancelled() => return Err(ExecError::Cancelled),
                 _ = tokio::time::sleep(step) => {}
             }
-            if self.task.cutover == Cutover::Manual && self.state.converged && self.ctx.cutover_requested().await {
+            if self.task.cutover == Cutover::Manual && self.state.converged() && self.ctx.cutover_requested().await {
                 return Ok(());
             }
         }
@@ -286,7 +308,7 @@ impl Migration<'_> {
         let Changes { added, changed, vanished } = found;
         let mut backlog = done.found;
         self.ctx.progress.add_total(added.len() as u64 + changed.len() as u64, done.bytes_found);
-        self.ctx.progress.set_pass(pass, backlog, self.left.1, self.state.converged);
+        self.ctx.progress.set_pass(pass, backlog, self.left.1, self.state.converged());
         if self.task.delete_extraneous
             && let Some(max) = self.task.max_delete
             && !max.allows(vanished.len() as u64, self.log.records().len() as u64)
@@ -347,7 +369,7 @@ impl Migration<'_> {
                 backlog = backlog.saturating_sub(batch.len() as u64);
                 let oldest = todo.iter().map(|(e, _)| e.last_modified.max(since)).min();
                 self.left = (backlog, oldest);
-                self.ctx.progress.set_pass(pass, backlog, oldest, self.state.converged);
+                self.ctx.progress.set_pass(pass, backlog, oldest, self.state.converged());
             }
         }
         if self.task.delete_extraneous && !vanished.is_empty() {
@@ -404,15 +426,10 @@ impl Migration<'_> {
         let dst = self.dst;
         let mut n = 0;
         for p in vanished {
-            let full = crate::listing::join(&dst.prefix, p).map_err(|e| ExecError::Fatal(format!("path {p}: {e}")))?;
-            let gone = match &self.task.versions {
-                Some(policy) => crate::versions::keep(dst, p, policy).await,
-                None => object_store::ObjectStoreExt::delete(dst.store.as_ref(), &full).await,
-            };
-            match gone {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => n += 1,
-                Err(e) => return Err(crate::error::store_exec_error(&format!("deleting {p} at {}", dst.url), e)),
-            }
+            crate::versions::remove(dst, p, self.task.versions.as_ref())
+                .await
+                .map_err(|e| crate::error::store_exec_error(&format!("deleting {p} at {}", dst.url), e))?;
+            n += 1;
             self.log.note(p, None).await?;
         }
         self.log.flush().await?;
@@ -448,15 +465,13 @@ impl Migration<'_> {
                 "cutover check found the destination different from the source: {text}; were writers still running?"
             )));
         }
-        let sum = |k: &str| self.state.passes.iter().map(|p| p[k].as_u64().unwrap_or(0)).sum::<u64>();
-        let converged_after = self.state.passes.iter().find(|p| p["converged"] == json!(true)).map(|p| p["pass"].clone());
         let result = json!({
             "passes": self.state.passes,
             "passes_total": self.state.pass,
-            "converged_after_pass": converged_after,
-            "files_copied": sum("copied"),
-            "bytes_copied": sum("bytes_copied"),
-            "files_deleted": sum("deleted"),
+            "converged_after_pass": self.state.converged_after,
+            "files_copied": self.state.totals.copied,
+            "bytes_copied": self.state.totals.bytes_copied,
+            "files_deleted": self.state.totals.deleted,
             "max_lag_secs": self.max_lag,
             "check": out.result,
             "cut_over_at": Utc::now(),

@@ -109,7 +109,8 @@ async fn run(ctx: &ExecContext, task: &SyncTask, a: &Resolved, b: &Resolved) -> 
     let mut t = Tallies::default();
     if task.dry_run {
         for p in &steps {
-            decisions.push(json!({"path": p.path, "action": format!("{:?}", p.step), "dry_run": true}));
+            let (action, reason) = p.step.describe();
+            decisions.push(json!({"path": p.path, "action": action, "reason": reason, "dry_run": true}));
         }
         return Ok(output(task, t, decisions, conflicts, true));
     }

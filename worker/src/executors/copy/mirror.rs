@@ -11,7 +11,6 @@ use ferry_common::executor::{ExecContext, ExecError};
 use ferry_common::spec::CopyTask;
 use ferry_common::values::Versions;
 use futures::{StreamExt, TryStreamExt};
-use object_store::ObjectStoreExt;
 use std::collections::HashSet;
 
 /// Deletes issued at once per destination.
@@ -71,20 +70,15 @@ pub(super) fn too_many(
 /// file already gone counts as deleted (a retried attempt finds part of its work done).
 /// With `versions`, a deleted file is moved into its versions instead.
 pub(super) async fn delete(ctx: &ExecContext, d: &Dest, extra: Vec<Entry>, versions: Option<&Versions>) -> Result<(u64, u64), ExecError> {
-    let store = d.loc.store.as_ref();
     let sizes: Vec<u64> = futures::stream::iter(extra)
         .map(|e| async move {
             if ctx.cancel.is_cancelled() {
                 return Err(ExecError::Cancelled);
             }
-            let gone = match versions {
-                Some(policy) => crate::versions::keep(&d.loc, &e.rel_path, policy).await,
-                None => store.delete(&e.location).await,
-            };
-            match gone {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(e.size),
-                Err(err) => Err(store_exec_error(&format!("deleting {} from {}", e.rel_path, d.loc.url), err)),
-            }
+            crate::versions::remove(&d.loc, &e.rel_path, versions)
+                .await
+                .map(|()| e.size)
+                .map_err(|err| store_exec_error(&format!("deleting {} from {}", e.rel_path, d.loc.url), err))
         })
         .buffer_unordered(DELETES_IN_FLIGHT)
         .try_collect()

@@ -50,12 +50,13 @@ pub(super) async fn apply(ctx: &ExecContext, sides: &Sides<'_>, p: Planned) -> R
         return Err(ExecError::Cancelled);
     }
     let versions = |p: &Planned| json!({"a": describe(p.a.as_ref()), "b": describe(p.b.as_ref())});
+    let (action, reason) = p.step.describe();
     match p.step.clone() {
-        Step::Copy { from, reason } => {
+        Step::Copy { from, .. } => {
             let base = copy(ctx, sides, &p, from).await?;
             let size = entry(&p, from).size;
             Ok(Applied {
-                decision: json!({"path": p.path, "action": format!("copy {} → {}", from.name(), from.other().name()), "reason": reason}),
+                decision: json!({"path": p.path, "action": action, "reason": reason}),
                 records: vec![(p.path, Some(base))],
                 copied: Some((from, size)),
                 ..Applied::default()
@@ -64,9 +65,8 @@ pub(super) async fn apply(ctx: &ExecContext, sides: &Sides<'_>, p: Planned) -> R
         Step::KeepChange { from } => {
             let base = copy(ctx, sides, &p, from).await?;
             let size = entry(&p, from).size;
-            let reason = format!("changed on {}, deleted on {}: the change is kept", from.name(), from.other().name());
             Ok(Applied {
-                decision: json!({"path": p.path, "action": format!("copy {} → {}", from.name(), from.other().name()), "reason": reason, "conflict": true, "versions": versions(&p)}),
+                decision: json!({"path": p.path, "action": action, "reason": reason, "conflict": true, "versions": versions(&p)}),
                 records: vec![(p.path, Some(base))],
                 copied: Some((from, size)),
                 conflict: true,
@@ -76,7 +76,7 @@ pub(super) async fn apply(ctx: &ExecContext, sides: &Sides<'_>, p: Planned) -> R
         Step::Delete { on } => {
             remove(sides, on, &p.path).await?;
             Ok(Applied {
-                decision: json!({"path": p.path, "action": format!("delete on {}", on.name()), "reason": format!("deleted on {}", on.other().name())}),
+                decision: json!({"path": p.path, "action": action, "reason": reason}),
                 records: vec![(p.path, None)],
                 deleted: Some(on),
                 ..Applied::default()
@@ -218,18 +218,9 @@ async fn copy(ctx: &ExecContext, sides: &Sides<'_>, p: &Planned, from: Side) -> 
 
 /// Deletes `path` on `on` (into its versions when asked); already gone is fine.
 async fn remove(sides: &Sides<'_>, on: Side, path: &str) -> Result<(), ExecError> {
-    let loc = sides.side(on);
-    let done = match &sides.task.versions {
-        Some(policy) => crate::versions::keep(loc, path, policy).await,
-        None => {
-            let full = join(&loc.prefix, path).map_err(|e| ExecError::Fatal(format!("path {path}: {e}")))?;
-            loc.store.delete(&full).await
-        }
-    };
-    match done {
-        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-        Err(e) => Err(store_exec_error(&format!("deleting {path} on {}", on.name()), e)),
-    }
+    crate::versions::remove(sides.side(on), path, sides.task.versions.as_ref())
+        .await
+        .map_err(|e| store_exec_error(&format!("deleting {path} on {}", on.name()), e))
 }
 
 /// The file at `rel` of `loc` as a listing would show it.

@@ -104,6 +104,24 @@ pub(crate) enum Step {
     Forget,
 }
 
+impl Step {
+    /// The step in words for the report: `(action, reason)`. A `Compare` is decided when
+    /// applied (same content, or a conflict), so a dry run reports it as to compare.
+    pub(crate) fn describe(&self) -> (String, String) {
+        let copy = |from: Side| format!("copy {} → {}", from.name(), from.other().name());
+        match self {
+            Step::Copy { from, reason } => (copy(*from), (*reason).to_string()),
+            Step::KeepChange { from } => {
+                (copy(*from), format!("changed on {}, deleted on {}: the change is kept", from.name(), from.other().name()))
+            }
+            Step::Delete { on } => (format!("delete on {}", on.name()), format!("deleted on {}", on.other().name())),
+            Step::Compare { both_new: true } => ("compare".into(), "new on both sides: the same content is recorded, else a conflict".into()),
+            Step::Compare { both_new: false } => ("compare".into(), "changed on both sides: the same content is recorded, else a conflict".into()),
+            Step::Forget => ("forget".into(), "gone from both sides".into()),
+        }
+    }
+}
+
 /// One path and its step, with what each side holds now.
 #[derive(Debug, Clone)]
 pub(crate) struct Planned {

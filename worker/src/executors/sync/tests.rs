@@ -171,3 +171,19 @@ async fn a_second_sync_of_the_same_pair_waits_for_the_first() {
     exec.execute(&c, &TaskBody::Sync(task(a.path(), b.path()))).await.unwrap();
     assert_eq!(data_tree(a.path()), data_tree(b.path()));
 }
+
+#[tokio::test]
+async fn a_dry_run_reports_each_step_in_words_and_changes_nothing() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_tree(a.path(), &[("only-a", b"a")]);
+    write_tree(b.path(), &[("only-b", b"b")]);
+    let mut t = task(a.path(), b.path());
+    t.dry_run = true;
+    let out = sync(&t).await.unwrap();
+    let decisions = out.report.unwrap()["decisions"].clone();
+    assert_eq!(decisions[0]["action"], "copy a → b", "{decisions}");
+    assert_eq!(decisions[0]["reason"], "new on a");
+    assert_eq!(decisions[1]["action"], "copy b → a");
+    assert!(!b.path().join("only-a").exists() && !a.path().join("only-b").exists(), "nothing copied");
+    assert!(!a.path().join(".ferry").exists(), "no baseline written");
+}
